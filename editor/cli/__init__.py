@@ -1,0 +1,115 @@
+"""`cutline` command line: headless commands on the same core as the window.
+
+Each module in this package that holds commands exposes ``register(subparsers)``, adding its
+sub-commands with ``parser.set_defaults(func=handler)``; a handler takes the parsed
+``argparse.Namespace`` and returns the exit code. User errors become one line on stderr and exit 1
+(bad arguments exit 2); tracebacks are for bugs only.
+
+Runs on the main thread of a plain process; never imports Qt unless the window is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+#: Modules that add sub-commands, in the order their commands are listed in ``--help``.
+COMMAND_MODULES = (
+    "editor.cli.servers",
+    "editor.cli.projects",
+    "editor.cli.media",
+    "editor.cli.interchange",
+    "editor.cli.jobs",
+)
+
+
+class CliError(Exception):
+    """A user error: printed as one line on stderr, exit code 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        self.exit(2, f"cutline: {message}\n")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The parser, and the names of its sub-commands."""
+    parser = _Parser(prog="cutline", description="Cutline video editor. Without a command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"cutline {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that command group is not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser, set(sub.choices)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("cutline")
+    except Exception:  # noqa: BLE001 - running from a checkout without install
+        return "dev"
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types whose message is for the user, not a bug report."""
+    errors: list[type[BaseException]] = [CliError]
+    for module, name in (
+        ("editor.media.errors", "MediaError"),
+        ("editor.model.errors", "TimelineError"),
+        ("editor.store.errors", "StoreError"),
+    ):
+        try:
+            errors.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+def _opens_window(args: list[str], commands: set[str]) -> bool:
+    """`cutline`, `cutline FILE...`, `cutline --smoke-test` open the window; the rest are commands."""
+    if not args:
+        return True
+    first = args[0]
+    if first in commands or first in ("-h", "--help", "--version"):
+        return False
+    if first.startswith("-"):
+        return first in ("--smoke-test", "--project") or first.startswith("--project=")
+    return os.path.exists(first) or os.path.splitext(first)[1] != "" or os.sep in first
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser, commands = build_parser()
+    if _opens_window(args_list, commands):
+        from editor.app import main as app_main
+
+        return app_main(args_list)
+    if args_list and args_list[0] not in commands and not args_list[0].startswith("-"):
+        print(f"cutline: unknown command {args_list[0]!r} (see cutline --help)", file=sys.stderr)
+        return 2
+    args = parser.parse_args(args_list)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except _user_errors() as exc:
+        print(f"cutline: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cutline: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""`cutline doctor` and `cutline servers start|stop|status`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    doctor = sub.add_parser("doctor", help="which servers are in use and whether they answer")
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor.set_defaults(func=cmd_doctor)
+
+    servers = sub.add_parser("servers", help="the embedded PostgreSQL and Redis servers")
+    servers.add_argument("action", choices=("start", "stop", "status"))
+    servers.add_argument("--json", action="store_true")
+    servers.set_defaults(func=cmd_servers)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from editor.cli.context import open_store
+
+    report = open_store().describe()
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        db, rd = report["database"], report["redis"]
+        kind = "embedded" if db["embedded"] else "external"
+        print(f"PostgreSQL: {kind}, {db['where']}, version {db['version']}, "
+              f"schema {db['schema_version']} of {db['schema_latest']}, "
+              f"{'reachable' if db['reachable'] else 'NOT reachable: ' + str(db['error'])}")
+        print(f"  url: {db['url']}")
+        if rd["configured"]:
+            kind = "embedded" if rd["embedded"] else "external"
+            state = f"reachable, {rd.get('server')} {rd.get('version')}" if rd["reachable"] else "NOT reachable"
+            print(f"Redis: {kind}, {state}")
+            print(f"  url: {rd['url']}")
+        else:
+            print(f"Redis: none ({rd['fallback']})")
+        print(f"Data folder: {report['data_dir']}")
+    return 0 if report["database"]["reachable"] else 1
+
+
+def cmd_servers(args: argparse.Namespace) -> int:
+    from editor.store.config import data_dir, load_settings
+    from editor.store.servers import EmbeddedServers
+
+    settings = load_settings()
+    servers = EmbeddedServers(data_dir() / "servers")
+    if args.action == "start":
+        endpoints = servers.ensure(postgres=settings.embedded_database, redis=settings.embedded_redis)
+        servers.release(stop_if_last=False)
+        status: dict[str, Any] = servers.status()
+        status["embedded_redis"] = endpoints.embedded_redis
+    elif args.action == "stop":
+        servers.stop()
+        status = servers.status()
+    else:
+        status = servers.status()
+    status["external_database"] = not settings.embedded_database
+    status["external_redis"] = not settings.embedded_redis
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        print(f"embedded servers in {status['root']}")
+        print(f"  PostgreSQL: {'running' if status['postgres_running'] else 'stopped'}"
+              f"{' (not used: CUTLINE_DATABASE_URL is set)' if status['external_database'] else ''}")
+        print(f"  Valkey:     {'running' if status['valkey_running'] else 'stopped'}"
+              f"{' (not used: CUTLINE_REDIS_URL is set)' if status['external_redis'] else ''}")
+    return 0
