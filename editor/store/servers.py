@@ -173,7 +173,8 @@ class EmbeddedServers:
                 "embedded servers are not supported on Windows yet; set CUTLINE_DATABASE_URL and CUTLINE_REDIS_URL"
             )
         try:
-            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # As root, the folder must be traversable (not listable) by the PostgreSQL service user.
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o711 if self._run_as else 0o700)
         except OSError as exc:
             raise ServerStartError(f"cannot create the server folder {self.root}: {exc.strerror}") from None
         if not os.access(self.root, os.W_OK):
