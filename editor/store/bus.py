@@ -1,0 +1,244 @@
+"""The event channel every Cutline window listens to.
+
+Events are versioned JSON objects ``{"v": 1, "type": ..., "source": instance id, ...payload}``:
+``progress`` / ``complete`` / ``error`` (``operationId``, ``operation``, ``progress`` 0–100, ``message``),
+``project_saved`` (``projectId``, ``revision``), ``heartbeat``. A malformed or foreign message is dropped
+and logged, never fatal.
+
+Two carriers behind one interface: Redis pub/sub (default) and PostgreSQL LISTEN/NOTIFY (where there is
+no Redis). A subscriber runs its own daemon thread, reconnects with back-off (50 ms doubling to 2 s)
+when the server goes away, and calls ``on_reconnect`` so the caller can catch up from stored state.
+Callbacks run on that thread: the UI must hand them to the Qt thread (a signal). No Qt here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import psycopg
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from editor.store.redis_conn import RedisConnection
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "cutline:events"
+PG_CHANNEL = "cutline_events"
+PROTOCOL_VERSION = 1
+EVENT_TYPES = frozenset({"progress", "complete", "error", "cancelled", "project_saved", "heartbeat", "job_started"})
+MAX_PAYLOAD = 7900  # PostgreSQL NOTIFY payloads must stay under 8000 bytes
+BACKOFF_MIN, BACKOFF_MAX = 0.05, 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    source: str
+    data: dict[str, Any] = field(default_factory=dict)
+    sent_at: float = 0.0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+def encode_event(event_type: str, source: str, data: dict[str, Any]) -> str:
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    text = json.dumps(
+        {"v": PROTOCOL_VERSION, "type": event_type, "source": source, "t": time.time(), **data},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    if len(text.encode()) > MAX_PAYLOAD:
+        raise ValueError("event too large for the channel")
+    return text
+
+
+def decode_event(raw: bytes | str) -> Event | None:
+    """The event, or None (logged) when the message is malformed, foreign or from a newer protocol."""
+    try:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        log.warning("dropped a malformed message on the event channel: %.80r", raw)
+        return None
+    if not isinstance(obj, dict) or obj.get("v") != PROTOCOL_VERSION or obj.get("type") not in EVENT_TYPES:
+        log.warning("dropped a foreign message on the event channel: %.80r", raw)
+        return None
+    source = obj.pop("source", "")
+    event_type = obj.pop("type")
+    sent_at = obj.pop("t", 0.0)
+    obj.pop("v", None)
+    return Event(
+        event_type, str(source), obj, float(sent_at) if isinstance(sent_at, (int, float)) else 0.0
+    )
+
+
+Callback = Callable[[Event], None]
+
+
+class Subscription(Protocol):
+    def close(self) -> None: ...
+
+
+class EventBus(Protocol):
+    """Publish and subscribe; ``publish`` never raises (a lost event is logged)."""
+
+    source: str
+
+    def publish(self, event_type: str, **data: Any) -> bool: ...
+    def subscribe(self, callback: Callback, on_reconnect: Callable[[], None] | None = None) -> Subscription: ...
+
+
+class _ListenerThread:
+    """Runs ``loop(stop)`` again after each failure, with back-off; calls ``on_reconnect`` after one."""
+
+    def __init__(self, name: str, loop: Callable[[threading.Event, Callable[[], None]], None],
+                 on_reconnect: Callable[[], None] | None) -> None:
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._loop = loop
+        self._on_reconnect = on_reconnect
+        self.reconnects = 0
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def wait_ready(self, timeout: float = 5.0) -> bool:
+        return self._ready.wait(timeout)
+
+    def _run(self) -> None:
+        backoff = BACKOFF_MIN
+        failed = False
+        while not self._stop.is_set():
+            try:
+
+                def ready() -> None:
+                    nonlocal backoff, failed
+                    backoff = BACKOFF_MIN
+                    self._ready.set()
+                    if failed:
+                        failed = False
+                        self.reconnects += 1
+                        if self._on_reconnect is not None:
+                            try:
+                                self._on_reconnect()
+                            except Exception:  # noqa: BLE001 - a catch-up bug must not kill the listener
+                                log.exception("catch-up after reconnect failed")
+
+                self._loop(self._stop, ready)
+            except Exception as exc:  # noqa: BLE001 - any server failure means: reconnect
+                if self._stop.is_set():
+                    break
+                if not failed:
+                    log.warning("event channel lost (%s); reconnecting", exc)
+                failed = True
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _deliver(callback: Callback, raw: bytes | str) -> None:
+    event = decode_event(raw)
+    if event is None:
+        return
+    try:
+        callback(event)
+    except Exception:  # noqa: BLE001 - one bad handler must not stop the channel
+        log.exception("an event handler failed")
+
+
+class RedisEventBus:
+    """Events over Redis pub/sub. Thread: any."""
+
+    def __init__(self, conn: RedisConnection, source: str) -> None:
+        self.conn = conn
+        self.source = source
+
+    def publish(self, event_type: str, **data: Any) -> bool:
+        text = encode_event(event_type, self.source, data)
+        return self.conn.call(lambda c: c.publish(CHANNEL, text), None) is not None
+
+    def subscribe(self, callback: Callback, on_reconnect: Callable[[], None] | None = None) -> _ListenerThread:
+        url = self.conn.url
+        if url is None:
+            raise ValueError("no Redis configured")
+
+        def loop(stop: threading.Event, ready: Callable[[], None]) -> None:
+            # No silent retries inside redis-py: a lost connection must surface so ``ready`` runs again.
+            client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=None,
+                                          health_check_interval=10, retry=Retry(NoBackoff(), 0))
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(CHANNEL)
+                ready()
+                while not stop.is_set():
+                    message = pubsub.get_message(timeout=0.5)
+                    if message is not None and message.get("type") == "message":
+                        _deliver(callback, message["data"])
+            finally:
+                pubsub.close()
+                client.close()
+
+        listener = _ListenerThread("cutline-events-redis", loop, on_reconnect)
+        listener.wait_ready()
+        return listener
+
+
+class PostgresEventBus:
+    """Events over PostgreSQL LISTEN/NOTIFY, for machines without Redis. Thread: any."""
+
+    def __init__(self, url: str, source: str) -> None:
+        self.url = url
+        self.source = source
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection | None = None
+
+    def publish(self, event_type: str, **data: Any) -> bool:
+        text = encode_event(event_type, self.source, data)
+        try:
+            with self._lock:
+                if self._conn is None or self._conn.closed:
+                    self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=2)
+                self._conn.execute("SELECT pg_notify(%s, %s)", (PG_CHANNEL, text))
+            return True
+        except psycopg.Error as exc:
+            log.warning("could not publish an event: %s", exc)
+            with self._lock:
+                self._conn = None
+            return False
+
+    def subscribe(self, callback: Callback, on_reconnect: Callable[[], None] | None = None) -> _ListenerThread:
+        def loop(stop: threading.Event, ready: Callable[[], None]) -> None:
+            with psycopg.connect(self.url, autocommit=True, connect_timeout=2) as conn:
+                conn.execute(f"LISTEN {PG_CHANNEL}")
+                ready()
+                while not stop.is_set():
+                    for notify in conn.notifies(timeout=0.5, stop_after=100):
+                        _deliver(callback, notify.payload)
+
+        listener = _ListenerThread("cutline-events-pg", loop, on_reconnect)
+        listener.wait_ready()
+        return listener
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def open_bus(redis_conn: RedisConnection, database_url: str, source: str) -> RedisEventBus | PostgresEventBus:
+    """Redis pub/sub when Redis is configured, else PostgreSQL LISTEN/NOTIFY."""
+    if redis_conn.configured:
+        return RedisEventBus(redis_conn, source)
+    return PostgresEventBus(database_url, source)

@@ -1,0 +1,114 @@
+"""The event channel across real processes, on Redis and on PostgreSQL LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from editor.store.bus import CHANNEL, Event, PostgresEventBus, RedisEventBus, decode_event, encode_event
+from editor.store.redis_conn import RedisConnection
+from editor.store.servers import EmbeddedServers, valkey_binary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PUBLISHER = """
+import sys, time
+from editor.store.services import Store
+from editor.store.bus import open_bus, PostgresEventBus
+s = Store.open()
+bus = PostgresEventBus(s.endpoints.database_url, "child") if sys.argv[1] == "pg" else open_bus(s.redis, s.endpoints.database_url, "child")
+for i in range(5):
+    bus.publish("progress", operationId="job-1", operation="export", progress=i * 25, message=f"step {i}")
+bus.publish("complete", operationId="job-1", operation="export", progress=100, message="done")
+s.close(stop_servers=False)
+"""
+
+
+def _collect(bus, n: int, timeout: float = 20) -> list[Event]:
+    got: queue.Queue[Event] = queue.Queue()
+    sub = bus.subscribe(got.put)
+    return sub, got
+
+
+def _drain(got: queue.Queue[Event], n: int, timeout: float = 30) -> list[Event]:
+    events: list[Event] = []
+    deadline = time.monotonic() + timeout
+    while len(events) < n and time.monotonic() < deadline:
+        try:
+            events.append(got.get(timeout=0.2))
+        except queue.Empty:
+            pass
+    return events
+
+
+@pytest.mark.parametrize("carrier", ["redis", "pg"])
+def test_events_from_another_process_arrive_in_order(store, carrier: str) -> None:
+    if carrier == "redis" and not store.redis.configured:
+        pytest.skip("no Redis")
+    bus = RedisEventBus(store.redis, "test") if carrier == "redis" else PostgresEventBus(
+        store.endpoints.database_url, "test")
+    sub, got = _collect(bus, 6)
+    try:
+        subprocess.run([sys.executable, "-c", PUBLISHER, carrier], cwd=ROOT, check=True, timeout=60)
+        events = _drain(got, 6)
+    finally:
+        sub.close()
+    assert [e.type for e in events] == ["progress"] * 5 + ["complete"]
+    assert [e.get("progress") for e in events] == [0, 25, 50, 75, 100, 100]
+    assert all(e.source == "child" and e.get("operationId") == "job-1" for e in events)
+
+
+def test_malformed_and_foreign_messages_are_dropped(store) -> None:
+    if not store.redis.configured:
+        pytest.skip("no Redis")
+    bus = RedisEventBus(store.redis, "test")
+    sub, got = _collect(bus, 1)
+    try:
+        client = store.redis.client()
+        for junk in (b"not json", b"[1,2]", b'{"v": 99, "type": "progress"}', b'{"v": 1, "type": "rm -rf"}',
+                     b"\xff\xfe"):
+            client.publish(CHANNEL, junk)
+        bus.publish("heartbeat", instance="w1")
+        events = _drain(got, 1, timeout=10)
+    finally:
+        sub.close()
+    assert [e.type for e in events] == ["heartbeat"]
+    assert decode_event(b"{") is None
+
+
+def test_unknown_event_types_cannot_be_sent() -> None:
+    with pytest.raises(ValueError):
+        encode_event("explode", "me", {})
+
+
+@pytest.mark.skipif(valkey_binary() is None, reason="no embedded Valkey")
+def test_subscriber_reconnects_after_a_redis_restart_and_catches_up(tmp_path: Path) -> None:
+    servers = EmbeddedServers(tmp_path / "redis-only")
+    endpoints = servers.ensure(postgres=False)
+    conn = RedisConnection(endpoints.redis_url)
+    bus = RedisEventBus(conn, "test")
+    caught_up: queue.Queue[bool] = queue.Queue()
+    got: queue.Queue[Event] = queue.Queue()
+    sub = bus.subscribe(got.put, on_reconnect=lambda: caught_up.put(True))
+    try:
+        bus.publish("heartbeat", n=1)
+        assert [e.get("n") for e in _drain(got, 1, 10)] == [1]
+        servers.stop()
+        t0 = time.monotonic()
+        assert bus.publish("heartbeat", n=2) is False, "publishing while Redis is down is a logged no-op"
+        assert time.monotonic() - t0 < 2.0
+        servers.ensure(postgres=False)
+        assert caught_up.get(timeout=15) is True
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not bus.publish("heartbeat", n=3):
+            time.sleep(0.1)
+        assert [e.get("n") for e in _drain(got, 1, 10)] == [3]
+    finally:
+        sub.close()
+        conn.close()
+        servers.stop()
