@@ -8,6 +8,7 @@ save raises :class:`ConflictError` and writes nothing. Blocking; any thread. No 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,13 +198,14 @@ class ProjectRepository:
         Appends the ``edit_history`` row (edit type, params and the resulting state) in the same
         transaction. Raises :class:`ConflictError` if the project moved on since ``base_revision``.
         """
+        state_text = json.dumps(timeline_state, ensure_ascii=False, separators=(",", ":"))  # once, used twice
         with self.db.connection() as conn:
             row = conn.execute(
-                "UPDATE projects SET timeline_state = %s, schema_version = %s, revision = revision + 1,"
+                "UPDATE projects SET timeline_state = %s::jsonb, schema_version = %s, revision = revision + 1,"
                 " summary = coalesce(%s, summary), undo_state = coalesce(%s, undo_state)"
                 " WHERE id = %s AND revision = %s RETURNING revision",
                 (
-                    Jsonb(timeline_state),
+                    state_text,
                     schema_version,
                     Jsonb(summary) if summary is not None else None,
                     Jsonb(undo_state) if undo_state is not None else None,
@@ -219,8 +221,8 @@ class ProjectRepository:
             revision = int(row[0])
             conn.execute(
                 "INSERT INTO edit_history (project_id, revision, edit_type, params, state)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (project_id, revision, edit_type, Jsonb(params or {}), Jsonb(timeline_state)),
+                " VALUES (%s, %s, %s, %s, %s::jsonb)",
+                (project_id, revision, edit_type, Jsonb(params or {}), state_text),
             )
             return revision
 
