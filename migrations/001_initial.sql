@@ -48,6 +48,7 @@ CREATE TABLE edit_history (
     revision   bigint      NOT NULL,
     edit_type  text        NOT NULL,
     params     jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    merge_key  text,                  -- edits of one drag share it and undo as one step
     state      jsonb,                 -- the timeline after this edit (undo after a crash loads it)
     created_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (project_id, revision)

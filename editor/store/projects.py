@@ -54,6 +54,7 @@ class HistoryEntry:
     revision: int
     edit_type: str
     params: dict[str, Any]
+    merge_key: str | None
     created_at: dt.datetime
 
 
@@ -90,7 +91,7 @@ class ProjectRepository:
     def create(
         self,
         name: str,
-        timeline_state: dict[str, Any],
+        timeline_state: dict[str, Any] | str,
         schema_version: int,
         *,
         description: str = "",
@@ -100,16 +101,17 @@ class ProjectRepository:
         _check_name(name)
         with self.db.connection() as conn:
             cur = conn.cursor(row_factory=class_row(Project))
+            state_text = _json_text(timeline_state)
             project = cur.execute(
                 f"INSERT INTO projects (name, description, timeline_state, schema_version, summary)"
-                f" VALUES (%s, %s, %s, %s, %s) RETURNING {_PROJECT_COLUMNS}",
-                (name, description, Jsonb(timeline_state), schema_version, Jsonb(summary or {})),
+                f" VALUES (%s, %s, %s::jsonb, %s, %s) RETURNING {_PROJECT_COLUMNS}",
+                (name, description, state_text, schema_version, Jsonb(summary or {})),
             ).fetchone()
             assert project is not None
             conn.execute(
                 "INSERT INTO edit_history (project_id, revision, edit_type, params, state)"
-                " VALUES (%s, 1, 'create', '{}'::jsonb, %s)",
-                (project.id, Jsonb(timeline_state)),
+                " VALUES (%s, 1, 'create', '{}'::jsonb, %s::jsonb)",
+                (project.id, state_text),
             )
             return project
 
@@ -185,20 +187,21 @@ class ProjectRepository:
         self,
         project_id: int,
         base_revision: int,
-        timeline_state: dict[str, Any],
+        timeline_state: dict[str, Any] | str,
         schema_version: int,
         edit_type: str,
         params: dict[str, Any] | None = None,
         *,
         summary: dict[str, Any] | None = None,
         undo_state: dict[str, Any] | None = None,
+        merge_key: str | None = None,
     ) -> int:
         """Save a new state made from ``base_revision``; return the new revision.
 
         Appends the ``edit_history`` row (edit type, params and the resulting state) in the same
         transaction. Raises :class:`ConflictError` if the project moved on since ``base_revision``.
         """
-        state_text = json.dumps(timeline_state, ensure_ascii=False, separators=(",", ":"))  # once, used twice
+        state_text = _json_text(timeline_state)  # serialized once, written twice
         with self.db.connection() as conn:
             row = conn.execute(
                 "UPDATE projects SET timeline_state = %s::jsonb, schema_version = %s, revision = revision + 1,"
@@ -220,9 +223,9 @@ class ProjectRepository:
                 raise ConflictError(project_id, base_revision, int(current[0]))
             revision = int(row[0])
             conn.execute(
-                "INSERT INTO edit_history (project_id, revision, edit_type, params, state)"
-                " VALUES (%s, %s, %s, %s, %s::jsonb)",
-                (project_id, revision, edit_type, Jsonb(params or {}), state_text),
+                "INSERT INTO edit_history (project_id, revision, edit_type, params, merge_key, state)"
+                " VALUES (%s, %s, %s, %s, %s, %s::jsonb)",
+                (project_id, revision, edit_type, Jsonb(params or {}), merge_key, state_text),
             )
             return revision
 
@@ -238,7 +241,7 @@ class ProjectRepository:
         with self.db.connection() as conn:
             cur = conn.cursor(row_factory=class_row(HistoryEntry))
             return cur.execute(
-                "SELECT project_id, revision, edit_type, params, created_at FROM edit_history"
+                "SELECT project_id, revision, edit_type, params, merge_key, created_at FROM edit_history"
                 " WHERE project_id = %s AND revision > %s ORDER BY revision LIMIT %s",
                 (project_id, since, limit),
             ).fetchall()
@@ -252,6 +255,11 @@ class ProjectRepository:
         if row is None or row[0] is None:
             raise NotFound(f"project {project_id} has no saved state for revision {revision}")
         return dict(row[0])
+
+
+def _json_text(state: dict[str, Any] | str) -> str:
+    """JSON text for a JSONB column: ``state`` as given if it is already text, else serialized once."""
+    return state if isinstance(state, str) else json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
 
 def cursor_of(row: ProjectSummary) -> PageCursor:
