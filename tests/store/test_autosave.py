@@ -149,3 +149,25 @@ def test_malformed_or_newer_state_in_the_database_is_reported_not_loaded(store, 
     with pytest.raises(CorruptStateError, match="cannot be opened") as info:
         load_timeline(store.projects.get(project.id))
     assert expect in str(info.value)
+
+
+def test_a_second_window_catches_up_with_the_first(store, tmp_path: Path) -> None:
+    from editor.store.editing import EditingSession
+
+    project, timeline = new_project(store.projects)
+    first = EditingSession.open(store.projects, tmp_path / "w1", project.id)
+    second = EditingSession.open(store.projects, tmp_path / "w2", project.id)
+    first.apply("split", {"track": 0, "frame": 100})
+    first.apply("add_marker", {"frame": 30, "label": "here"})
+    assert first.saver.flush(10)
+    assert second.catch_up(first.revision) is True
+    assert second.timeline == first.timeline
+    assert second.history.undo_depth == 2, "the other window's edits arrive as undoable steps"
+    second.apply("split", {"track": 0, "frame": 200})
+    assert second.saver.flush(10)
+    assert first.catch_up(second.revision) and first.timeline == second.timeline
+    # Reopening (as after a crash) restores the same timeline and undo history.
+    reopened = EditingSession.open(store.projects, tmp_path / "w3", project.id)
+    assert reopened.timeline == first.timeline and reopened.history.undo_depth == 3
+    for s in (first, second, reopened):
+        s.close()
