@@ -1,0 +1,132 @@
+"""Composition root: settings, servers, store, qasync loop, main window. ``python -m editor`` / ``cutline``.
+
+Start-up shows the window's frame at once, opens the store (starting or joining the servers) on a worker
+thread, then opens the files given on the command line in a new project, or the last project of the
+user's session. Main thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("editor")
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="cutline", add_help=False)
+    parser.add_argument("files", nargs="*")
+    parser.add_argument("--project", type=int)
+    parser.add_argument("--smoke-test", action="store_true")
+    return parser.parse_args(list(argv))
+
+
+def _session_file() -> Path:
+    from editor.store.config import config_dir
+
+    return config_dir() / "session"
+
+
+def restore_session(store: Any) -> tuple[str, list[int]]:
+    """This user's session id (kept in the config dir) and its recent projects. Blocking."""
+    path = _session_file()
+    session_id = path.read_text().strip() if path.exists() else ""
+    data = store.sessions.get(session_id) if session_id else None
+    if data is None:
+        session_id = store.sessions.create()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(session_id)
+        data = {"recent_projects": []}
+    return session_id, [int(p) for p in data.get("recent_projects", []) if isinstance(p, int)]
+
+
+def open_store_blocking() -> Any:
+    from editor.store.services import Store
+
+    return Store.open()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=os.environ.get("CUTLINE_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    if args.smoke_test:
+        from editor.smoke import run_smoke_test
+
+        return run_smoke_test()
+    t_start = time.perf_counter()
+
+    import qasync
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from editor.store.errors import StoreError
+    from editor.ui.theme import apply_theme
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cutline"])
+    app.setApplicationName("Cutline")
+    app.setOrganizationName("Cutline")
+    app.setDesktopFileName("cutline")
+    apply_theme(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    try:
+        store = loop.run_until_complete(loop.run_in_executor(None, open_store_blocking))
+    except StoreError as exc:
+        QMessageBox.critical(None, "Cutline cannot start", str(exc))
+        print(f"cutline: {exc}", file=sys.stderr)
+        return 1
+    window = build_window(store, args)
+    window.show()
+    log.info("usable window after %.0f ms", (time.perf_counter() - t_start) * 1000)
+    app.aboutToQuit.connect(lambda: shutdown(window))
+    with loop:
+        loop.run_forever()
+    return 0
+
+
+def build_window(store: Any, args: argparse.Namespace) -> Any:
+    """The main window on an open store, with the project the arguments or the session ask for."""
+    from editor.ui.context import AppContext
+    from editor.ui.main_window import MainWindow
+    from editor.ui.tasks import Tasks
+
+    tasks = Tasks()
+    ctx = AppContext.create(store, tasks)
+    window = MainWindow(ctx)
+    tasks.setParent(window)
+    window.bus_subscription = ctx.bus.subscribe(window.controller.on_bus_event)
+    try:
+        ctx.session_id, recent = restore_session(store)
+    except Exception as exc:  # noqa: BLE001 - a session is a convenience, never a reason not to start
+        log.warning("no session: %s", exc)
+        recent = []
+    files = [str(Path(f).resolve()) for f in args.files]
+    if files:
+        window.controller.new_project(Path(files[0]).stem, files)
+    elif args.project:
+        window.controller.open_project(args.project)
+    elif recent:
+        window.controller.open_project(recent[0])
+    return window
+
+
+def shutdown(window: Any) -> None:
+    """Save what is pending, stop listening, close the store (and the servers if this was the last user)."""
+    ctx = window.ctx
+    subscription = getattr(window, "bus_subscription", None)
+    if subscription is not None:
+        subscription.close()
+    window.controller.close(timeout=5)
+    ctx.tasks.shutdown(wait=False)
+    ctx.store.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

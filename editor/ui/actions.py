@@ -1,0 +1,102 @@
+"""Every action of the window by name, with its default keys: the keymap and the cheat sheet read this.
+
+The keys follow what Shotcut and LosslessCut users know. A user's overrides (Preferences, or
+``keymap`` in config.json: ``{"split": "Ctrl+B"}``, several keys separated by ``;``) replace the
+defaults of that action. Qt main thread only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    name: str
+    label: str
+    keys: tuple[str, ...]
+    menu: str  # File, Edit, Playback, Marks, View, Help
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("new_project", "New project", ("Ctrl+N",), "File"),
+    ActionSpec("open_project", "Projects…", ("Ctrl+O",), "File"),
+    ActionSpec("import_media", "Import media…", ("Ctrl+I",), "File"),
+    ActionSpec("export", "Export…", ("Ctrl+E",), "File"),
+    ActionSpec("preferences", "Preferences…", ("Ctrl+,",), "File"),
+    ActionSpec("quit", "Quit", ("Ctrl+Q",), "File"),
+    ActionSpec("undo", "Undo", ("Ctrl+Z",), "Edit"),
+    ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit"),
+    ActionSpec("split", "Split at playhead", ("S",), "Edit"),
+    ActionSpec("split_all", "Split all tracks at playhead", ("Shift+S",), "Edit"),
+    ActionSpec("trim_start", "Ripple-trim clip start to playhead", ("Q",), "Edit"),
+    ActionSpec("trim_end", "Ripple-trim clip end to playhead", ("W",), "Edit"),
+    ActionSpec("ripple_delete", "Ripple delete (clip, or the in/out range)", ("X", "Shift+Del"), "Edit"),
+    ActionSpec("lift", "Lift (leave a gap)", ("Del",), "Edit"),
+    ActionSpec("play_pause", "Play / pause", ("Space",), "Playback"),
+    ActionSpec("shuttle_back", "Play backwards (again: faster)", ("J",), "Playback"),
+    ActionSpec("pause", "Pause", ("K",), "Playback"),
+    ActionSpec("shuttle_forward", "Play forwards (again: faster)", ("L",), "Playback"),
+    ActionSpec("frame_back", "Back one frame", ("Left",), "Playback"),
+    ActionSpec("frame_forward", "Forward one frame", ("Right",), "Playback"),
+    ActionSpec("second_back", "Back one second", ("Shift+Left",), "Playback"),
+    ActionSpec("second_forward", "Forward one second", ("Shift+Right",), "Playback"),
+    ActionSpec("go_start", "Go to start", ("Home",), "Playback"),
+    ActionSpec("go_end", "Go to end", ("End",), "Playback"),
+    ActionSpec("prev_edit", "Previous edit point", ("Up",), "Playback"),
+    ActionSpec("next_edit", "Next edit point", ("Down",), "Playback"),
+    ActionSpec("set_in", "Set in point", ("I",), "Marks"),
+    ActionSpec("set_out", "Set out point", ("O",), "Marks"),
+    ActionSpec("clear_in", "Clear in point", ("Alt+I",), "Marks"),
+    ActionSpec("clear_out", "Clear out point", ("Alt+O",), "Marks"),
+    ActionSpec("add_marker", "Add marker", ("M",), "Marks"),
+    ActionSpec("prev_marker", "Previous marker", ("<", "Shift+<", "Shift+,"), "Marks"),
+    ActionSpec("next_marker", "Next marker", (">", "Shift+>", "Shift+."), "Marks"),
+    ActionSpec("zoom_in", "Zoom in", ("+", "=", "Ctrl+="), "View"),
+    ActionSpec("zoom_out", "Zoom out", ("-", "Ctrl+-"), "View"),
+    ActionSpec("zoom_fit", "Zoom to fit", ("0",), "View"),
+    ActionSpec("fullscreen_viewer", "Full-screen viewer", ("F",), "View"),
+    ActionSpec("cheat_sheet", "Keyboard shortcuts", ("?", "F1"), "Help"),
+)
+
+SPECS = {spec.name: spec for spec in ACTIONS}
+
+
+def keys_for(spec: ActionSpec, keymap: dict[str, str]) -> list[QKeySequence]:
+    override = keymap.get(spec.name)
+    texts = [k.strip() for k in override.split(";")] if override else list(spec.keys)
+    return [QKeySequence(t) for t in texts if t]
+
+
+def conflicts(keymap: dict[str, str]) -> list[str]:
+    """Key sequences bound to more than one action (shown in Preferences; the first action wins)."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for spec in ACTIONS:
+        for seq in keys_for(spec, keymap):
+            text = seq.toString()
+            if text in seen and seen[text] != spec.name:
+                clashes.append(f"{text}: {seen[text]} and {spec.name}")
+            seen.setdefault(text, spec.name)
+    return clashes
+
+
+def build_actions(owner: QWidget, handlers: dict[str, Callable[[], None]], keymap: dict[str, str]) -> dict[str, QAction]:
+    """One QAction per spec, added to ``owner`` so its keys work anywhere in the window."""
+    actions: dict[str, QAction] = {}
+    for spec in ACTIONS:
+        action = QAction(spec.label, owner)
+        action.setObjectName(spec.name)
+        action.setShortcuts(keys_for(spec, keymap))
+        handler = handlers.get(spec.name)
+        if handler is not None:
+            action.triggered.connect(lambda _checked=False, h=handler: h())
+        else:
+            action.setEnabled(False)
+        owner.addAction(action)
+        actions[spec.name] = action
+    return actions

@@ -1,0 +1,362 @@
+"""The editor window: media bin, viewer, timeline, jobs panel, transport and status bars.
+
+Thin: it lays out the views, turns keys (QActions from :mod:`editor.ui.actions`) into controller
+commands, and shows the controller's state. Qt main thread only.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QImage
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor.model.navigate import duration
+from editor.model.time import format_timecode
+from editor.model.timeline import Timeline
+from editor.ui.actions import ACTIONS, build_actions
+from editor.ui.context import AppContext
+from editor.ui.controller import EditorController
+from editor.ui.jobs_panel import JobsPanel
+from editor.ui.media_bin import MediaBin
+from editor.ui.preview import PreviewEngine
+from editor.ui.timeline_view import TimelineView
+from editor.ui.viewer import ViewerWidget
+
+log = logging.getLogger(__name__)
+
+MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.m4v *.avi *.ts *.mts *.m2ts *.mxf *.mpg *.mpeg *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.opus);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.controller = EditorController(ctx, self)
+        self.preview = PreviewEngine(self)
+        self._shuttle = 0.0
+        self._project_name: str | None = None
+        self._save_state = ("saved", "")
+        self._other_windows = 0
+        self.setObjectName("MainWindow")
+        self.resize(1400, 860)
+        self._build()
+        self.actions_by_name = build_actions(self, self._handlers(), ctx.store.settings.keymap)
+        self._build_menus()
+        self._connect()
+        self._update_title()
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(5000)
+        self.status_timer.timeout.connect(self.refresh_server_status)
+        self.status_timer.start()
+        self.refresh_server_status()
+
+    # ---- layout --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.media_bin = MediaBin()
+        self.viewer = ViewerWidget()
+        self.timeline_view = TimelineView()
+        self.jobs_panel = JobsPanel()
+        self.timecode_label = QLabel("00:00:00:00")
+        self.timecode_label.setObjectName("timecode")
+        self.play_button = QPushButton("▶")
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.rate_label = QLabel("")
+
+        transport = QHBoxLayout()
+        for text, tip, slot in (("⏮", "Go to start (Home)", self.controller.go_start),
+                                ("◀|", "Back one frame (←)", lambda: self.controller.step(-1))):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(slot)
+            transport.addWidget(button)
+        transport.addWidget(self.play_button)
+        for text, tip, slot in (("|▶", "Forward one frame (→)", lambda: self.controller.step(1)),
+                                ("⏭", "Go to end (End)", self.controller.go_end)):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(slot)
+            transport.addWidget(button)
+        transport.addSpacing(16)
+        transport.addWidget(self.timecode_label)
+        transport.addWidget(self.rate_label)
+        transport.addStretch(1)
+
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.viewer, 1)
+        centre_layout.addLayout(transport)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.media_bin)
+        top.addWidget(centre)
+        top.addWidget(self.jobs_panel)
+        top.setStretchFactor(1, 1)
+        top.setSizes([280, 820, 300])
+
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(self.timeline_view)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        self.setCentralWidget(main)
+
+        self.db_label = QLabel()
+        self.redis_label = QLabel()
+        self.windows_label = QLabel()
+        self.audio_label = QLabel("Audio: silent (no output device)")
+        for label in (self.db_label, self.redis_label, self.windows_label, self.audio_label):
+            self.statusBar().addPermanentWidget(label)
+        for widget in (self.media_bin, self.viewer, self.timeline_view, self.jobs_panel, centre, top, main):
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def _build_menus(self) -> None:
+        menus: dict[str, Any] = {}
+        for spec in ACTIONS:
+            menu = menus.get(spec.menu)
+            if menu is None:
+                menu = menus[spec.menu] = self.menuBar().addMenu(f"&{spec.menu}")
+            menu.addAction(self.actions_by_name[spec.name])
+
+    def _handlers(self) -> dict[str, Any]:
+        c = self.controller
+        return {
+            "new_project": self.new_project, "open_project": self.open_projects, "import_media": self.import_media,
+            "export": self.export, "preferences": self.preferences, "quit": self.close,
+            "undo": c.undo, "redo": c.redo, "split": c.split, "split_all": c.split_all,
+            "trim_start": c.trim_start, "trim_end": c.trim_end, "ripple_delete": c.ripple_delete, "lift": c.lift,
+            "play_pause": self.toggle_play, "shuttle_back": lambda: self.shuttle(-1), "pause": self.pause,
+            "shuttle_forward": lambda: self.shuttle(1),
+            "frame_back": lambda: self._step(-1), "frame_forward": lambda: self._step(1),
+            "second_back": lambda: self._step_seconds(-1), "second_forward": lambda: self._step_seconds(1),
+            "go_start": c.go_start, "go_end": c.go_end, "prev_edit": c.prev_edit, "next_edit": c.next_edit,
+            "set_in": c.set_in, "set_out": c.set_out, "clear_in": c.clear_in, "clear_out": c.clear_out,
+            "add_marker": c.add_marker, "prev_marker": c.prev_marker, "next_marker": c.next_marker,
+            "zoom_in": self.timeline_view.zoom_in, "zoom_out": self.timeline_view.zoom_out,
+            "zoom_fit": self.timeline_view.zoom_fit, "fullscreen_viewer": self.toggle_fullscreen_viewer,
+            "cheat_sheet": self.cheat_sheet,
+        }
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.timeline_changed.connect(self._on_timeline)
+        c.playhead_changed.connect(self._on_playhead)
+        c.selection_changed.connect(self.timeline_view.set_selection)
+        c.project_changed.connect(self._on_project)
+        c.save_state_changed.connect(self._on_save_state)
+        c.message.connect(self.show_message)
+        c.busy.connect(lambda text: self.statusBar().showMessage(text) if text else None)
+        self.timeline_view.seek_requested.connect(self._seek)
+        self.timeline_view.selection_changed.connect(c.select)
+        self.timeline_view.move_requested.connect(c.move_clip)
+        self.timeline_view.files_dropped.connect(lambda paths, frame: c.import_files(list(paths), frame))
+        self.media_bin.files_dropped.connect(lambda paths: c.import_files(list(paths)))
+        self.preview.frame_ready.connect(self._on_frame)
+        self.preview.position_changed.connect(self._on_play_position)
+        self.preview.playback_state.connect(self._on_playback_state)
+        self.preview.media_offline.connect(
+            lambda path: self.viewer.show_message(f"Media offline: {path}") if path else self.viewer.clear_message())
+
+    # ---- state -> views ------------------------------------------------------------------------
+    @Slot(object)
+    def _on_timeline(self, timeline: Timeline | None) -> None:
+        self.timeline_view.set_timeline(timeline)
+        self.media_bin.set_media(list(timeline.media) if timeline else [])
+        self.preview.set_timeline(timeline)
+        if timeline is not None and self.preview.rate == 0:
+            self.preview.show(timeline, self.controller.playhead)
+        self._update_title()
+
+    @Slot(int)
+    def _on_playhead(self, frame: int) -> None:
+        self.timeline_view.set_playhead(frame)
+        timeline = self.controller.timeline
+        if timeline is not None:
+            tc = format_timecode(frame, timeline.rate)
+            self.timecode_label.setText(f"{tc}  ·  frame {frame}")
+            self.viewer.set_position(frame, tc)
+            if self.preview.rate == 0:
+                self.preview.show(timeline, frame)
+
+    @Slot(object, int)
+    def _on_frame(self, image: QImage | None, frame: int) -> None:
+        self.viewer.set_frame(image)
+
+    @Slot(int)
+    def _on_play_position(self, frame: int) -> None:
+        self.controller.set_playhead(frame)
+
+    @Slot(float)
+    def _on_playback_state(self, rate: float) -> None:
+        self._shuttle = rate
+        self.viewer.set_playing(rate != 0)
+        self.play_button.setText("⏸" if rate else "▶")
+        self.rate_label.setText("" if rate in (0, 1) else f"{rate:+g}×")
+
+    @Slot(object)
+    def _on_project(self, project: tuple[int, str] | None) -> None:
+        self._project_name = project[1] if project else None
+        self._update_title()
+        QTimer.singleShot(0, self.timeline_view.zoom_fit)
+
+    @Slot(str, str)
+    def _on_save_state(self, state: str, detail: str) -> None:
+        self._save_state = (state, detail)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        state, detail = self._save_state
+        words = {"saved": "saved", "saving": "saving…", "offline": "offline — edits kept locally",
+                 "error": "not saved"}.get(state, state)
+        name = self._project_name
+        self.setWindowTitle(f"{name} — {words} — Cutline" if name else "Cutline")
+        self.setWindowModified(False)
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def refresh_server_status(self) -> None:
+        """Which servers are in use and whether they answer; how many other windows are open."""
+        store = self.ctx.store
+        db_kind = "embedded" if store.endpoints.embedded_database else "external"
+
+        def probe() -> tuple[bool, bool]:
+            try:
+                store.db.server_version()
+                db_ok = True
+            except Exception:  # noqa: BLE001 - shown, not raised
+                db_ok = False
+            return db_ok, store.redis.ping() if store.redis.configured else False
+
+        def show(result: tuple[bool, bool]) -> None:
+            db_ok, redis_ok = result
+            self.db_label.setText(f"PostgreSQL ({db_kind}): {'✓' if db_ok else '✗ unreachable'}")
+            if store.redis.configured:
+                r_kind = "embedded" if store.endpoints.embedded_redis else "external"
+                self.redis_label.setText(f"Redis ({r_kind}): {'✓' if redis_ok else '✗ unreachable'}")
+            else:
+                self.redis_label.setText("Redis: none (disk cache)")
+
+        self.ctx.tasks.run(probe, on_done=show)
+        self.windows_label.setText(
+            "no other windows" if self._other_windows == 0 else f"{self._other_windows} other window(s) open")
+
+    def set_other_windows(self, count: int) -> None:
+        self._other_windows = count
+        self.windows_label.setText("no other windows" if count == 0 else f"{count} other window(s) open")
+
+    # ---- transport -----------------------------------------------------------------------------
+    def _seek(self, frame: int) -> None:
+        if self.preview.rate:
+            self.preview.pause()
+        self.controller.set_playhead(frame)
+
+    def _step(self, frames: int) -> None:
+        self.pause()
+        self.controller.step(frames)
+
+    def _step_seconds(self, seconds: int) -> None:
+        self.pause()
+        self.controller.step_seconds(seconds)
+
+    def toggle_play(self) -> None:
+        if self.preview.rate:
+            self.pause()
+        else:
+            self.shuttle(0, play=1.0)
+
+    def pause(self) -> None:
+        self.preview.pause()
+
+    def shuttle(self, direction: int, play: float | None = None) -> None:
+        """J/L: play backwards/forwards; pressed again in the same direction: 2×, then 4×."""
+        timeline = self.controller.timeline
+        if timeline is None:
+            return
+        current = self.preview.rate
+        if play is not None:
+            rate = play
+        elif current and (current > 0) == (direction > 0):
+            rate = max(-4.0, min(4.0, current * 2))
+        else:
+            rate = float(direction)
+        start = self.controller.playhead
+        if rate > 0 and start >= duration(timeline):
+            start = 0
+        self.preview.play(timeline, start, rate)
+
+    def toggle_fullscreen_viewer(self) -> None:
+        if self.viewer.isFullScreen():
+            self.viewer.setWindowFlags(Qt.WindowType.Widget)
+            self.viewer.showNormal()
+            self.centralWidget().widget(0).widget(1).layout().insertWidget(0, self.viewer, 1)  # type: ignore[union-attr]
+        else:
+            self.viewer.setParent(None)
+            self.viewer.setWindowFlags(Qt.WindowType.Window)
+            for action in self.actions():
+                self.viewer.addAction(action)
+            self.viewer.showFullScreen()
+
+    # ---- commands with dialogs -----------------------------------------------------------------
+    def new_project(self) -> None:
+        name, ok = QInputDialog.getText(self, "New project", "Name:", text="Untitled")
+        if ok and name.strip():
+            self.controller.new_project(name.strip())
+
+    def open_projects(self) -> None:
+        from editor.ui.project_browser import ProjectBrowser
+
+        ProjectBrowser(self.ctx, self.controller, self).exec()
+
+    def import_media(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import media", str(Path.home()), MEDIA_FILTER)
+        if paths:
+            self.controller.import_files(paths)
+
+    def export(self) -> None:
+        try:
+            from editor.ui.export_dialog import ExportDialog
+        except ImportError:
+            self.show_message("Export is not available in this build")
+            return
+        if self.controller.timeline is None:
+            self.show_message("Open or create a project first (Ctrl+O, Ctrl+N)")
+            return
+        ExportDialog(self.ctx, self.controller, self).exec()
+
+    def preferences(self) -> None:
+        from editor.ui.preferences import PreferencesDialog
+
+        PreferencesDialog(self.ctx, self).exec()
+
+    def cheat_sheet(self) -> None:
+        from editor.ui.cheat_sheet import CheatSheet
+
+        CheatSheet(self.actions_by_name, self).exec()
+
+    # ---- closing -------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.status_timer.stop()
+        self.preview.close()
+        if not self.controller.close(timeout=5):
+            log.warning("some edits could not reach the database; they are kept in the journal")
+        super().closeEvent(event)

@@ -1,0 +1,216 @@
+"""The picture in the viewer: the exact frame under the playhead, still or playing, decoded off the Qt thread.
+
+One decode thread serves both: a still request (scrubbing, stepping) replaces any older one, so fast
+scrubbing never queues up stale work; playback runs a clocked loop at the timeline's rate times the
+shuttle speed (−4…4), dropping frames that would be late rather than falling behind. Frames come from
+the media engine's :class:`FrameReader` (exact, with its own cache of frames around the playhead),
+already scaled to the viewer's size and in a format QImage wraps without a copy. Results reach the Qt
+thread as signals. Create and call on the Qt main thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from fractions import Fraction
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from editor.media.errors import MediaError
+from editor.media.frames import FrameReader, Picture
+from editor.model.navigate import duration
+from editor.model.timeline import Clip, Timeline, source_factor
+
+log = logging.getLogger(__name__)
+
+MAX_READERS = 4
+
+
+def source_time(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | None:
+    """The top-most video clip at ``frame`` and the source time (seconds) shown there, or None (a gap).
+
+    Pure; any thread.
+    """
+    for track in reversed(timeline.tracks):
+        if track.kind != "video":
+            continue
+        i = track.index_at(frame)
+        if i is None:
+            continue
+        item = track.items[i]
+        if not isinstance(item, Clip):
+            continue
+        n, d = source_factor(item.media.rate, item.speed, timeline.rate)
+        offset = frame - track.starts()[i]
+        source_frame = item.source_in + Fraction(offset * n, d)
+        return item, source_frame / item.media.rate
+    return None
+
+
+def picture_to_qimage(picture: Picture) -> QImage:
+    """Wrap the decoded pixels without copying; the image keeps the picture alive. Any thread."""
+    fmt = {"rgb24": QImage.Format.Format_RGB888, "rgba": QImage.Format.Format_RGBA8888,
+           "bgra": QImage.Format.Format_ARGB32}[picture.format]
+    image = QImage(picture.data, picture.width, picture.height, picture.stride, fmt)
+    image._cutline_picture = picture  # type: ignore[attr-defined]  # the buffer lives as long as the image
+    return image
+
+
+class PreviewEngine(QObject):
+    frame_ready = Signal(object, int)  # QImage | None (gap: black), timeline frame
+    position_changed = Signal(int)  # playback moved the playhead
+    playback_state = Signal(float)  # the shuttle rate; 0 when paused
+    media_offline = Signal(str)  # path of a file that cannot be read ("" when fine again)
+
+    def __init__(self, parent: QObject | None = None, fit: tuple[int, int] = (960, 540)) -> None:
+        super().__init__(parent)
+        self.fit = fit
+        self._readers: OrderedDict[str, FrameReader] = OrderedDict()
+        self._cond = threading.Condition()
+        self._request: tuple[Timeline, int] | None = None
+        self._timeline: Timeline | None = None
+        self._rate = 0.0
+        self._play_from = 0
+        self._play_generation = 0
+        self._closed = False
+        self._offline: set[str] = set()
+        self.frames_shown = 0
+        self.frames_dropped = 0
+        self._thread = threading.Thread(target=self._run, name="cutline-preview", daemon=True)
+        self._thread.start()
+
+    # ---- Qt thread -----------------------------------------------------------------------------
+    def set_timeline(self, timeline: Timeline | None) -> None:
+        with self._cond:
+            self._timeline = timeline
+
+    def show(self, timeline: Timeline, frame: int) -> None:
+        """Show the frame at ``frame`` (the newest request wins)."""
+        with self._cond:
+            self._timeline = timeline
+            self._request = (timeline, frame)
+            self._cond.notify_all()
+
+    def play(self, timeline: Timeline, frame: int, rate: float = 1.0) -> None:
+        """Play from ``frame`` at ``rate`` × normal speed (negative: backwards)."""
+        with self._cond:
+            self._timeline = timeline
+            self._play_from = frame
+            self._rate = max(-4.0, min(4.0, rate))
+            self._play_generation += 1
+            self._request = None
+            self._cond.notify_all()
+        self.playback_state.emit(self._rate)
+
+    def pause(self) -> None:
+        with self._cond:
+            was = self._rate
+            self._rate = 0.0
+            self._play_generation += 1
+            self._cond.notify_all()
+        if was:
+            self.playback_state.emit(0.0)
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._rate = 0.0
+            self._cond.notify_all()
+        self._thread.join(timeout=3)
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
+
+    # ---- decode thread -------------------------------------------------------------------------
+    def _reader(self, path: str) -> FrameReader:
+        reader = self._readers.get(path)
+        if reader is None:
+            reader = FrameReader(path, fit=self.fit, pixel_format="rgb24")
+            self._readers[path] = reader
+            while len(self._readers) > MAX_READERS:
+                self._readers.popitem(last=False)[1].close()
+        self._readers.move_to_end(path)
+        return reader
+
+    def _picture(self, timeline: Timeline, frame: int) -> QImage | None:
+        found = source_time(timeline, frame)
+        if found is None:
+            return None
+        clip, seconds = found
+        path = clip.media.path
+        try:
+            reader = self._reader(path)
+            picture = reader.read(min(seconds, max(Fraction(0), reader.duration - Fraction(1, 1000))))
+        except MediaError as exc:
+            self._readers.pop(path, None)
+            if path not in self._offline:
+                self._offline.add(path)
+                log.warning("cannot show %s: %s", path, exc)
+                self.media_offline.emit(path)
+            return None
+        if path in self._offline:
+            self._offline.discard(path)
+            self.media_offline.emit("")
+        return picture_to_qimage(picture)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closed or self._request is not None or self._rate != 0)
+                if self._closed:
+                    return
+                if self._rate != 0:
+                    timeline, start, rate, generation = (self._timeline, self._play_from, self._rate,
+                                                         self._play_generation)
+                    request = None
+                else:
+                    request, self._request = self._request, None
+            if request is not None:
+                timeline_now, frame = request
+                try:
+                    self.frame_ready.emit(self._picture(timeline_now, frame), frame)
+                except Exception:  # noqa: BLE001 - keep the viewer alive whatever one frame does
+                    log.exception("preview failed at frame %s", frame)
+                continue
+            if timeline is not None:
+                self._play(timeline, start, rate, generation)
+
+    def _play(self, timeline: Timeline, start: int, rate: float, generation: int) -> None:
+        fps = float(timeline.rate)
+        end = duration(timeline)
+        t0 = time.monotonic()
+        last = None
+        while True:
+            with self._cond:
+                if self._play_generation != generation or self._closed:
+                    return
+            elapsed = time.monotonic() - t0
+            frame = start + int(elapsed * fps * rate)
+            if frame >= end or frame < 0:
+                frame = max(0, min(frame, end))
+                self.position_changed.emit(frame)
+                with self._cond:
+                    if self._play_generation == generation:
+                        self._rate = 0.0
+                        self._play_generation += 1
+                self.playback_state.emit(0.0)
+                return
+            if last is not None and frame == last:
+                next_due = t0 + (abs(frame - start) + 1) / (fps * abs(rate))
+                with self._cond:
+                    self._cond.wait(max(0.0, min(0.05, next_due - time.monotonic())))
+                continue
+            if last is not None and abs(frame - last) > 1 and abs(rate) <= 1:
+                self.frames_dropped += abs(frame - last) - 1
+            image = self._picture(timeline, frame)
+            self.frames_shown += 1
+            self.frame_ready.emit(image, frame)
+            self.position_changed.emit(frame)
+            last = frame

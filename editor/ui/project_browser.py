@@ -1,0 +1,138 @@
+"""The project browser (Ctrl+O): projects in PostgreSQL, newest first; open, new, rename, duplicate, delete.
+
+Every database call runs through :class:`Tasks`; the dialog stays responsive. Qt main thread only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor.model.time import format_timecode, parse_rate
+from editor.store.projects import ProjectSummary
+from editor.ui.context import AppContext
+from editor.ui.controller import EditorController
+
+
+def duration_text(summary: dict[str, Any]) -> str:
+    if not summary.get("rate"):
+        return "—"
+    return format_timecode(int(summary.get("duration_frames", 0)), parse_rate(summary["rate"]))
+
+
+class ProjectBrowser(QDialog):
+    def __init__(self, ctx: AppContext, controller: EditorController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.controller = controller
+        self.rows: list[ProjectSummary] = []
+        self.setWindowTitle("Projects — Cutline")
+        self.resize(760, 480)
+        self.table = QTableWidget(0, 4, self)
+        self.table.setHorizontalHeaderLabels(["Name", "Duration", "Clips", "Last change"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.status = QLabel("Loading…")
+        buttons = QHBoxLayout()
+        for text, slot in (("&Open", self.open_selected), ("&New…", self.new), ("&Rename…", self.rename),
+                           ("D&uplicate", self.duplicate), ("&Delete…", self.delete), ("Close", self.reject)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+            if text == "&Open":
+                button.setDefault(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.ctx.tasks.run(self.ctx.store.projects.list, 200, on_done=self._show, on_error=self._error)
+
+    def _show(self, rows: list[ProjectSummary]) -> None:
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for r, p in enumerate(rows):
+            values = (p.name, duration_text(p.summary), str(p.summary.get("clips", "")),
+                      p.updated_at.astimezone().strftime("%Y-%m-%d %H:%M"))
+            for c, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, p.id)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        if rows:
+            self.table.selectRow(0)
+        self.table.setFocus()
+        self.status.setText(f"{len(rows)} project(s)" if rows else "No projects yet: press New")
+
+    def _error(self, exc: BaseException) -> None:
+        self.status.setText(str(exc))
+
+    def selected(self) -> ProjectSummary | None:
+        row = self.table.currentRow()
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def open_selected(self) -> None:
+        project = self.selected()
+        if project is not None:
+            self.controller.open_project(project.id)
+            self.accept()
+
+    def new(self) -> None:
+        name, ok = QInputDialog.getText(self, "New project", "Name:", text="Untitled")
+        if ok and name.strip():
+            self.controller.new_project(name.strip())
+            self.accept()
+
+    def rename(self) -> None:
+        project = self.selected()
+        if project is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename project", "Name:", text=project.name)
+        if ok and name.strip():
+            def done(_row: Any) -> None:
+                if self.controller.session and self.controller.session.project_id == project.id:
+                    self.controller.session.name = name.strip()
+                    self.controller.project_changed.emit((project.id, name.strip()))
+                self.refresh()
+
+            self.ctx.tasks.run(self.ctx.store.projects.rename, project.id, name.strip(), on_done=done,
+                               on_error=self._error)
+
+    def duplicate(self) -> None:
+        project = self.selected()
+        if project is not None:
+            self.ctx.tasks.run(self.ctx.store.projects.duplicate, project.id, f"{project.name} (copy)",
+                               on_done=lambda _p: self.refresh(), on_error=self._error)
+
+    def delete(self) -> None:
+        project = self.selected()
+        if project is None:
+            return
+        if self.controller.session and self.controller.session.project_id == project.id:
+            self.status.setText("That project is open in this window; open another one first")
+            return
+        answer = QMessageBox.question(self, "Delete project",
+                                      f"Delete “{project.name}” and its history? This cannot be undone.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.ctx.tasks.run(self.ctx.store.projects.delete, project.id, on_done=lambda _r: self.refresh(),
+                               on_error=self._error)

@@ -1,0 +1,153 @@
+"""The real window, driven with key presses, on media the test makes and the test run's real servers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from editor.media.synth import make_clip, read_frame_number
+from editor.model.navigate import duration
+from editor.model.timeline import Clip, Gap
+from editor.store.autosave import load_timeline
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("window") / "numbers.mp4"
+    make_clip(path, frames=100, fps=Fraction(25), size=(320, 240), gop=10)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, store, clip: Path):
+    from editor.app import build_window, shutdown
+
+    win = build_window(store, argparse.Namespace(files=[str(clip)], project=None, smoke_test=False))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(lambda: win.controller.timeline is not None, timeout=20000)
+    yield win
+    win.preview.close()
+    win.status_timer.stop()
+    subscription = getattr(win, "bus_subscription", None)
+    if subscription:
+        subscription.close()
+    win.controller.close(timeout=5)
+    win.ctx.tasks.shutdown(wait=True)
+
+
+def press(qtbot, win, key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> None:
+    for _ in range(times):
+        qtbot.keyClick(win, key, modifier)
+
+
+def saved(win):
+    session = win.controller.session
+    assert session.saver.flush(10)
+    return win.ctx.store.projects.get(session.project_id)
+
+
+def test_keyboard_cut_workflow_is_saved_as_it_happens(qtbot, window, tmp_path: Path) -> None:
+    c = window.controller
+    assert "numbers" in window.windowTitle() and "Cutline" in window.windowTitle()
+    assert duration(c.timeline) == 100
+    press(qtbot, window, Qt.Key.Key_L)  # play…
+    qtbot.waitUntil(lambda: c.playhead > 0, timeout=5000)
+    press(qtbot, window, Qt.Key.Key_K)  # …and pause
+    qtbot.waitUntil(lambda: window.preview.rate == 0, timeout=2000)
+    press(qtbot, window, Qt.Key.Key_Home)
+    assert c.playhead == 0
+    press(qtbot, window, Qt.Key.Key_Right, times=20)
+    press(qtbot, window, Qt.Key.Key_I)
+    press(qtbot, window, Qt.Key.Key_Right, times=10)
+    press(qtbot, window, Qt.Key.Key_O)
+    assert (c.timeline.in_point, c.timeline.out_point) == (20, 30)
+    press(qtbot, window, Qt.Key.Key_X)  # ripple delete the in/out range on all tracks
+    tl = c.timeline
+    assert duration(tl) == 90 and tl.in_point is None
+    assert [it.duration for it in tl.tracks[0].items] == [20, 70]
+    assert [it.source_in for it in tl.tracks[0].items] == [0, 30]
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the clear…
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # …and the delete
+    assert duration(c.timeline) == 100
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert duration(c.timeline) == 90
+    press(qtbot, window, Qt.Key.Key_End)
+    press(qtbot, window, Qt.Key.Key_Left, times=5)
+    press(qtbot, window, Qt.Key.Key_S)
+    assert c.playhead == 85 and len(c.timeline.tracks[0].items) == 3
+    press(qtbot, window, Qt.Key.Key_M)
+    assert [m.frame for m in c.timeline.markers] == [85]
+
+    project = saved(window)
+    assert load_timeline(project) == c.timeline, "the database holds exactly what the window shows"
+    edits = [h.edit_type for h in window.ctx.store.projects.history(project.id)]
+    assert edits[0] == "create" and edits[-2:] == ["split_at_playhead", "add_marker"]
+    assert "undo" in edits and "redo" in edits
+
+
+def test_viewer_shows_the_exact_frame_under_the_playhead(qtbot, window) -> None:
+    c = window.controller
+    for target in (0, 37, 36, 99):
+        c.set_playhead(target)
+        qtbot.waitUntil(lambda: window.viewer.frame() is not None and
+                        read_frame_number(_rgb(window.viewer.frame())) == target, timeout=10000)
+    press(qtbot, window, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: read_frame_number(_rgb(window.viewer.frame())) == 98, timeout=5000)
+
+
+def _rgb(image):
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    buf = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
+    return buf.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3].reshape(
+        image.height(), image.width(), 3).copy()
+
+
+def test_edit_points_and_markers_navigation(qtbot, window) -> None:
+    c = window.controller
+    c.set_playhead(40)
+    press(qtbot, window, Qt.Key.Key_S)
+    c.set_playhead(70)
+    press(qtbot, window, Qt.Key.Key_M)
+    press(qtbot, window, Qt.Key.Key_Home)
+    press(qtbot, window, Qt.Key.Key_Down)
+    assert c.playhead == 40
+    press(qtbot, window, Qt.Key.Key_Down)
+    assert c.playhead == 100
+    press(qtbot, window, Qt.Key.Key_Up)
+    assert c.playhead == 40
+    press(qtbot, window, Qt.Key.Key_Greater, Qt.KeyboardModifier.ShiftModifier)
+    assert c.playhead == 70
+
+
+def test_refused_edit_is_a_message_not_a_crash(qtbot, window) -> None:
+    c = window.controller
+    c.set_playhead(0)
+    before = c.timeline
+    press(qtbot, window, Qt.Key.Key_S)  # nothing to split at the very start of a clip
+    assert c.timeline == before
+    assert window.statusBar().currentMessage() != ""
+
+
+def test_window_screenshot(qtbot, window, tmp_path: Path) -> None:
+    window.resize(1280, 800)
+    window.controller.set_playhead(42)
+    qtbot.waitUntil(lambda: window.viewer.frame() is not None, timeout=10000)
+    qtbot.wait(200)
+    path = tmp_path / "cutline-window.png"
+    if os.environ.get("CUTLINE_SCREENSHOT"):
+        path = Path(os.environ["CUTLINE_SCREENSHOT"])
+    assert window.grab().save(str(path))
+    assert path.stat().st_size > 10_000
