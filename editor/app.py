@@ -66,13 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from editor.store.errors import StoreError
-    from editor.ui.theme import apply_theme
-
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cutline"])
     app.setApplicationName("Cutline")
     app.setOrganizationName("Cutline")
     app.setDesktopFileName("cutline")
-    apply_theme(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
 
@@ -93,10 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_window(store: Any, args: argparse.Namespace) -> Any:
     """The main window on an open store, with the project the arguments or the session ask for."""
+    from PySide6.QtWidgets import QApplication
+
     from editor.ui.context import AppContext
     from editor.ui.main_window import MainWindow
     from editor.ui.tasks import Tasks
+    from editor.ui.theme import apply_theme
 
+    app = QApplication.instance()
+    if app is not None and app.property("cutline_theme") is None:
+        apply_theme(app)  # type: ignore[arg-type]
+        app.setProperty("cutline_theme", True)
     tasks = Tasks()
     ctx = AppContext.create(store, tasks)
     window = MainWindow(ctx)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self._project_name: str | None = None
         self._save_state = ("saved", "")
         self._other_windows = 0
+        self._fit_pending = False
         self.setObjectName("MainWindow")
         self.resize(1400, 860)
         self._build()
@@ -79,17 +81,23 @@ class MainWindow(QMainWindow):
         self.rate_label = QLabel("")
 
         transport = QHBoxLayout()
-        for text, tip, slot in (("⏮", "Go to start (Home)", self.controller.go_start),
-                                ("◀|", "Back one frame (←)", lambda: self.controller.step(-1))):
-            button = QPushButton(text)
-            button.setToolTip(tip)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(slot)
-            transport.addWidget(button)
-        transport.addWidget(self.play_button)
-        for text, tip, slot in (("|▶", "Forward one frame (→)", lambda: self.controller.step(1)),
-                                ("⏭", "Go to end (End)", self.controller.go_end)):
-            button = QPushButton(text)
+        style = self.style()
+        pix = QStyle.StandardPixmap
+        self.play_button.setText("")
+        self.play_button.setIcon(style.standardIcon(pix.SP_MediaPlay))
+        buttons = (
+            (pix.SP_MediaSkipBackward, "Go to start (Home)", self.controller.go_start),
+            (pix.SP_MediaSeekBackward, "Back one frame (←)", lambda: self._step(-1)),
+            (None, "", None),
+            (pix.SP_MediaSeekForward, "Forward one frame (→)", lambda: self._step(1)),
+            (pix.SP_MediaSkipForward, "Go to end (End)", self.controller.go_end),
+        )
+        for icon, tip, slot in buttons:
+            if icon is None:
+                transport.addWidget(self.play_button)
+                continue
+            button = QPushButton()
+            button.setIcon(style.standardIcon(icon))
             button.setToolTip(tip)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(slot)
@@ -164,7 +172,7 @@ class MainWindow(QMainWindow):
         c.project_changed.connect(self._on_project)
         c.save_state_changed.connect(self._on_save_state)
         c.message.connect(self.show_message)
-        c.busy.connect(lambda text: self.statusBar().showMessage(text) if text else None)
+        c.busy.connect(lambda text: self.statusBar().showMessage(text) if text else self.statusBar().clearMessage())
         self.timeline_view.seek_requested.connect(self._seek)
         self.timeline_view.selection_changed.connect(c.select)
         self.timeline_view.move_requested.connect(c.move_clip)
@@ -180,6 +188,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_timeline(self, timeline: Timeline | None) -> None:
         self.timeline_view.set_timeline(timeline)
+        if self._fit_pending:
+            self._fit_pending = False
+            QTimer.singleShot(0, self.timeline_view.zoom_fit)
         self.media_bin.set_media(list(timeline.media) if timeline else [])
         self.preview.set_timeline(timeline)
         if timeline is not None and self.preview.rate == 0:
@@ -209,14 +220,15 @@ class MainWindow(QMainWindow):
     def _on_playback_state(self, rate: float) -> None:
         self._shuttle = rate
         self.viewer.set_playing(rate != 0)
-        self.play_button.setText("⏸" if rate else "▶")
+        self.play_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPause if rate else QStyle.StandardPixmap.SP_MediaPlay))
         self.rate_label.setText("" if rate in (0, 1) else f"{rate:+g}×")
 
     @Slot(object)
     def _on_project(self, project: tuple[int, str] | None) -> None:
         self._project_name = project[1] if project else None
         self._update_title()
-        QTimer.singleShot(0, self.timeline_view.zoom_fit)
+        self._fit_pending = True
 
     @Slot(str, str)
     def _on_save_state(self, state: str, detail: str) -> None:
