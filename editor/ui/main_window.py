@@ -29,6 +29,7 @@ from editor.model.navigate import duration
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
 from editor.ui.actions import ACTIONS, build_actions
+from editor.ui.assets import MediaAssets
 from editor.ui.context import AppContext
 from editor.ui.controller import EditorController
 from editor.ui.jobs_panel import JobsPanel
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.controller = EditorController(ctx, self)
         self.preview = PreviewEngine(self)
+        self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self)
         self._shuttle = 0.0
         self._project_name: str | None = None
         self._save_state = ("saved", "")
@@ -178,6 +180,9 @@ class MainWindow(QMainWindow):
         self.timeline_view.move_requested.connect(c.move_clip)
         self.timeline_view.files_dropped.connect(lambda paths, frame: c.import_files(list(paths), frame))
         self.media_bin.files_dropped.connect(lambda paths: c.import_files(list(paths)))
+        self.assets.thumbnails_ready.connect(self._on_thumbnails)
+        self.assets.waveform_ready.connect(self.timeline_view.set_waveform)
+        self.assets.offline_changed.connect(self.media_bin.set_offline)
         self.preview.frame_ready.connect(self._on_frame)
         self.preview.position_changed.connect(self._on_play_position)
         self.preview.playback_state.connect(self._on_playback_state)
@@ -192,10 +197,17 @@ class MainWindow(QMainWindow):
             self._fit_pending = False
             QTimer.singleShot(0, self.timeline_view.zoom_fit)
         self.media_bin.set_media(list(timeline.media) if timeline else [])
+        self.assets.ensure(timeline)
         self.preview.set_timeline(timeline)
         if timeline is not None and self.preview.rate == 0:
             self.preview.show(timeline, self.controller.playhead)
         self._update_title()
+
+    @Slot(str, object)
+    def _on_thumbnails(self, fingerprint: str, images: dict[int, QImage]) -> None:
+        self.timeline_view.set_thumbnails(fingerprint, images)
+        if images:
+            self.media_bin.set_thumbnail(fingerprint, images[min(images)])
 
     @Slot(int)
     def _on_playhead(self, frame: int) -> None:

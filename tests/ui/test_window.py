@@ -145,7 +145,9 @@ def test_window_screenshot(qtbot, window, tmp_path: Path) -> None:
     window.resize(1280, 800)
     window.controller.set_playhead(42)
     qtbot.waitUntil(lambda: window.viewer.frame() is not None, timeout=10000)
-    qtbot.wait(200)
+    fp = window.controller.timeline.media[0].fingerprint
+    qtbot.waitUntil(lambda: fp in window.timeline_view._thumbs and fp in window.timeline_view._waves, timeout=20000)
+    qtbot.wait(100)
     path = tmp_path / "cutline-window.png"
     if os.environ.get("CUTLINE_SCREENSHOT"):
         path = Path(os.environ["CUTLINE_SCREENSHOT"])
