@@ -52,8 +52,9 @@ def source_time(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | None:
 
 def picture_to_qimage(picture: Picture) -> QImage:
     """Wrap the decoded pixels without copying; the image keeps the picture alive. Any thread."""
+    # bgra bytes with opaque alpha are Qt's RGB32 on little-endian machines: painted without conversion.
     fmt = {"rgb24": QImage.Format.Format_RGB888, "rgba": QImage.Format.Format_RGBA8888,
-           "bgra": QImage.Format.Format_ARGB32}[picture.format]
+           "bgra": QImage.Format.Format_RGB32}[picture.format]
     image = QImage(picture.data, picture.width, picture.height, picture.stride, fmt)
     image._cutline_picture = picture  # type: ignore[attr-defined]  # the buffer lives as long as the image
     return image
@@ -132,7 +133,7 @@ class PreviewEngine(QObject):
     def _reader(self, path: str) -> FrameReader:
         reader = self._readers.get(path)
         if reader is None:
-            reader = FrameReader(path, fit=self.fit, pixel_format="rgb24")
+            reader = FrameReader(path, fit=self.fit, pixel_format="bgra")
             self._readers[path] = reader
             while len(self._readers) > MAX_READERS:
                 self._readers.popitem(last=False)[1].close()
