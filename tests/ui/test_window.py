@@ -153,3 +153,47 @@ def test_window_screenshot(qtbot, window, tmp_path: Path) -> None:
         path = Path(os.environ["CUTLINE_SCREENSHOT"])
     assert window.grab().save(str(path))
     assert path.stat().st_size > 10_000
+
+
+def test_losing_the_database_while_editing_loses_nothing(qtbot, tmp_path: Path, clip: Path, monkeypatch) -> None:
+    """A private PostgreSQL that goes away mid-session: edits are kept, the title says so, then they land."""
+    from editor.app import build_window
+    from editor.store.servers import EmbeddedServers
+    from editor.store.services import Store
+
+    monkeypatch.setenv("CUTLINE_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir(mode=0o755)
+    tmp_path.chmod(0o755)
+    store = Store.open()
+    servers = EmbeddedServers(tmp_path / "data" / "servers")
+    win = build_window(store, argparse.Namespace(files=[str(clip)], project=None, smoke_test=False))
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    try:
+        qtbot.waitUntil(lambda: win.controller.timeline is not None, timeout=20000)
+        c = win.controller
+        messages: list[str] = []
+        c.message.connect(messages.append)
+        assert c.session.saver.flush(10)
+        servers.stop()  # the database goes away
+        c.set_playhead(30)
+        press(qtbot, win, Qt.Key.Key_S)
+        c.set_playhead(60)
+        press(qtbot, win, Qt.Key.Key_M)
+        qtbot.waitUntil(lambda: "offline" in win.windowTitle(), timeout=15000)
+        assert any(m.startswith("Database unreachable") and "kept" in m for m in messages)
+        expected = c.timeline
+        servers.ensure()  # it comes back
+        qtbot.waitUntil(lambda: "— saved —" in win.windowTitle(), timeout=30000)
+        project = store.projects.get(c.session.project_id)
+        assert load_timeline(project) == expected
+    finally:
+        win.preview.close()
+        win.status_timer.stop()
+        if getattr(win, "bus_subscription", None):
+            win.bus_subscription.close()
+        win.controller.close(timeout=5)
+        win.ctx.tasks.shutdown(wait=True)
+        store.close(stop_servers=True)
+        servers.stop()
