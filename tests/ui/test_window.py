@@ -197,3 +197,21 @@ def test_losing_the_database_while_editing_loses_nothing(qtbot, tmp_path: Path, 
         win.ctx.tasks.shutdown(wait=True)
         store.close(stop_servers=True)
         servers.stop()
+
+
+@pytest.mark.parametrize("kind", ["junk", "missing", "truncated"])
+def test_importing_bad_files_is_a_message_and_leaves_the_project_untouched(qtbot, window, tmp_path: Path,
+                                                                         clip: Path, kind: str) -> None:
+    c = window.controller
+    bad = tmp_path / f"bad {kind} 🎬.mp4"
+    if kind == "junk":
+        bad.write_bytes(b"definitely not a video" * 500)
+    elif kind == "truncated":
+        bad.write_bytes(clip.read_bytes()[:2000])
+    before = c.timeline
+    messages: list[str] = []
+    c.message.connect(messages.append)
+    window.media_bin.files_dropped.emit([str(bad)])
+    qtbot.waitUntil(lambda: any(m.startswith("Not imported") for m in messages), timeout=10000)
+    assert c.timeline == before
+    assert bad.name in messages[-1] and "\n" not in messages[-1]
