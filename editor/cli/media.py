@@ -119,5 +119,6 @@ def cmd_thumbnails(args: argparse.Namespace) -> int:
     thumbs = filmstrip(args.file, args.count, size, exact=args.exact, cache=_cache(args))
     for i, th in enumerate(thumbs):
         (out / f"thumb-{i:03d}.jpg").write_bytes(th.jpeg)
-    print(f"{out}: {len(thumbs)} thumbnails, {thumbs[0].width}x{thumbs[0].height}" if thumbs else f"{out}: none")
+    size_text = f"{thumbs[0].width}x{thumbs[0].height}" if thumbs else "-"
+    print(f"{out}: {len(thumbs)} thumbnails, {size_text}")
     return 0
