@@ -104,6 +104,11 @@ def build_window(store: Any, args: argparse.Namespace) -> Any:
     tasks = Tasks()
     ctx = AppContext.create(store, tasks)
     window = MainWindow(ctx)
+    from PySide6.QtGui import QIcon
+
+    from editor.resources import icon_path
+
+    window.setWindowIcon(QIcon(str(icon_path(256))))
     tasks.setParent(window)
     window.bus_subscription = ctx.bus.subscribe(window.controller.on_bus_event)
     try:
