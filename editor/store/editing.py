@@ -73,9 +73,10 @@ class EditingSession:
         return self.history.present
 
     def _commit(self, history: History) -> None:
+        changed = history.present != self.history.present or history.last_record is not None
         self.history = history
-        assert history.last_record is not None
-        self.saver.submit(history.last_record, history.present)
+        if history.last_record is not None and changed:  # an edit that changed nothing saves nothing
+            self.saver.submit(history.last_record, history.present)
 
     def adopt(self, timeline: Timeline) -> None:
         """Take the timeline the saver rebased onto another window's revision (keeps undo for the rest)."""

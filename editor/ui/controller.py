@@ -259,7 +259,8 @@ class EditorController(QObject):
         self.edit("set_in", frame=self._playhead)
 
     def set_out(self) -> None:
-        self.edit("set_out", frame=self._playhead)
+        """The out point includes the frame under the playhead (the model's out is exclusive)."""
+        self.edit("set_out", frame=self._playhead + 1)
 
     def clear_in(self) -> None:
         tl = self.timeline

@@ -70,23 +70,23 @@ def test_keyboard_cut_workflow_is_saved_as_it_happens(qtbot, window, tmp_path: P
     press(qtbot, window, Qt.Key.Key_I)
     press(qtbot, window, Qt.Key.Key_Right, times=10)
     press(qtbot, window, Qt.Key.Key_O)
-    assert (c.timeline.in_point, c.timeline.out_point) == (20, 30)
+    assert (c.timeline.in_point, c.timeline.out_point) == (20, 31), "frames 20..30, both shown, are marked"
     press(qtbot, window, Qt.Key.Key_X)  # ripple delete the in/out range on all tracks
     tl = c.timeline
-    assert duration(tl) == 90 and tl.in_point is None
-    assert [it.duration for it in tl.tracks[0].items] == [20, 70]
-    assert [it.source_in for it in tl.tracks[0].items] == [0, 30]
+    assert duration(tl) == 89 and tl.in_point is None
+    assert [it.duration for it in tl.tracks[0].items] == [20, 69]
+    assert [it.source_in for it in tl.tracks[0].items] == [0, 31]
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the clear…
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # …and the delete
     assert duration(c.timeline) == 100
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert duration(c.timeline) == 90
+    assert duration(c.timeline) == 89
     press(qtbot, window, Qt.Key.Key_End)
     press(qtbot, window, Qt.Key.Key_Left, times=5)
     press(qtbot, window, Qt.Key.Key_S)
-    assert c.playhead == 85 and len(c.timeline.tracks[0].items) == 3
+    assert c.playhead == 84 and len(c.timeline.tracks[0].items) == 3
     press(qtbot, window, Qt.Key.Key_M)
-    assert [m.frame for m in c.timeline.markers] == [85]
+    assert [m.frame for m in c.timeline.markers] == [84]
 
     project = saved(window)
     assert load_timeline(project) == c.timeline, "the database holds exactly what the window shows"

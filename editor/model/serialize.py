@@ -1,0 +1,426 @@
+"""Timeline <-> JSON. Every node carries ``"schema": "Name.version"``; older versions are upgraded by
+functions on plain dicts, one per version step; a newer version than this code knows is refused.
+
+Gaps are not written: each clip and cue has an explicit ``start`` so a hand-edited or damaged file with
+overlapping items is caught on load. Clips refer to the project's ``media`` list by fingerprint.
+Errors name the offending field: ``tracks[0].items[3].source_in: expected an integer, got 'abc'``.
+Every function here is pure; any thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from .errors import EditError, TimelineFormatError
+from .time import format_rate
+from .timeline import (
+    MARKER_COLORS,
+    TRACK_KINDS,
+    Clip,
+    Gap,
+    Item,
+    Marker,
+    MediaRef,
+    SubtitleCue,
+    Timeline,
+    Track,
+    check_clip,
+    source_factor,
+)
+
+__all__ = [
+    "SCHEMA_VERSIONS",
+    "SCHEMA_VERSION",
+    "UPGRADES",
+    "timeline_to_json",
+    "timeline_to_dict",
+    "timeline_from_json",
+    "timeline_from_dict",
+    "media_to_dict",
+    "media_from_dict",
+]
+
+#: The version this code writes for each node type.
+SCHEMA_VERSIONS: dict[str, int] = {
+    "Timeline": 2,
+    "Track": 1,
+    "Clip": 1,
+    "SubtitleCue": 1,
+    "Marker": 1,
+    "MediaRef": 1,
+}
+#: The timeline document's version (stored in the projects table's schema_version column).
+SCHEMA_VERSION = SCHEMA_VERSIONS["Timeline"]
+
+
+def _timeline_1_to_2(d: dict[str, Any]) -> dict[str, Any]:
+    """Timeline.1 wrote ``"rate": [num, den]`` and ``"in_out": [in, out] | null``."""
+    d = dict(d)
+    rate = d.pop("rate", None)
+    if isinstance(rate, list) and len(rate) == 2 and all(type(x) is int for x in rate) and rate[1] != 0:
+        d["rate"] = format_rate(Fraction(rate[0], rate[1]))
+    else:
+        d["rate"] = rate
+    in_out = d.pop("in_out", None)
+    d["in"], d["out"] = (
+        (in_out[0], in_out[1]) if isinstance(in_out, list) and len(in_out) == 2 else (None, None)
+    )
+    d["schema"] = "Timeline.2"
+    return d
+
+
+#: UPGRADES[name][v] turns a version-v dict of that node into a version v+1 dict.
+UPGRADES: dict[str, dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "Timeline": {1: _timeline_1_to_2},
+}
+
+
+# --- writing -----------------------------------------------------------------------------------------------
+
+_dumps = json.dumps
+
+
+def media_to_dict(m: MediaRef) -> dict[str, Any]:
+    """A media reference as a JSON-able dict (also used for edit parameters). Pure; any thread."""
+    return {
+        "schema": "MediaRef.1",
+        "fingerprint": m.fingerprint,
+        "path": m.path,
+        "duration": m.duration,
+        "rate": format_rate(m.rate),
+        "has_video": m.has_video,
+        "has_audio": m.has_audio,
+        "width": m.width,
+        "height": m.height,
+    }
+
+
+def _item_head(it: Clip | SubtitleCue) -> str:
+    """The item's JSON up to its ``start`` value, which comes last (the only field that an edit elsewhere on
+    the track changes). Cached on the item: items are immutable."""
+    head = it._json
+    if head is None:
+        if isinstance(it, Clip):
+            sp = it.speed
+            head = (
+                f'{{"schema":"Clip.1","id":{it.id},"media":{_dumps(it.media.fingerprint)},'
+                f'"source_in":{it.source_in},"duration":{it.duration},'
+                f'"speed":"{format_rate(sp) if sp != 1 else 1}","name":{_dumps(it.name)},"start":'
+            )
+        else:
+            head = (
+                f'{{"schema":"SubtitleCue.1","id":{it.id},"duration":{it.duration},'
+                f'"text":{_dumps(it.text)},"start":'
+            )
+        object.__setattr__(it, "_json", head)
+    return head
+
+
+def _track_json(tr: Track) -> str:
+    """A track's JSON, cached on the (immutable) track: an edit re-joins only the tracks it changed, and
+    each item costs one string concatenation (its cached head + its start)."""
+    cached = tr._json
+    if cached is not None:
+        return cached
+    parts = [
+        (it._json or _item_head(it)) + str(st)  # type: ignore[union-attr,arg-type]
+        for it, st in zip(tr.items, tr.starts())  # noqa: B905 - starts has one more entry (the end)
+        if type(it) is not Gap
+    ]
+    text = (
+        f'{{"schema":"Track.1","kind":{_dumps(tr.kind)},"name":{_dumps(tr.name)},"items":['
+        + "},".join(parts)
+        + ("}]}" if parts else "]}")
+    )
+    object.__setattr__(tr, "_json", text)
+    return text
+
+
+def timeline_to_json(timeline: Timeline, indent: int | None = None) -> str:
+    """The timeline as JSON text (compact unless ``indent``). Fast: per-item JSON is cached on the immutable
+    items, so re-serializing after an edit costs a string join. Pure; any thread.
+    """
+    if indent is not None:
+        return json.dumps(timeline_to_dict(timeline), indent=indent, ensure_ascii=False)
+    t = timeline
+    markers = [
+        {"schema": "Marker.1", "id": m.id, "frame": m.frame, "label": m.label, "color": m.color}
+        for m in t.markers
+    ]
+    head = {
+        "schema": f"Timeline.{SCHEMA_VERSION}",
+        "name": t.name,
+        "rate": format_rate(t.rate),
+        "next_id": t.next_id,
+        "in": t.in_point,
+        "out": t.out_point,
+        "media": [media_to_dict(m) for m in t.media],
+        "markers": markers,
+    }
+    text = _dumps(head, separators=(",", ":"))
+    return text[:-1] + ',"tracks":[' + ",".join(_track_json(tr) for tr in t.tracks) + "]}"
+
+
+def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
+    """The timeline as plain JSON-able dicts and lists (same content as ``timeline_to_json``).
+    Pure; any thread."""
+    result: dict[str, Any] = json.loads(timeline_to_json(timeline))
+    return result
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+
+def _fail(path: str, msg: str) -> TimelineFormatError:
+    return TimelineFormatError(f"{path}: {msg}" if path else msg)
+
+
+def _show(v: object) -> str:
+    s = repr(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+_TYPE_NAMES = {int: "an integer", str: "a string", bool: "true or false", list: "a list", dict: "an object"}
+
+
+def _get(d: dict[str, Any], key: str, typ: type, path: str, optional: bool = False) -> Any:
+    if key not in d:
+        if optional:
+            return None
+        raise _fail(f"{path}.{key}" if path else key, "missing field")
+    v = d[key]
+    if v is None and optional:
+        return None
+    if type(v) is not typ:
+        p = f"{path}.{key}" if path else key
+        raise _fail(p, f"expected {_TYPE_NAMES[typ]}{' or null' if optional else ''}, got {_show(v)}")
+    return v
+
+
+def _node(d: object, name: str | tuple[str, ...], path: str) -> tuple[str, dict[str, Any]]:
+    """Check a node's schema, upgrade it to the current version, return (name, dict)."""
+    if type(d) is not dict:
+        raise _fail(path, f"expected an object, got {_show(d)}")
+    schema = _get(d, "schema", str, path)
+    nm, _, ver = schema.rpartition(".")
+    names = (name,) if isinstance(name, str) else name
+    if nm not in names or not ver.isdigit():
+        raise _fail(
+            f"{path}.schema" if path else "schema",
+            f"expected {' or '.join(n + '.N' for n in names)}, got {_show(schema)}",
+        )
+    v, current = int(ver), SCHEMA_VERSIONS[nm]
+    if v > current:
+        raise _fail(
+            path,
+            f"{schema} is newer than this version of Cutline understands ({nm}.{current}); "
+            "update Cutline to open it",
+        )
+    while v < current:
+        step = UPGRADES.get(nm, {}).get(v)
+        if step is None:
+            raise _fail(path, f"{nm}.{v} is too old to upgrade (no upgrade from version {v})")
+        d = step(d)
+        v += 1
+    return nm, d
+
+
+def _rate(v: object, path: str) -> Fraction:
+    if type(v) is int and v > 0:
+        return Fraction(v)
+    if type(v) is str:
+        try:
+            r = Fraction(v)
+        except (ValueError, ZeroDivisionError):
+            r = Fraction(0)
+        if r > 0:
+            return r
+    raise _fail(path, f'expected a positive rate like "25" or "30000/1001", got {_show(v)}')
+
+
+def media_from_dict(d: object, path: str = "media") -> MediaRef:
+    """A MediaRef from its dict; TimelineFormatError naming the bad field. Pure; any thread."""
+    _, d = _node(d, "MediaRef", path)
+    duration = _get(d, "duration", int, path)
+    if duration <= 0:
+        raise _fail(f"{path}.duration", f"must be positive, got {duration}")
+    return MediaRef(
+        fingerprint=_get(d, "fingerprint", str, path),
+        path=_get(d, "path", str, path),
+        duration=duration,
+        rate=_rate(d.get("rate"), f"{path}.rate"),
+        has_video=_get(d, "has_video", bool, path),
+        has_audio=_get(d, "has_audio", bool, path),
+        width=_get(d, "width", int, path, optional=True),
+        height=_get(d, "height", int, path, optional=True),
+    )
+
+
+_SPEEDS: dict[str, Fraction] = {"1": Fraction(1)}
+
+
+def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef], ids: set[int]) -> Track:
+    _, d = _node(d, "Track", path)
+    kind = _get(d, "kind", str, path)
+    if kind not in TRACK_KINDS:
+        raise _fail(f"{path}.kind", f"expected one of {', '.join(TRACK_KINDS)}, got {_show(kind)}")
+    name = _get(d, "name", str, path)
+    raw = _get(d, "items", list, path)
+    items: list[Item] = []
+    pos = 0
+    factors: dict[tuple[str, str], tuple[int, int]] = {}
+    for k, node in enumerate(raw):
+        # Fast path for a well-formed current clip; anything unusual goes the careful way below, which names
+        # the problem precisely.
+        if type(node) is dict and node.get("schema") == "Clip.1" and kind != "subtitle":
+            start, item_id, dur = node.get("start"), node.get("id"), node.get("duration")
+            src, fp, sp, nm = node.get("source_in"), node.get("media"), node.get("speed"), node.get("name")
+            if (
+                type(start) is int
+                and type(item_id) is int
+                and type(dur) is int
+                and type(src) is int
+                and type(fp) is str
+                and type(sp) is str
+                and type(nm) is str
+                and start >= pos
+                and dur > 0
+                and src >= 0
+                and item_id > 0
+                and item_id not in ids
+            ):
+                media = bin_.get(fp)
+                speed = _SPEEDS.get(sp)
+                if media is not None and speed is not None:
+                    f = factors.get((fp, sp))
+                    if f is None:
+                        f = factors[(fp, sp)] = source_factor(media.rate, speed, rate)
+                    if src - (-dur * f[0] // f[1]) <= media.duration:
+                        ids.add(item_id)
+                        if start > pos:
+                            items.append(Gap(start - pos))
+                        pos = start + dur
+                        items.append(Clip(item_id, media, src, dur, speed, nm))
+                        continue
+        p = f"{path}.items[{k}]"
+        nm, node = _node(node, ("Clip", "SubtitleCue"), p)
+        start = _get(node, "start", int, p)
+        item_id = _get(node, "id", int, p)
+        dur = _get(node, "duration", int, p)
+        if dur <= 0:
+            raise _fail(f"{p}.duration", f"must be positive, got {dur}")
+        if start < pos:
+            raise _fail(
+                p, f"overlaps {path}.items[{k - 1}] (starts at {start}, the item before ends at {pos})"
+            )
+        if item_id in ids or item_id <= 0:
+            raise _fail(f"{p}.id", f"duplicate or invalid id {item_id}")
+        ids.add(item_id)
+        if start > pos:
+            items.append(Gap(start - pos))
+        pos = start + dur
+        if nm == "Clip":
+            if kind == "subtitle":
+                raise _fail(p, "a media clip on a subtitle track")
+            fp = _get(node, "media", str, p)
+            media = bin_.get(fp)
+            if media is None:
+                raise _fail(
+                    f"{p}.media", f"no media with fingerprint {_show(fp)} in the project's media list"
+                )
+            sp_text = _get(node, "speed", str, p)
+            speed = _SPEEDS.get(sp_text)
+            if speed is None:
+                speed = _rate(sp_text, f"{p}.speed")
+                if len(_SPEEDS) < 1000:
+                    _SPEEDS[sp_text] = speed
+            clip = Clip(
+                item_id, media, _get(node, "source_in", int, p), dur, speed, _get(node, "name", str, p)
+            )
+            try:
+                check_clip(clip, rate, p)
+            except EditError as e:
+                raise TimelineFormatError(str(e)) from None
+            items.append(clip)
+        else:
+            if kind != "subtitle":
+                raise _fail(p, f"a subtitle cue on a {kind} track")
+            items.append(SubtitleCue(item_id, dur, _get(node, "text", str, p)))
+    return Track(kind, name, tuple(items))
+
+
+def timeline_from_dict(data: object) -> Timeline:
+    """Load a timeline from parsed JSON, upgrading older schema versions.
+
+    TimelineFormatError names the first bad field; nothing else is changed. Pure; any thread.
+    """
+    _, d = _node(data, "Timeline", "")
+    rate = _rate(d.get("rate"), "rate")
+    name = _get(d, "name", str, "")
+    next_id = _get(d, "next_id", int, "")
+    media_list = _get(d, "media", list, "")
+    bin_: dict[str, MediaRef] = {}
+    media: list[MediaRef] = []
+    for k, md in enumerate(media_list):
+        m = media_from_dict(md, f"media[{k}]")
+        if m.fingerprint in bin_:
+            raise _fail(f"media[{k}].fingerprint", f"duplicate fingerprint {_show(m.fingerprint)}")
+        bin_[m.fingerprint] = m
+        media.append(m)
+    ids: set[int] = set()
+    tracks = tuple(
+        _track_from(td, f"tracks[{k}]", rate, bin_, ids) for k, td in enumerate(_get(d, "tracks", list, ""))
+    )
+    markers = []
+    for k, md in enumerate(_get(d, "markers", list, "")):
+        p = f"markers[{k}]"
+        _, md = _node(md, "Marker", p)
+        mid = _get(md, "id", int, p)
+        frame = _get(md, "frame", int, p)
+        color = _get(md, "color", str, p)
+        if frame < 0:
+            raise _fail(f"{p}.frame", f"must be >= 0, got {frame}")
+        if color not in MARKER_COLORS:
+            raise _fail(f"{p}.color", f"expected one of {', '.join(MARKER_COLORS)}, got {_show(color)}")
+        if mid in ids or mid <= 0:
+            raise _fail(f"{p}.id", f"duplicate or invalid id {mid}")
+        ids.add(mid)
+        markers.append(Marker(mid, frame, _get(md, "label", str, p), color))
+    if ids and max(ids) >= next_id:
+        raise _fail(
+            "next_id", f"must be greater than every id in the file (largest is {max(ids)}), got {next_id}"
+        )
+    in_point = _get(d, "in", int, "", optional=True)
+    out_point = _get(d, "out", int, "", optional=True)
+    for key, v in (("in", in_point), ("out", out_point)):
+        if v is not None and v < 0:
+            raise _fail(key, f"must be >= 0, got {v}")
+    if in_point is not None and out_point is not None and in_point >= out_point:
+        raise _fail("in", f"in point {in_point} must be before out point {out_point}")
+    markers.sort(key=lambda m: (m.frame, m.id))
+    return Timeline(
+        rate=rate,
+        tracks=tracks,
+        markers=tuple(markers),
+        in_point=in_point,
+        out_point=out_point,
+        media=tuple(media),
+        name=name,
+        next_id=next_id,
+    )
+
+
+def timeline_from_json(text: str | bytes) -> Timeline:
+    """Parse JSON text (or UTF-8 bytes) into a timeline; TimelineFormatError with line/column for bad JSON and
+    the field path for bad content. Pure; any thread.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise TimelineFormatError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except (UnicodeDecodeError, TypeError) as e:
+        raise TimelineFormatError(f"not valid JSON: {e}") from None
+    return timeline_from_dict(data)
