@@ -81,3 +81,38 @@ def test_new_project_from_a_non_media_file_is_refused(store, tmp_path: Path) -> 
     junk.write_bytes(b"this is not a video" * 100)
     result = cutline("projects", "new", "junk", str(junk))
     assert result.returncode == 1 and "notes.mp4" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_and_import_subtitles_round_trip(store, clip: Path, tmp_path: Path) -> None:
+    import opentimelineio as otio
+
+    created = json.loads(cutline("projects", "new", f"subs {uuid.uuid4().hex[:6]}", str(clip), "--json",
+                                 check=True).stdout)
+    pid = str(created["id"])
+    srt = tmp_path / "in.srt"
+    srt.write_bytes("\ufeff1\n00:00:00,480 --> 00:00:01,000\nHello 🎬\n\n2\n00:00:01,200 --> 00:00:01,800\n안녕\n"
+                    .encode("utf-8"))
+    done = json.loads(cutline("import-subtitles", pid, str(srt), "--json", check=True).stdout)
+    assert done["cues"] == 2 and done["revision"] == 2
+    out = tmp_path / "out.srt"
+    cutline("export", pid, str(out), check=True)
+    assert "Hello 🎬" in out.read_text(encoding="utf-8") and "00:00:00,480 --> 00:00:01,000" in out.read_text()
+    otio_path = tmp_path / "out.otio"
+    cutline("export", pid, str(otio_path), check=True)
+    loaded = otio.adapters.read_from_file(str(otio_path))
+    clips = list(loaded.find_clips())
+    assert clips and clips[0].source_range.duration.to_frames() == 50
+    edl = tmp_path / "out.edl"
+    cutline("export", pid, str(edl), check=True)
+    assert "take one.mp4" in edl.read_text()
+
+
+@pytest.mark.parametrize("content", [b"1\n00:00:xx --> nope\nbad\n", b"\xff\xfe\x00garbage"])
+def test_broken_subtitles_are_refused_and_the_project_is_unchanged(store, clip: Path, tmp_path: Path,
+                                                                  content: bytes) -> None:
+    created = json.loads(cutline("projects", "new", "broken subs", str(clip), "--json", check=True).stdout)
+    bad = tmp_path / "bad.srt"
+    bad.write_bytes(content)
+    result = cutline("import-subtitles", str(created["id"]), str(bad))
+    assert result.returncode == 1 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert store.projects.get(created["id"]).revision == 1

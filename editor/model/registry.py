@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from . import edits, marks, playhead
+from . import edits, marks, playhead, relink
 from .errors import EditError, TimelineFormatError
 from .serialize import media_from_dict, media_to_dict
 from .time import format_rate
@@ -56,6 +56,7 @@ _FUNCS: list[Callable[..., Timeline]] = [
     playhead.trim_end_to_playhead,
     playhead.ripple_delete_at_playhead,
     playhead.lift_at_playhead,
+    relink.relink_media,
 ]
 #: Every edit the editor can make, by name.
 EDITS: dict[str, Callable[..., Timeline]] = {f.__name__: f for f in _FUNCS}

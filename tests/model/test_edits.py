@@ -269,3 +269,26 @@ def test_frames_must_be_ints(basic: Timeline) -> None:
 def test_clip_type() -> None:
     c = Clip(1, A, 0, 10)
     assert c.speed == 1 and c.name == ""
+
+
+def test_relink_media_moves_every_clip_and_the_bin_entry() -> None:
+    from fractions import Fraction
+
+    import pytest
+
+    from editor.model.errors import EditError
+    from editor.model.navigate import timeline_from_media
+    from editor.model.registry import apply_edit
+    from editor.model.timeline import Clip, MediaRef
+
+    a = MediaRef("a" * 8, "/old/a.mp4", 100, Fraction(25))
+    b = MediaRef("b" * 8, "/old/b.mp4", 50, Fraction(25))
+    t = apply_edit(timeline_from_media([a, b, a]), "split", {"track": 0, "frame": 30})
+    moved = apply_edit(t, "relink_media", {"fingerprint": a.fingerprint, "path": "/new/a.mp4"})
+    clips = [it for tr in moved.tracks for it in tr.items if isinstance(it, Clip)]
+    assert {c.media.path for c in clips if c.media.fingerprint == a.fingerprint} == {"/new/a.mp4"}
+    assert {c.media.path for c in clips if c.media.fingerprint == b.fingerprint} == {"/old/b.mp4"}
+    assert moved.media_by_fingerprint(a.fingerprint).path == "/new/a.mp4"
+    assert [len(tr.items) for tr in moved.tracks] == [len(tr.items) for tr in t.tracks]
+    with pytest.raises(EditError, match="no media"):
+        apply_edit(t, "relink_media", {"fingerprint": "zzz", "path": "/x.mp4"})
