@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QStyle,
@@ -182,7 +183,8 @@ class MainWindow(QMainWindow):
         self.media_bin.files_dropped.connect(lambda paths: c.import_files(list(paths)))
         self.assets.thumbnails_ready.connect(self._on_thumbnails)
         self.assets.waveform_ready.connect(self.timeline_view.set_waveform)
-        self.assets.offline_changed.connect(self.media_bin.set_offline)
+        self.assets.offline_changed.connect(self._on_offline)
+        self.media_bin.media_activated.connect(self._on_media_activated)
         self.preview.frame_ready.connect(self._on_frame)
         self.preview.position_changed.connect(self._on_play_position)
         self.preview.playback_state.connect(self._on_playback_state)
@@ -208,6 +210,55 @@ class MainWindow(QMainWindow):
         self.timeline_view.set_thumbnails(fingerprint, images)
         if images:
             self.media_bin.set_thumbnail(fingerprint, images[min(images)])
+
+    @Slot(str, bool)
+    def _on_offline(self, fingerprint: str, offline: bool) -> None:
+        """A file of the project is missing: look for it near its old place, else ask the user."""
+        self.media_bin.set_offline(fingerprint, offline)
+        timeline = self.controller.timeline
+        media = timeline.media_by_fingerprint(fingerprint) if timeline else None
+        if not offline or media is None:
+            return
+        others = [m.path for m in timeline.media if m.fingerprint != fingerprint]
+
+        def found(path: str | None) -> None:
+            if path is None:
+                self.show_message(f"Media offline: {media.path} — double-click it in the bin to locate it")
+            else:
+                self._relink(fingerprint, path)
+                self.show_message(f"Relinked {Path(media.path).name}: found at {path}")
+
+        from editor.jobs.relink import find_moved
+
+        self.ctx.tasks.run(find_moved, media, others, on_done=found)
+
+    def _relink(self, fingerprint: str, path: str) -> None:
+        if self.controller.edit("relink_media", fingerprint=fingerprint, path=path):
+            self.assets.forget(fingerprint)
+            self.timeline_view.forget_media(fingerprint)
+            self.media_bin.set_offline(fingerprint, False)
+            self._on_timeline(self.controller.timeline)
+
+    @Slot(str)
+    def _on_media_activated(self, fingerprint: str) -> None:
+        timeline = self.controller.timeline
+        media = timeline.media_by_fingerprint(fingerprint) if timeline else None
+        if media is None or not self.media_bin.is_offline(fingerprint):
+            return
+        path, _ = QFileDialog.getOpenFileName(self, f"Locate {Path(media.path).name}",
+                                              str(Path(media.path).parent), MEDIA_FILTER)
+        if not path:
+            return
+        from editor.jobs.relink import same_content
+
+        if not same_content(media, path):
+            answer = QMessageBox.question(
+                self, "A different file",
+                f"{Path(path).name} is not the file this project used (its size, date or content differ). "
+                "Use it anyway?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._relink(fingerprint, path)
 
     @Slot(int)
     def _on_playhead(self, frame: int) -> None:

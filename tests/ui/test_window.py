@@ -215,3 +215,39 @@ def test_importing_bad_files_is_a_message_and_leaves_the_project_untouched(qtbot
     qtbot.waitUntil(lambda: any(m.startswith("Not imported") for m in messages), timeout=10000)
     assert c.timeline == before
     assert bad.name in messages[-1] and "\n" not in messages[-1]
+
+
+def test_moved_media_is_relinked_automatically(qtbot, store, tmp_path: Path) -> None:
+    import shutil
+
+    from editor.app import build_window
+
+    day = tmp_path / "shoot" / "day1"
+    day.mkdir(parents=True)
+    make_clip(day / "moved.mp4", frames=30, fps=Fraction(25), size=(160, 120))
+    first = build_window(store, argparse.Namespace(files=[str(day / "moved.mp4")], project=None, smoke_test=False))
+    qtbot.addWidget(first)
+    qtbot.waitUntil(lambda: first.controller.timeline is not None, timeout=20000)
+    project_id = first.controller.session.project_id
+    _close(first)
+    shutil.move(str(day), str(tmp_path / "shoot" / "day1-archive"))
+
+    win = build_window(store, argparse.Namespace(files=[], project=project_id, smoke_test=False))
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: win.controller.timeline is not None and
+                        "day1-archive" in win.controller.timeline.media[0].path, timeout=20000)
+        assert win.controller.session.saver.flush(10)
+        saved = load_timeline(store.projects.get(project_id))
+        assert all("day1-archive" in c.media.path for tr in saved.tracks for c in tr.items if isinstance(c, Clip))
+    finally:
+        _close(win)
+
+
+def _close(win) -> None:
+    win.preview.close()
+    win.status_timer.stop()
+    if getattr(win, "bus_subscription", None):
+        win.bus_subscription.close()
+    win.controller.close(timeout=5)
+    win.ctx.tasks.shutdown(wait=True)
