@@ -1,0 +1,251 @@
+"""`cutline render|jobs|events|cancel`: export jobs from a terminal, and the live event channel.
+
+``cutline render PROJECT OUT`` runs an export job in this process (the render itself in a child
+process): every open window shows its progress, and this process keeps its own presence heartbeat.
+Progress goes to stderr as a bar on a terminal, as plain lines otherwise. Exit 0 on success, 1 with a
+one-line error, 130 on Ctrl+C (the job is cancelled and no partial output is left).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import signal
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+from editor.cli import CliError
+
+
+def register(sub: Any) -> None:
+    render = sub.add_parser("render", help="export a project to a video file, as a job every window sees")
+    render.add_argument("project", help="project id or exact name")
+    render.add_argument("out", help="output file (.mp4, .mov, .mkv)")
+    render.add_argument("--preset", default="high", choices=["high", "fast", "copy", "smart"],
+                        help="high: H.264 CRF 18; fast: veryfast CRF 23; copy: stream copy; smart: smart cut")
+    render.add_argument("--range", dest="range_", metavar="RANGE",
+                        help="in-out (the timeline's in/out points) or START-END,"
+                        " e.g. 00:00:01.000-00:00:03.000")
+    render.add_argument("--json", action="store_true", help="print the final job state as JSON")
+    render.set_defaults(func=cmd_render)
+
+    jobs = sub.add_parser("jobs", help="recent jobs of every window and process")
+    jobs.add_argument("--limit", type=int, default=20)
+    jobs.add_argument("--json", action="store_true")
+    jobs.set_defaults(func=cmd_jobs)
+
+    events = sub.add_parser("events", help="print the event channel live, one message a line")
+    events.add_argument("--json", action="store_true", help="one JSON object a line")
+    events.add_argument("--count", type=int, default=0, help="stop after this many events")
+    events.add_argument("--timeout", type=float, default=0.0, help="stop after this many seconds")
+    events.set_defaults(func=cmd_events)
+
+    cancel = sub.add_parser("cancel", help="cancel a running job, whichever window or process runs it")
+    cancel.add_argument("job", help="job id")
+    cancel.set_defaults(func=cmd_cancel)
+
+
+# ---- render -----------------------------------------------------------------------------------------
+
+class ProgressBar:
+    """``[#####     ]  42% message`` redrawn in place on a terminal; plain lines every 10 % otherwise."""
+
+    def __init__(self, stream: Any = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.width = width
+        self._last_line = -10.0
+        self._lock = threading.Lock()
+
+    def update(self, progress: float, message: str = "") -> None:
+        with self._lock:
+            p = max(0.0, min(100.0, progress))
+            if self.tty:
+                filled = int(round(self.width * p / 100))
+                text = f"\r[{'#' * filled}{' ' * (self.width - filled)}] {p:3.0f}% {message[:40]:<40}"
+                self.stream.write(text)
+                self.stream.flush()
+            elif p >= self._last_line + 10 or (p >= 100 and self._last_line < 100):
+                self._last_line = p
+                self.stream.write(f"{p:3.0f}% {message}\n")
+                self.stream.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from editor.cli.context import open_store
+    from editor.jobs.export import parse_range
+    from editor.jobs.runner import JobRunner
+    from editor.store.autosave import load_timeline
+    from editor.store.bus import open_bus
+    from editor.store.presence import Presence
+
+    store = open_store()
+    project = store.projects.find(args.project)
+    timeline = load_timeline(project)
+    try:
+        in_out = parse_range(args.range_, timeline) if args.range_ else False
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out).expanduser().absolute()
+    if not out.parent.is_dir():
+        raise CliError(f"{out}: the folder {out.parent} does not exist")
+    instance = f"render-{uuid.uuid4().hex[:8]}"
+    bus = open_bus(store.redis, store.endpoints.database_url, instance)
+    presence = Presence(store.redis, instance, project_id=project.id, project_name=project.name,
+                        kind="render", bus=bus).start()
+    runner = JobRunner(store, bus, instance)
+    bar = ProgressBar()
+    runner.add_listener(lambda s: bar.update(s.progress, s.message) if not s.finished else None)
+    # SIGTERM (e.g. from a script's timeout) cancels like Ctrl+C does.
+    previous = signal.signal(signal.SIGTERM, lambda *_: _raise_interrupt())
+    job_id = ""
+    try:
+        job_id = runner.start_export(timeline, out, args.preset, in_out, project.id,
+                                     title=f"Export {out.name} ({project.name})")
+        print(f"job {job_id}: exporting project {project.id} {project.name!r} to {out}", file=sys.stderr)
+        try:
+            state = _wait(runner, job_id)
+        except KeyboardInterrupt:
+            runner.cancel(job_id)
+            state = runner.wait(job_id, timeout=15)
+            bar.end()
+            print("cutline: cancelled; no output was written", file=sys.stderr)
+            return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        runner.close(cancel=True, timeout=15)
+        presence.stop()
+    bar.end()
+    assert state is not None
+    if args.json:
+        print(json.dumps(state.to_json(), ensure_ascii=False))
+    if state.status == "complete":
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
+    raise CliError(state.message or f"the export ended as {state.status}")
+
+
+def _raise_interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+def _wait(runner: Any, job_id: str) -> Any:
+    while True:  # short waits, so Ctrl+C is seen at once
+        state = runner.wait(job_id, timeout=0.2)
+        if state is not None:
+            return state
+
+
+# ---- jobs ---------------------------------------------------------------------------------------------
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from editor.cli.context import open_store
+    from editor.jobs.reaper import reap_orphaned_jobs
+    from editor.jobs.state import JobState, order_for_panel, read_redis
+    from editor.store.bus import open_bus
+    from editor.store.jobs_repo import JobRepository
+
+    store = open_store()
+    bus = open_bus(store.redis, store.endpoints.database_url, f"cli-{uuid.uuid4().hex[:8]}")
+    reap_orphaned_jobs(store, bus)
+    states: list[JobState] = []
+    for row in JobRepository(store.db).recent(args.limit):
+        state = JobState.from_row(row)
+        live = read_redis(store.redis, row.id) if row.status == "running" else None
+        states.append(live if live is not None else state)
+    states = order_for_panel(states)
+    if args.json:
+        json.dump([s.to_json() for s in states], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not states:
+        print("no jobs yet")
+        return 0
+    print(f"{'ID':<36}  {'KIND':<10}  {'STATUS':<9}  {'PROGRESS':>8}  {'STARTED':<19}  TITLE / MESSAGE")
+    for s in states:
+        detail = s.title + (f" — {s.message}" if s.message and s.status != "complete" else "")
+        print(f"{s.id:<36}  {s.operation:<10}  {s.status:<9}  {s.progress:7.1f}%  {_when(s.started_at):<19}  "
+              f"{detail}")
+    return 0
+
+
+# ---- events -------------------------------------------------------------------------------------------
+
+def _event_line(event: Any) -> str:
+    at = dt.datetime.fromtimestamp(event.sent_at or time.time()).strftime("%H:%M:%S.%f")[:-3]
+    data = event.data
+    if "operationId" in data and event.type != "heartbeat":
+        extra = f" {data.get('operation', '')} {data.get('progress', 0):5.1f}% {data.get('message', '')}"
+        return f"{at} {event.type:<12} {data['operationId']}{extra}"
+    return f"{at} {event.type:<12} " + " ".join(f"{k}={v}" for k, v in data.items())
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    import queue
+
+    from editor.cli.context import open_store
+    from editor.store.bus import open_bus
+
+    store = open_store()
+    bus = open_bus(store.redis, store.endpoints.database_url, f"cli-{uuid.uuid4().hex[:8]}")
+    got: queue.Queue[Any] = queue.Queue()
+    subscription = bus.subscribe(got.put)
+    carrier = "Redis pub/sub" if store.redis.configured else "PostgreSQL LISTEN/NOTIFY"
+    print(f"listening on the event channel ({carrier}); Ctrl+C stops", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
+    seen = 0
+    try:
+        while args.count <= 0 or seen < args.count:
+            wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+            if wait <= 0:
+                break
+            try:
+                event = got.get(timeout=wait)
+            except queue.Empty:
+                continue
+            seen += 1
+            if args.json:
+                record = {"type": event.type, "source": event.source, "t": event.sent_at, **event.data}
+                line = json.dumps(record, ensure_ascii=False)
+            else:
+                line = _event_line(event)
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+    finally:
+        subscription.close()
+    return 0
+
+
+# ---- cancel -------------------------------------------------------------------------------------------
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from editor.cli.context import open_store
+    from editor.jobs.runner import request_cancel
+    from editor.jobs.state import read_job
+    from editor.store.bus import open_bus
+    from editor.store.jobs_repo import JobRepository
+
+    store = open_store()
+    state = read_job(store.redis, JobRepository(store.db), args.job)
+    if state is None:
+        raise CliError(f"there is no job {args.job}")
+    if state.finished:
+        raise CliError(f"job {args.job} already ended ({state.status})")
+    request_cancel(store.redis, open_bus(store.redis, store.endpoints.database_url, "cli"), args.job)
+    print(f"asked the process running job {args.job} to cancel it", file=sys.stderr)
+    return 0

@@ -1,0 +1,158 @@
+"""From the model's timeline to the media layer's render spec: what an export job renders.
+
+The timeline counts integer frames at ``timeline.rate``; a :class:`RenderSpec` counts ``Fraction`` seconds.
+Every clip (or the part of it inside the range) becomes a :class:`RenderClip` starting where the range
+starts, so the output has exactly ``end - start`` frames at the timeline's rate: the frames the timeline
+shows. Video comes from video tracks (a higher track index is on top), sound from audio tracks.
+
+Presets (what the export dialog offers):
+
+- ``high``  — H.264 (libx264 preset medium, CRF 18) + AAC
+- ``fast``  — H.264 (libx264 preset veryfast, CRF 23) + AAC
+- ``copy``  — lossless stream copy (cuts widen to keyframes; needs one video track without gaps, and
+  takes the sound of the video clips' own files)
+- ``smart`` — stream copy when every cut is on a keyframe, otherwise as ``high`` (same limits as copy)
+
+Pure apart from reading the media references; any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from editor.media.errors import RenderError
+from editor.media.render import RenderClip, RenderSpec
+from editor.model.navigate import duration
+from editor.model.time import parse_timecode
+from editor.model.timeline import Clip, Gap, Timeline
+
+__all__ = ["PRESETS", "ExportPreset", "render_spec_for", "export_range", "parse_range"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPreset:
+    name: str
+    label: str
+    mode: str
+    preset: str = "medium"
+    crf: int = 18
+
+
+PRESETS: dict[str, ExportPreset] = {
+    "high": ExportPreset("high", "High quality (H.264, CRF 18)", "reencode", "medium", 18),
+    "fast": ExportPreset("fast", "Fast (H.264 veryfast, CRF 23)", "reencode", "veryfast", 23),
+    "copy": ExportPreset("copy", "Lossless stream copy", "copy"),
+    "smart": ExportPreset("smart", "Smart cut (copy where possible)", "smart", "medium", 18),
+}
+DEFAULT_SIZE = (1920, 1080)
+
+
+def export_range(timeline: Timeline, in_out: bool | tuple[int, int] = False) -> tuple[int, int]:
+    """The frames ``[start, end)`` to export: the whole timeline, its in/out points (``True``; a missing
+    point means the start or the end), or an explicit pair. Raises RenderError when the range is empty."""
+    total = duration(timeline)
+    if in_out is True:
+        start = timeline.in_point if timeline.in_point is not None else 0
+        end = timeline.out_point if timeline.out_point is not None else total
+        if timeline.in_point is None and timeline.out_point is None:
+            raise RenderError("the timeline has no in or out point; set them or export the whole timeline")
+    elif isinstance(in_out, tuple):
+        start, end = int(in_out[0]), int(in_out[1])
+    else:
+        start, end = 0, total
+    start, end = max(0, start), min(end, total)
+    if end <= start:
+        raise RenderError(f"nothing to export: the range {start}–{end} of a {total}-frame timeline is empty")
+    return start, end
+
+
+def parse_range(text: str, timeline: Timeline) -> bool | tuple[int, int]:
+    """``"in-out"`` (the timeline's points) or ``"A-B"`` with A and B as timecodes, clock times or
+    ``123f`` frame counts at the timeline's rate. Raises ValueError (one line) when unreadable."""
+    text = text.strip()
+    if text.lower() in ("in-out", "inout", "in/out"):
+        return True
+    if text.lower() in ("all", "whole", ""):
+        return False
+    left, sep, right = text.partition("-")
+    if not sep:
+        raise ValueError(f"range {text!r}: expected in-out or START-END such as 00:00:01.000-00:00:03.000")
+    try:
+        return parse_timecode(left, timeline.rate), parse_timecode(right, timeline.rate)
+    except Exception as exc:  # TimecodeError: one line for the user
+        raise ValueError(f"range {text!r}: {exc}") from None
+
+
+def _output_size(clips: list[Clip]) -> tuple[int, int]:
+    best: tuple[int, int] | None = None
+    for c in clips:
+        m = c.media
+        if m.has_video and m.width and m.height and (best is None or m.width * m.height > best[0] * best[1]):
+            best = (m.width, m.height)
+    if best is None:
+        return DEFAULT_SIZE
+    return max(2, best[0] - best[0] % 2), max(2, best[1] - best[1] % 2)
+
+
+def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | tuple[int, int] = False,
+                    width: int | None = None, height: int | None = None) -> RenderSpec:
+    """The render spec of ``timeline`` (or its range) with an export preset. Pure; any thread.
+
+    Raises RenderError (one line) for an unknown preset, an empty range, or a copy/smart export of a
+    timeline that cannot be stream-copied.
+    """
+    if preset not in PRESETS:
+        raise RenderError(f"unknown export preset {preset!r} (choose {', '.join(PRESETS)})")
+    p = PRESETS[preset]
+    start, end = export_range(timeline, in_out)
+    rate = timeline.rate
+    used: list[Clip] = []
+    clips: list[RenderClip] = []
+    copying = p.mode in ("copy", "smart")
+    video_tracks = [i for i, t in enumerate(timeline.tracks) if t.kind == "video" and
+                    any(type(it) is Clip for it in t.items)]
+    if copying and len(video_tracks) != 1:
+        raise RenderError(f"the {preset} export needs exactly one video track with clips "
+                          f"(this timeline has {len(video_tracks)}); use high or fast")
+    for ti, track in enumerate(timeline.tracks):
+        if track.kind not in ("video", "audio") or (copying and ti not in video_tracks):
+            continue
+        starts = track.starts()
+        covered = start
+        for i, item in enumerate(track.items):
+            s0, e0 = starts[i], starts[i + 1]
+            lo, hi = max(s0, start), min(e0, end)
+            if hi <= lo:
+                continue
+            if type(item) is Gap:
+                if copying:
+                    raise RenderError(f"the {preset} export cannot copy a gap (at frame {lo}); "
+                                      "use high or fast")
+                continue
+            if type(item) is not Clip:
+                continue
+            m = item.media
+            if copying and lo > covered:
+                raise RenderError(f"the {preset} export cannot copy a gap (at frame {covered}); "
+                                  "use high or fast")
+            covered = hi
+            src_in = Fraction(item.source_in) / m.rate + Fraction(lo - s0) / rate * item.speed
+            src_out = src_in + Fraction(hi - lo) / rate * item.speed
+            video = track.kind == "video" and m.has_video
+            audio = m.has_audio and (track.kind == "audio" or copying)
+            if not (video or audio):
+                continue
+            used.append(item)
+            clips.append(RenderClip(m.path, src_in, src_out, Fraction(lo - start) / rate, speed=item.speed,
+                                    track=ti, video=video, audio=audio))
+        if copying and covered < end:
+            raise RenderError(f"the {preset} export cannot copy the empty end of the range (from frame "
+                              f"{covered}); use high or fast")
+    if not clips:
+        raise RenderError("nothing to export: the range holds no clips")
+    w, h = _output_size(used)
+    if width is not None and height is not None:
+        w, h = max(2, width - width % 2), max(2, height - height % 2)
+    return RenderSpec(clips=tuple(clips), width=w, height=h, fps=rate, mode=p.mode, preset=p.preset,
+                      crf=p.crf, range_start=Fraction(0), range_end=Fraction(end - start) / rate)

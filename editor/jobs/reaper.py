@@ -1,0 +1,128 @@
+"""Jobs whose process died are marked failed, never left "running" forever.
+
+A job names its owner (the instance id of the window or ``cutline render`` process running it), and the
+owner keeps a heartbeat key ``instance:{id}`` (TTL 30 s) and rewrites ``job:{id}:progress`` every few
+seconds. :func:`reap_orphaned_jobs` marks a ``running`` job as ``error`` with the message "the process
+running it stopped" (and publishes the ``error`` event) when
+
+- its owner ran on this machine and that process no longer exists (known at once, even before the
+  heartbeat key expires), or
+- its owner's heartbeat key is gone and the job started more than ``grace`` seconds ago (30 s) or its
+  progress key was last written more than ``grace`` seconds ago.
+
+An owner on this machine whose process still lives is never reaped (its key may be missing only because
+Redis restarted). When Redis cannot be asked, nothing is reaped. A reaped export's leftovers beside the
+output (the render's spec and partial files) are removed when the owner ran on this machine.
+
+``source="database"`` finds candidates with one query on ``jobs`` (a window's start, ``cutline jobs``);
+``source="redis"`` finds them from the Redis job index alone, so a window can reap every few seconds
+without polling PostgreSQL (it writes only when it reaps). Blocking; worker thread. No Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from editor.jobs.state import (
+    ORPHANED_MESSAGE,
+    RUNNING,
+    JobState,
+    progress_key,
+    recent_from_redis,
+    write_final,
+)
+from editor.store.jobs_repo import JobRepository
+from editor.store.presence import INSTANCE_TTL, pid_alive, read_instance, this_host
+
+log = logging.getLogger(__name__)
+
+
+def reap_orphaned_jobs(store: Any, bus: Any = None, *, source: str = "database", grace: float = INSTANCE_TTL,
+                       exclude_owner: str | None = None) -> list[str]:
+    """Mark running jobs whose process is gone as failed; returns their ids. Worker thread.
+
+    ``exclude_owner``: an instance id whose jobs are left alone (the caller's own, which it knows live).
+    """
+    redis = store.redis
+    if not redis.configured or not redis.ping():
+        return []  # cannot tell who is alive: reap nothing
+    repo = JobRepository(store.db)
+    candidates: list[tuple[str, str, float | None, dict[str, Any], JobState | None]] = []
+    if source == "database":
+        for running in repo.running():
+            began = running.started_at or running.created_at
+            params = running.params or {}
+            candidates.append((running.id, running.owner or "", began.timestamp(), params, None))
+    else:
+        for live in recent_from_redis(redis, 500) or []:
+            if live.status == RUNNING:
+                candidates.append((live.id, live.owner, live.started_at, {}, live))
+    now = time.time()
+    reaped: list[str] = []
+    for job_id, owner, started, params, state in candidates:
+        if owner and owner == exclude_owner:
+            continue
+        if not _orphaned(store, job_id, owner, started, params, state, now, grace):
+            continue
+        if repo.finish(job_id, "error", error_message=ORPHANED_MESSAGE):
+            reaped.append(job_id)
+            row = repo.get(job_id)
+            final = JobState.from_row(row) if row is not None else JobState(job_id, "", "error")
+            if state is not None:
+                final = replace(state, status="error", message=ORPHANED_MESSAGE, finished_at=now,
+                                updated_at=now)
+            final = replace(final, message=ORPHANED_MESSAGE, source="reaper")
+            write_final(redis, final)
+            if bus is not None:
+                bus.publish("error", **final.event_data())
+            _remove_leftovers(row.params if row is not None else params, row.output_path if row else None)
+            log.warning("job %s: %s; marked as failed", job_id, ORPHANED_MESSAGE)
+        elif state is not None:  # the row ended meanwhile (or never was): drop the stale Redis entry
+            stale = progress_key(job_id)
+            redis.call(lambda c, k=stale: c.delete(k), None)
+    return reaped
+
+
+def _orphaned(store: Any, job_id: str, owner: str, started: float | None, params: dict[str, Any],
+              state: JobState | None, now: float, grace: float) -> bool:
+    info = read_instance(store.redis, owner) if owner else None
+    if info is False:
+        return False  # Redis went away meanwhile
+    host, pid = params.get("host"), params.get("pid")
+    if info is not None:
+        host, pid = info.host, info.pid  # type: ignore[union-attr]
+    if host == this_host() and isinstance(pid, int):
+        return not pid_alive(pid)  # on this machine the process table is the truth
+    if info is not None:
+        return False  # a live heartbeat from another machine
+    if started is not None and now - started > grace:
+        return True
+    if state is None:
+        from editor.jobs.state import read_redis
+
+        state = read_redis(store.redis, job_id)
+    beat = (state.beat_at or state.updated_at) if state is not None else None
+    return beat is not None and now - beat > grace
+
+
+def _remove_leftovers(params: dict[str, Any], output_path: str | None) -> None:
+    """Remove what a killed export left beside its output (same machine only)."""
+    out = params.get("out") or output_path
+    pid = params.get("pid")
+    if not out or params.get("host") != this_host():
+        return
+    target = Path(out)
+    patterns = [f".{target.stem}.partial-*{target.suffix}"]
+    if isinstance(pid, int):
+        patterns.append(f".{target.stem}.spec-{pid}-*.json")
+    for pattern in patterns:
+        for leftover in target.parent.glob(pattern):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass

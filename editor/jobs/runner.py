@@ -1,0 +1,400 @@
+"""Runs background jobs of one process and tells every window about them.
+
+:class:`JobRunner` runs exports in a child process (``run_render_in_subprocess``: progress as JSON lines,
+an encoder crash cannot take the process down) and filmstrips, waveforms and probes in threads. For each
+job it writes
+
+- PostgreSQL twice: the row at the start (status running, owner = this instance) and at the end
+  (complete, error with its message, or cancelled) — never in between;
+- Redis: ``job:{id}:progress`` at most 10 times a second (and every few seconds as the runner's heartbeat),
+  ``job:{id}:status`` at the end (see :mod:`editor.jobs.state`);
+- the event channel: ``job_started``, ``progress`` (≤ 10/s), then ``complete``, ``error`` or ``cancelled``,
+  each with ``operationId``, ``operation``, ``progress`` (0–100), ``message``, ``status``, ``title``,
+  ``owner``.
+
+Cancelling works from any process: :meth:`JobRunner.cancel` (or :func:`request_cancel`) sets
+``job:{id}:cancel`` and publishes a ``cancelled`` event with ``request: true``; the owning runner sees
+either, sets the job's cancel event, and the render child is terminated (no partial file is left).
+
+Thread: any for the public methods (they never block on PostgreSQL: the writes happen on the job's
+worker thread). Listeners run on worker threads: a window hands them to the Qt thread. No Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from editor.jobs.export import PRESETS, export_range, render_spec_for
+from editor.jobs.state import (
+    RUNNING,
+    JobState,
+    cancel_key,
+    cancel_requested,
+    order_for_panel,
+    read_job,
+    recent_from_redis,
+    write_final,
+    write_progress,
+)
+from editor.media.errors import RenderCancelled
+from editor.media.render import RenderSpec
+from editor.media.render_process import run_render_in_subprocess
+from editor.model.timeline import Timeline
+from editor.store.bus import Event
+from editor.store.errors import StoreError
+from editor.store.jobs_repo import KINDS, JobRepository
+from editor.store.presence import this_host
+from editor.store.redis_conn import RedisConnection
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = 0.1  # at most 10 progress updates a second per job
+BEAT_EVERY = 5.0  # the progress key is rewritten at least this often while a job runs
+TICK = 0.25  # how often the runner looks for cancel keys and flushes held-back progress
+
+ProgressCallback = Callable[[float, str], None]
+JobWork = Callable[[ProgressCallback, threading.Event], Any]
+Listener = Callable[[JobState], None]
+
+
+class Bus(Protocol):
+    source: str
+
+    def publish(self, event_type: str, **data: Any) -> bool: ...
+    def subscribe(self, callback: Callable[[Event], None], on_reconnect: Callable[[], None] | None = None
+                  ) -> Any: ...
+
+
+class JobCancelled(Exception):
+    """Raised by a thread job's function when it sees its cancel event (any exception does, then)."""
+
+
+@dataclass
+class _Job:
+    state: JobState
+    params: dict[str, Any]
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    last_sent: float = 0.0
+    last_beat: float = 0.0
+    held: tuple[float, str] | None = None  # a progress report held back by the throttle
+    result: Any = None
+    error: BaseException | None = None
+
+
+class JobRunner:
+    """The jobs this process runs. ``instance_id`` names this process (its presence heartbeat key)."""
+
+    def __init__(self, store: Any, bus: Bus, instance_id: str, *, python: str | None = None) -> None:
+        self.redis: RedisConnection = store.redis
+        self.repo = JobRepository(store.db)
+        self.bus = bus
+        self.instance_id = instance_id
+        self.python = python
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        self._ticker: threading.Thread | None = None
+        self._subscription: Any = None
+        self._closed = threading.Event()
+
+    # ---- listening -------------------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(state)`` for each (throttled) change of this runner's jobs, on the job's
+        thread. Returns a function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    # ---- starting --------------------------------------------------------------------------------
+    def start_export(self, timeline: Timeline | RenderSpec, out_path: str | os.PathLike[str],
+                     preset: str = "high",
+                     in_out: bool | tuple[int, int] = False, project_id: int | None = None, *,
+                     title: str | None = None) -> str:
+        """Start exporting ``timeline`` (or its in/out range) to ``out_path``; returns the job id at once.
+
+        The render runs in a child process driven from a worker thread. Raises RenderError (one line)
+        at once for an unknown preset or an empty range. Any thread.
+        """
+        out = Path(out_path).expanduser().absolute()
+        if isinstance(timeline, RenderSpec):
+            spec, frames = timeline, (0, timeline.frame_count)
+        else:
+            spec = render_spec_for(timeline, preset=preset, in_out=in_out)
+            frames = export_range(timeline, in_out)
+        params = {"title": title or f"Export {out.name}", "out": str(out), "preset": preset,
+                  "range": list(frames), "frames": spec.frame_count, "size": [spec.width, spec.height],
+                  "mode": spec.mode, "host": this_host(), "pid": os.getpid()}
+        if preset in PRESETS:
+            params["preset_label"] = PRESETS[preset].label
+        python = self.python
+
+        def work(report: ProgressCallback, cancel: threading.Event) -> str:
+            run_render_in_subprocess(spec, out, report, cancel, python=python)
+            return str(out)
+
+        return self._start("export", work, params, project_id=project_id, output_path=str(out))
+
+    def start_thread_job(self, kind: str, fn: JobWork, params: dict[str, Any] | None = None, *,
+                         project_id: int | None = None, title: str | None = None,
+                         on_done: Callable[[JobState, Any], None] | None = None) -> str:
+        """Run ``fn(progress_cb, cancel_event)`` on a worker thread as a job of ``kind`` (thumbnails —
+        also called filmstrip —, waveform, probe, proxy); returns the job id at once.
+
+        ``progress_cb(percent, message)`` may be called as often as ``fn`` likes (it is throttled);
+        ``fn`` should return soon after ``cancel_event`` is set (raising anything then counts as
+        cancelled). ``on_done(state, result)`` runs on the worker thread at the end. Any thread.
+        """
+        kind = "thumbnails" if kind in ("filmstrip", "filmstrips") else kind
+        if kind not in KINDS or kind == "export":
+            raise ValueError(f"not a thread job kind: {kind!r}")
+        params = dict(params or {})
+        params.setdefault("title", title or kind.capitalize())
+        params.setdefault("host", this_host())
+        params.setdefault("pid", os.getpid())
+        return self._start(kind, fn, params, project_id=project_id, on_done=on_done)
+
+    def _start(self, kind: str, work: JobWork, params: dict[str, Any], *, project_id: int | None,
+               output_path: str | None = None, on_done: Callable[[JobState, Any], None] | None = None) -> str:
+        job_id = str(uuid.uuid4())
+        now = time.time()
+        state = JobState(job_id, kind, RUNNING, 0.0, "starting", str(params.get("title", kind)),
+                         self.instance_id, project_id, now, now, None, output_path, now, "local")
+        job = _Job(state, params)
+        with self._lock:
+            self._jobs[job_id] = job
+        self._ensure_watching()
+        thread = threading.Thread(target=self._run, args=(job, work, on_done),
+                                  name=f"job-{kind}-{job_id[:8]}", daemon=True)
+        thread.start()
+        return job_id
+
+    # ---- the job's thread --------------------------------------------------------------------------
+    def _run(self, job: _Job, work: JobWork, on_done: Callable[[JobState, Any], None] | None) -> None:
+        state = job.state
+        recorded = True
+        try:
+            self.repo.start(state.id, state.operation, job.params, self.instance_id,
+                            project_id=state.project_id, output_path=state.output_path)  # write 1 of 2
+        except StoreError as exc:
+            recorded = False  # keep working; the end is recorded when the database is back
+            log.warning("job %s: could not record its start: %s", state.id, exc)
+        write_progress(self.redis, state, first=True)
+        self._publish("job_started", state)
+        self._notify(state)
+        status, message, result = "complete", "done", None
+        try:
+            if job.cancel.is_set():
+                raise JobCancelled("cancelled before it started")
+            result = work(lambda p, m: self._report(job, p, m), job.cancel)
+            if job.cancel.is_set() and state.operation != "export":
+                status, message = "cancelled", "cancelled"
+        except RenderCancelled:
+            status, message = "cancelled", "cancelled"
+        except BaseException as exc:  # noqa: BLE001 - a job's failure is reported, never raised
+            if job.cancel.is_set():
+                status, message = "cancelled", "cancelled"
+            else:
+                status, message = "error", _one_line(exc)
+                job.error = exc
+                if not isinstance(exc, Exception):
+                    log.error("job %s stopped by %s", state.id, type(exc).__name__)
+        job.result = result
+        self._finish(job, status, message, recorded)
+        if on_done is not None:
+            try:
+                on_done(job.state, result)
+            except Exception:  # noqa: BLE001
+                log.exception("job %s: on_done failed", state.id)
+
+    def _report(self, job: _Job, progress: float, message: str) -> None:
+        now = time.monotonic()
+        progress = max(0.0, min(100.0, float(progress)))
+        with job.lock:
+            if job.state.finished:
+                return
+            if now - job.last_sent < MIN_INTERVAL and progress < 100.0:
+                job.held = (progress, message)
+                return
+            job.last_sent = now
+            job.held = None
+            self._send_progress(job, progress, message)
+
+    def _send_progress(self, job: _Job, progress: float, message: str) -> None:
+        """Store and publish a running job's progress; the caller holds ``job.lock``."""
+        if job.state.finished:
+            return
+        now = time.time()
+        state = replace(job.state, progress=progress, message=message, updated_at=now, beat_at=now)
+        job.state = state
+        job.last_beat = time.monotonic()
+        write_progress(self.redis, state)
+        self._publish("progress", state)
+        self._notify(state)
+
+    def _finish(self, job: _Job, status: str, message: str, recorded: bool) -> None:
+        now = time.time()
+        with job.lock:
+            job.held = None
+            if status == "complete" and job.state.progress < 100.0:
+                self._send_progress(job, 100.0, "done")
+            state = replace(job.state, status=status, message=message, finished_at=now, updated_at=now,
+                            progress=100.0 if status == "complete" else job.state.progress)
+            job.state = state
+        error = message if status == "error" else None
+        try:
+            changed = self.repo.finish(state.id, status, output_path=state.output_path if status == "complete"
+                                       else None, error_message=error, owner=self.instance_id)  # write 2 of 2
+            if not changed and not recorded:
+                self.repo.start(state.id, state.operation, job.params, self.instance_id,
+                                project_id=state.project_id, output_path=state.output_path)
+                self.repo.finish(state.id, status, error_message=error, owner=self.instance_id)
+        except StoreError as exc:
+            log.warning("job %s: could not record its end (%s): %s", state.id, status, exc)
+        write_final(self.redis, state)
+        self._publish(status, state)
+        self._notify(state)
+        job.done.set()
+
+    def _publish(self, event_type: str, state: JobState) -> None:
+        try:
+            self.bus.publish(event_type, **state.event_data())
+        except Exception:  # noqa: BLE001 - a lost event is logged, never fatal
+            log.exception("could not publish a job event")
+
+    def _notify(self, state: JobState) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(state)
+            except Exception:  # noqa: BLE001
+                log.exception("a job listener failed")
+
+    # ---- cancelling and watching -------------------------------------------------------------------
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a job, whichever process runs it; True if it is this runner's (it stops at once).
+        Any thread; never blocks on PostgreSQL."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.cancel.set()
+            return True
+        request_cancel(self.redis, self.bus, job_id)
+        return False
+
+    def _ensure_watching(self) -> None:
+        with self._lock:
+            if self._ticker is None:
+                self._ticker = threading.Thread(target=self._tick, name="cutline-jobs-ticker", daemon=True)
+                self._ticker.start()
+            if self._subscription is None:
+                try:
+                    self._subscription = self.bus.subscribe(self._on_event)
+                except Exception as exc:  # noqa: BLE001 - the cancel keys still work
+                    log.warning("job runner: cannot listen for cancel requests: %s", exc)
+                    self._subscription = False
+
+    def _on_event(self, event: Event) -> None:
+        if event.type == "cancelled" and event.get("request"):
+            job = self._jobs.get(str(event.get("operationId")))
+            if job is not None:
+                job.cancel.set()
+
+    def _tick(self) -> None:
+        last_cancel_check = 0.0
+        while not self._closed.wait(TICK):
+            with self._lock:
+                running = [j for j in self._jobs.values() if not j.state.finished]
+            if not running:
+                continue
+            now = time.monotonic()
+            if now - last_cancel_check >= 0.5:
+                last_cancel_check = now
+                for job_id in cancel_requested(self.redis, [j.state.id for j in running]):
+                    self._jobs[job_id].cancel.set()
+            for job in running:
+                with job.lock:
+                    if job.state.finished:
+                        continue
+                    if job.held is not None and now - job.last_sent >= MIN_INTERVAL:
+                        held, job.held, job.last_sent = job.held, None, now
+                        self._send_progress(job, *held)
+                    elif now - job.last_beat >= BEAT_EVERY:
+                        job.last_beat = now
+                        job.state = replace(job.state, beat_at=time.time())
+                        write_progress(self.redis, job.state)
+
+    # ---- reading -----------------------------------------------------------------------------------
+    def owns(self, job_id: str) -> bool:
+        return job_id in self._jobs
+
+    def local_state(self, job_id: str) -> JobState | None:
+        job = self._jobs.get(job_id)
+        return job.state if job is not None else None
+
+    def status(self, job_id: str) -> JobState | None:
+        """A job's state: this runner's own jobs from memory, others from Redis first and PostgreSQL
+        only when Redis has nothing. Blocks briefly; worker thread (it may ask PostgreSQL)."""
+        local = self.local_state(job_id)
+        return local if local is not None else read_job(self.redis, self.repo, job_id)
+
+    def recent(self, limit: int = 50) -> list[JobState]:
+        """Running and recent jobs of every process: Redis (the last hour) first, PostgreSQL only when
+        Redis has nothing. Worker thread."""
+        states = recent_from_redis(self.redis, limit)
+        if not states:
+            states = [JobState.from_row(r) for r in self.repo.recent(limit)]
+        by_id = {s.id: s for s in states}
+        for job in list(self._jobs.values()):
+            by_id[job.state.id] = job.state
+        return order_for_panel(list(by_id.values()))[:limit]
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobState | None:
+        """Block until this runner's job ends; its final state (None on timeout or unknown id)."""
+        job = self._jobs.get(job_id)
+        if job is None or not job.done.wait(timeout):
+            return None
+        return job.state
+
+    def result(self, job_id: str) -> Any:
+        job = self._jobs.get(job_id)
+        return job.result if job is not None else None
+
+    def running(self) -> list[str]:
+        return [j.state.id for j in self._jobs.values() if not j.state.finished]
+
+    def close(self, *, cancel: bool = True, timeout: float = 10.0) -> None:
+        """Cancel (or let finish) this runner's jobs, wait for them, stop watching."""
+        jobs = list(self._jobs.values())
+        if cancel:
+            for job in jobs:
+                job.cancel.set()
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            job.done.wait(max(0.0, deadline - time.monotonic()))
+        self._closed.set()
+        if self._subscription:
+            self._subscription.close()
+            self._subscription = None
+
+
+def request_cancel(redis: RedisConnection, bus: Bus | None, job_id: str) -> None:
+    """Ask whichever process runs ``job_id`` to cancel it: the ``job:{id}:cancel`` key (watched by the
+    owner) and a ``cancelled`` event with ``request: true`` (seen at once). Any thread; no PostgreSQL."""
+    redis.call(lambda c: c.set(cancel_key(job_id), "1", ex=3600), None)
+    if bus is not None:
+        try:
+            bus.publish("cancelled", operationId=job_id, request=True, message="cancel requested")
+        except Exception:  # noqa: BLE001
+            log.exception("could not publish a cancel request")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
