@@ -128,13 +128,8 @@ def build_window(store: Any, args: argparse.Namespace) -> Any:
 
 def shutdown(window: Any) -> None:
     """Save what is pending, stop listening, close the store (and the servers if this was the last user)."""
-    ctx = window.ctx
-    subscription = getattr(window, "bus_subscription", None)
-    if subscription is not None:
-        subscription.close()
-    window.controller.close(timeout=5)
-    ctx.tasks.shutdown(wait=False)
-    ctx.store.close()
+    window.shutdown()
+    window.ctx.store.close()
 
 
 if __name__ == "__main__":

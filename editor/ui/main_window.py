@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from editor.jobs.board import JobsService
 from editor.model.navigate import duration
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
@@ -45,9 +46,14 @@ MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.m4v *.avi *.ts *.mts *.m2ts *.
 
 
 class MainWindow(QMainWindow):
+    job_changed = Signal(object)  # JobState, from any thread
+    presence_changed = Signal()
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.jobs = JobsService(ctx.store, ctx.bus, ctx.instance_id, on_change=self.job_changed.emit,
+                                on_presence=lambda _e: self.presence_changed.emit())
         self.controller = EditorController(ctx, self)
         self.preview = PreviewEngine(self)
         self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self)
@@ -68,6 +74,7 @@ class MainWindow(QMainWindow):
         self.status_timer.timeout.connect(self.refresh_server_status)
         self.status_timer.start()
         self.refresh_server_status()
+        ctx.tasks.run(self.jobs.start, on_done=lambda _j: self._show_jobs(), on_error=self._jobs_failed)
 
     # ---- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -185,6 +192,9 @@ class MainWindow(QMainWindow):
         self.assets.waveform_ready.connect(self.timeline_view.set_waveform)
         self.assets.offline_changed.connect(self._on_offline)
         self.media_bin.media_activated.connect(self._on_media_activated)
+        self.job_changed.connect(self._on_job)
+        self.presence_changed.connect(self.refresh_others)
+        self.jobs_panel.cancel_requested.connect(lambda job_id: self.ctx.tasks.run(self.jobs.cancel, job_id))
         self.preview.frame_ready.connect(self._on_frame)
         self.preview.position_changed.connect(self._on_play_position)
         self.preview.playback_state.connect(self._on_playback_state)
@@ -210,6 +220,27 @@ class MainWindow(QMainWindow):
         self.timeline_view.set_thumbnails(fingerprint, images)
         if images:
             self.media_bin.set_thumbnail(fingerprint, images[min(images)])
+
+    # ---- jobs and other windows ----------------------------------------------------------------
+    def _show_jobs(self) -> None:
+        for state in self.jobs.list_jobs():
+            self._on_job(state)
+        self.refresh_others()
+
+    def _jobs_failed(self, exc: BaseException) -> None:
+        self.show_message(f"Jobs are not shared with other windows: {exc}")
+
+    @Slot(object)
+    def _on_job(self, state: Any) -> None:
+        self.jobs_panel.update_job(
+            state.id, operation=state.title or state.operation, progress=float(state.progress),
+            message=state.message, status=state.status, started_at=state.started_at, owner=state.owner)
+
+    def refresh_others(self) -> None:
+        def count() -> int:
+            return len([o for o in self.jobs.others() if o.kind == "window"])
+
+        self.ctx.tasks.run(count, on_done=self.set_other_windows, on_error=lambda _e: None)
 
     @Slot(str, bool)
     def _on_offline(self, fingerprint: str, offline: bool) -> None:
@@ -290,6 +321,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_project(self, project: tuple[int, str] | None) -> None:
         self._project_name = project[1] if project else None
+        self.ctx.tasks.run(self.jobs.set_project, project[0] if project else None, self._project_name)
         self._update_title()
         self._fit_pending = True
 
@@ -332,8 +364,7 @@ class MainWindow(QMainWindow):
                 self.redis_label.setText("Redis: none (disk cache)")
 
         self.ctx.tasks.run(probe, on_done=show)
-        self.windows_label.setText(
-            "no other windows" if self._other_windows == 0 else f"{self._other_windows} other window(s) open")
+        self.refresh_others()
 
     def set_other_windows(self, count: int) -> None:
         self._other_windows = count
@@ -416,7 +447,7 @@ class MainWindow(QMainWindow):
         if self.controller.timeline is None:
             self.show_message("Open or create a project first (Ctrl+O, Ctrl+N)")
             return
-        ExportDialog(self.ctx, self.controller, self).exec()
+        ExportDialog(self.jobs, self.controller, self).exec()
 
     def preferences(self) -> None:
         from editor.ui.preferences import PreferencesDialog
@@ -430,8 +461,28 @@ class MainWindow(QMainWindow):
 
     # ---- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        mine = [j for j in self.jobs.list_jobs() if not j.finished and j.owner == self.ctx.instance_id]
+        if mine and self.isVisible():
+            answer = QMessageBox.question(
+                self, "Quit Cutline",
+                f"{len(mine)} export(s) started in this window are still running. Quit and cancel them?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop playback and listening, cancel this window's jobs, save pending edits. Idempotent."""
+        if getattr(self, "_shut_down", False):
+            return
+        self._shut_down = True
         self.status_timer.stop()
         self.preview.close()
+        self.jobs.close()
+        subscription = getattr(self, "bus_subscription", None)
+        if subscription is not None:
+            subscription.close()
         if not self.controller.close(timeout=5):
             log.warning("some edits could not reach the database; they are kept in the journal")
-        super().closeEvent(event)
+        self.ctx.tasks.shutdown(wait=False)

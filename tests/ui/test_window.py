@@ -27,7 +27,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def window(qtbot, store, clip: Path):
-    from editor.app import build_window, shutdown
+    from editor.app import build_window
 
     win = build_window(store, argparse.Namespace(files=[str(clip)], project=None, smoke_test=False))
     qtbot.addWidget(win)
@@ -36,13 +36,7 @@ def window(qtbot, store, clip: Path):
     win.activateWindow()
     qtbot.waitUntil(lambda: win.controller.timeline is not None, timeout=20000)
     yield win
-    win.preview.close()
-    win.status_timer.stop()
-    subscription = getattr(win, "bus_subscription", None)
-    if subscription:
-        subscription.close()
-    win.controller.close(timeout=5)
-    win.ctx.tasks.shutdown(wait=True)
+    win.shutdown()
 
 
 def press(qtbot, win, key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> None:
@@ -189,12 +183,7 @@ def test_losing_the_database_while_editing_loses_nothing(qtbot, tmp_path: Path, 
         project = store.projects.get(c.session.project_id)
         assert load_timeline(project) == expected
     finally:
-        win.preview.close()
-        win.status_timer.stop()
-        if getattr(win, "bus_subscription", None):
-            win.bus_subscription.close()
-        win.controller.close(timeout=5)
-        win.ctx.tasks.shutdown(wait=True)
+        win.shutdown()
         store.close(stop_servers=True)
         servers.stop()
 
@@ -245,9 +234,46 @@ def test_moved_media_is_relinked_automatically(qtbot, store, tmp_path: Path) -> 
 
 
 def _close(win) -> None:
-    win.preview.close()
-    win.status_timer.stop()
-    if getattr(win, "bus_subscription", None):
-        win.bus_subscription.close()
-    win.controller.close(timeout=5)
-    win.ctx.tasks.shutdown(wait=True)
+    win.shutdown()
+
+
+def test_ctrl_e_exports_the_in_out_range_as_a_job_shown_in_the_panel(qtbot, window, tmp_path: Path) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from editor.media.probe import probe
+    from editor.ui.export_dialog import ExportDialog
+
+    c = window.controller
+    c.set_playhead(10)
+    press(qtbot, window, Qt.Key.Key_I)
+    c.set_playhead(34)
+    press(qtbot, window, Qt.Key.Key_O)  # frames 10..34: 25 frames
+    out = tmp_path / "export 🎬.mp4"
+    seen: list[str] = []
+
+    def fill_in() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, ExportDialog)
+        seen.append(dialog.windowTitle())
+        dialog.preset.setCurrentIndex(dialog.preset.findData("fast"))
+        dialog.output.setText(str(out))
+        assert dialog.in_out.isChecked()
+        dialog.start()
+
+    QTimer.singleShot(200, fill_in)
+    press(qtbot, window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert seen == ["Export — Cutline"]
+    qtbot.waitUntil(lambda: any(window.jobs_panel.row(j) is not None and
+                                window.jobs.board.get(j) is not None and window.jobs.board.get(j).status == "complete"
+                                for j in window.jobs_panel.job_ids()), timeout=60000)
+    assert out.exists()
+    info = probe(out)
+    assert info.video is not None and info.video.frame_count == 25
+    from editor.media.frames import FrameReader
+
+    reader = FrameReader(out)
+    try:
+        assert [read_frame_number(reader.read(i).to_ndarray()) for i in (0, 24)] == [10, 34]
+    finally:
+        reader.close()
