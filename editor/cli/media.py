@@ -16,7 +16,7 @@ from editor.media.errors import MediaError
 
 
 def register(subparsers: Any) -> None:
-    """Add the media sub-commands to the ``cutline`` parser."""
+    """Add the media sub-commands to the ``cutline`` parser. Main thread."""
     p = subparsers.add_parser("probe", help="describe a media file")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the probe result as JSON")
@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
 
 
 def parse_position(text: str) -> int | Fraction:
-    """``f123`` → frame 123; ``12.5`` / ``1:02.5`` / ``01:02:03.250`` → seconds as a Fraction."""
+    """``f123`` → frame 123; ``12.5`` / ``1:02.5`` / ``01:02:03.250`` → seconds as a Fraction. Any thread."""
     text = text.strip()
     m = re.fullmatch(r"[fF](\d+)", text)
     if m:
@@ -53,6 +53,7 @@ def parse_position(text: str) -> int | Fraction:
 
 
 def parse_size(text: str) -> tuple[int, int]:
+    """``WxH`` → (width, height). Any thread."""
     m = re.fullmatch(r"(\d+)[xX](\d+)", text.strip())
     if not m or int(m.group(1)) < 2 or int(m.group(2)) < 2:
         raise MediaError(f"'{text}' is not a size: use WxH, e.g. 160x90")
@@ -74,7 +75,7 @@ def _cache(args: argparse.Namespace) -> Any:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    """Print what the file holds."""
+    """Print what the file holds. Main thread of the CLI process."""
     from editor.media.probe import probe
 
     info = probe(args.file, cache=_cache(args))
@@ -83,7 +84,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    """Write the exact frame at ``--at``, full size, rotation applied, as PNG."""
+    """Write the exact frame at ``--at``, full size, rotation applied, as PNG.
+    Main thread of the CLI process.
+    """
     import av
 
     from editor.media.frames import FrameReader
@@ -108,7 +111,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_thumbnails(args: argparse.Namespace) -> int:
-    """Write ``--count`` thumbnails as thumb-NNN.jpg into ``--out``."""
+    """Write ``--count`` thumbnails as thumb-NNN.jpg into ``--out``. Main thread of the CLI process."""
     from editor.media.thumbnails import filmstrip
 
     if args.count < 1:

@@ -1,0 +1,243 @@
+"""Probe a media file: container, streams, duration, rotation, frame rate; cached by fingerprint.
+
+Worker thread; never touches Qt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from editor.media.cache import METADATA_TTL, BytesCache, cache_get, cache_set
+from editor.media.errors import (
+    MediaError,
+    MediaNotFoundError,
+    UnsupportedMediaError,
+    describe_av_error,
+)
+
+PROBE_SCHEMA = 1
+_HEAD_TAIL = 64 * 1024
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    codec: str
+    profile: str | None
+    width: int  # coded size
+    height: int
+    rotation: int  # counter-clockwise degrees to apply for display (0, 90, 180, 270)
+    pix_fmt: str | None
+    frame_rate: Fraction  # average
+    variable_frame_rate: bool
+    frame_count: int | None
+    time_base: Fraction
+    bit_rate: int | None
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width and height once rotation is applied. Any thread."""
+        return (self.height, self.width) if self.rotation % 180 == 90 else (self.width, self.height)
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    codec: str
+    sample_rate: int
+    channels: int
+    layout: str | None
+    bit_rate: int | None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ``probe`` found out about one file. Frozen; ``to_json``/``from_json`` for the cache."""
+
+    path: str
+    fingerprint: str
+    size_bytes: int
+    container: str
+    duration: Fraction | None  # seconds
+    bit_rate: int | None
+    video: VideoInfo | None
+    audio: AudioInfo | None
+
+    def to_json(self) -> str:
+        """JSON text for the cache and the database. Any thread."""
+        def conv(value: Any) -> Any:
+            if isinstance(value, Fraction):
+                return f"{value.numerator}/{value.denominator}"
+            if isinstance(value, dict):
+                return {k: conv(v) for k, v in value.items()}
+            return value
+
+        return json.dumps({"schema": PROBE_SCHEMA, **conv(asdict(self))}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> MediaInfo:
+        """Inverse of ``to_json``; raises ValueError on another schema. Any thread."""
+        data = json.loads(text)
+        if data.pop("schema", None) != PROBE_SCHEMA:
+            raise ValueError("unknown probe schema")
+        frac = lambda v: None if v is None else Fraction(v)  # noqa: E731
+        video = data.get("video")
+        if video is not None:
+            video = VideoInfo(**{**video, "frame_rate": frac(video["frame_rate"]),
+                                 "time_base": frac(video["time_base"])})
+        audio = AudioInfo(**data["audio"]) if data.get("audio") else None
+        return cls(**{**data, "duration": frac(data["duration"]), "video": video, "audio": audio})
+
+    def summary(self) -> str:
+        """A few human-readable lines (for ``cutline probe``). Any thread."""
+        lines = [f"{self.path}", f"  container: {self.container}, {self.size_bytes} bytes"
+                 + (f", {self.bit_rate // 1000} kb/s" if self.bit_rate else "")]
+        if self.duration is not None:
+            lines.append(f"  duration: {float(self.duration):.3f} s")
+        if self.video:
+            v = self.video
+            dw, dh = v.display_size
+            rate = f"{float(v.frame_rate):.3f} fps" + (" (variable)" if v.variable_frame_rate else "")
+            lines.append(f"  video: {v.codec} {dw}x{dh} {v.pix_fmt} {rate}"
+                         + (f", {v.frame_count} frames" if v.frame_count else "")
+                         + (f", rotated {v.rotation}°" if v.rotation else ""))
+        if self.audio:
+            a = self.audio
+            lines.append(f"  audio: {a.codec} {a.sample_rate} Hz, {a.channels} ch")
+        return "\n".join(lines)
+
+
+def fingerprint(path: str | os.PathLike[str]) -> str:
+    """Size + mtime + blake2b of the first and last 64 KiB: cheap, and changes when the file does.
+
+    Worker thread (does a little file I/O).
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+        h = hashlib.blake2b(digest_size=16)
+        h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+        with open(p, "rb") as f:
+            h.update(f.read(_HEAD_TAIL))
+            if st.st_size > 2 * _HEAD_TAIL:
+                f.seek(-_HEAD_TAIL, os.SEEK_END)
+                h.update(f.read(_HEAD_TAIL))
+    except FileNotFoundError:
+        raise MediaNotFoundError(f"{p}: file not found", p) from None
+    except IsADirectoryError:
+        raise UnsupportedMediaError(f"{p}: is a directory, not a media file", p) from None
+    except OSError as exc:
+        raise MediaError(f"{p}: cannot read ({exc.strerror})", p) from None
+    return h.hexdigest()
+
+
+def open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
+    """Open ``path`` for reading, turning every failure into a MediaError. Worker thread."""
+    p = Path(path)
+    if not p.exists():
+        raise MediaNotFoundError(f"{p}: file not found", p)
+    if p.is_dir():
+        raise UnsupportedMediaError(f"{p}: is a directory, not a media file", p)
+    if p.stat().st_size == 0:
+        raise UnsupportedMediaError(f"{p}: the file is empty (0 bytes)", p)
+    try:
+        return av.open(str(p), "r")
+    except Exception as exc:  # noqa: BLE001
+        raise describe_av_error(p, exc) from exc
+
+
+def _rate_is_variable(stream: av.video.stream.VideoStream, full_index: bool) -> bool:
+    entries = stream.index_entries
+    n = len(entries) if full_index else 0
+    if n > 2:
+        # Index timestamps are decode times; their spacing is regular in constant-rate files.
+        ts = sorted(e.timestamp for e in entries[: min(n, 2000)])
+        steps = sorted(b - a for a, b in zip(ts, ts[1:], strict=False) if b != a)
+        if steps:
+            # a few irregular steps (e.g. at the cuts of a smart-cut file) do not make a variable rate
+            typical = steps[len(steps) // 2]
+            odd = sum(abs(step - typical) > 1 for step in steps)
+            return odd > max(2, len(steps) // 50)
+    avg, base = stream.average_rate, stream.base_rate
+    return bool(avg and base and abs(float(avg) - float(base)) > 0.01 * float(base))
+
+
+def _first_frame_rotation(container: av.container.InputContainer, stream: Any) -> int:
+    try:
+        for frame in container.decode(stream):
+            return int(round(frame.rotation)) % 360
+    except Exception:  # noqa: BLE001 - rotation is best effort; a bad first packet is not fatal here
+        return 0
+    return 0
+
+
+def probe(path: str | os.PathLike[str], cache: BytesCache | None = None) -> MediaInfo:
+    """Describe the media file at ``path``; raises a MediaError subclass when it cannot be read.
+
+    The fingerprint is computed first (cheap), then ``metadata:{fingerprint}`` is looked up in ``cache``;
+    a miss opens the file and stores the result (TTL 1 hour). Worker thread; never touches Qt.
+    """
+    p = Path(path)
+    fp = fingerprint(p)
+    key = f"metadata:{fp}"
+    cached = cache_get(cache, key)
+    if cached is not None:
+        try:
+            info = MediaInfo.from_json(cached)
+            if info.path != str(p):
+                info = dataclasses.replace(info, path=str(p))
+            return info
+        except (ValueError, TypeError, KeyError):
+            pass
+    info = _probe_file(p, fp)
+    cache_set(cache, key, info.to_json().encode(), METADATA_TTL)
+    return info
+
+
+def _probe_file(p: Path, fp: str) -> MediaInfo:
+    with open_input(p) as container:
+        try:
+            vstream = next((s for s in container.streams.video
+                            if not (s.disposition & av.stream.Disposition.attached_pic)), None)
+            astream = container.streams.audio[0] if container.streams.audio else None
+            if vstream is None and astream is None:
+                raise UnsupportedMediaError(f"{p}: holds no video or audio stream", p)
+            duration = (Fraction(container.duration, av.time_base)
+                        if container.duration and container.duration > 0 else None)
+            video = None
+            if vstream is not None:
+                cc = vstream.codec_context
+                tb = vstream.time_base or Fraction(1, 90000)
+                if duration is None and vstream.duration:
+                    duration = vstream.duration * tb
+                rate = vstream.average_rate or vstream.guessed_rate or vstream.base_rate or Fraction(25)
+                frames = vstream.frames or None
+                full_index = "mp4" in container.format.name or "mov" in container.format.name
+                if frames is None and full_index and len(vstream.index_entries) > 0:
+                    frames = len(vstream.index_entries)
+                video = VideoInfo(
+                    codec=cc.name, profile=vstream.profile, width=cc.width, height=cc.height,
+                    rotation=_first_frame_rotation(container, vstream),
+                    pix_fmt=cc.format.name if cc.format else None, frame_rate=Fraction(rate),
+                    variable_frame_rate=_rate_is_variable(vstream, full_index), frame_count=frames,
+                    time_base=Fraction(tb), bit_rate=cc.bit_rate or None)
+            audio = None
+            if astream is not None:
+                acc = astream.codec_context
+                audio = AudioInfo(codec=acc.name, sample_rate=acc.sample_rate, channels=acc.channels,
+                                  layout=acc.layout.name if acc.layout else None,
+                                  bit_rate=acc.bit_rate or None)
+            return MediaInfo(path=str(p), fingerprint=fp, size_bytes=p.stat().st_size,
+                             container=container.format.name, duration=duration,
+                             bit_rate=container.bit_rate or None, video=video, audio=audio)
+        except MediaError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise describe_av_error(p, exc) from exc

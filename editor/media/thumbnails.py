@@ -1,0 +1,156 @@
+"""Filmstrip thumbnails as JPEG bytes, cached by file fingerprint.
+
+Fast path (``exact=False``): each thumbnail is the keyframe at or before its time. The keyframe packet
+is sent alone and the decoder flushed (``decode(None)``), so no later packets are read; each distinct
+keyframe is decoded once. Exact path: one forward pass with a FrameReader.
+
+Worker thread; never touches Qt.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from editor.media.cache import THUMBNAIL_TTL, BytesCache, cache_get, cache_set
+from editor.media.errors import MediaError, NoVideoStreamError, describe_av_error
+from editor.media.frames import FrameReader, fit_size
+from editor.media.probe import open_input, probe
+
+JPEG_QUALITY = 4  # mjpeg qscale: 2 (best) … 31 (worst)
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """One filmstrip picture: the time it stands for (seconds) and its JPEG bytes."""
+
+    time: Fraction
+    jpeg: bytes
+    width: int
+    height: int
+
+
+class JpegEncoder:
+    """Encodes VideoFrames of one size to JPEG bytes with FFmpeg's mjpeg encoder. Worker thread."""
+
+    def __init__(self, width: int, height: int, quality: int = JPEG_QUALITY) -> None:
+        self.width, self.height = width, height
+        self._ctx = av.CodecContext.create("mjpeg", "w")
+        self._ctx.width, self._ctx.height = width, height
+        self._ctx.pix_fmt = "yuvj420p"
+        self._ctx.time_base = Fraction(1, 25)
+        self._ctx.options = {"qmin": str(quality), "qmax": str(quality)}
+        self._n = 0
+
+    def encode(self, frame: av.VideoFrame) -> bytes:
+        """JPEG bytes of ``frame`` scaled to this encoder's size. Worker thread."""
+        if (frame.width, frame.height, frame.format.name) != (self.width, self.height, "yuvj420p"):
+            frame = frame.reformat(width=self.width, height=self.height, format="yuvj420p",
+                                   dst_color_range="JPEG")
+        frame.color_range = 2  # full range, as JPEG wants
+        frame.pts = self._n
+        frame.time_base = self._ctx.time_base
+        self._n += 1
+        return b"".join(bytes(p) for p in self._ctx.encode(frame))
+
+
+def _rotate(frame: av.VideoFrame, rotation: int) -> av.VideoFrame:
+    turns = (rotation // 90) % 4
+    if not turns:
+        return frame
+    import numpy as np
+
+    rgb = frame.to_ndarray(format="rgb24")
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(rgb, k=turns), dtype=np.uint8),
+                                      format="rgb24")
+
+
+def thumbnail_times(duration: Fraction, count: int) -> list[Fraction]:
+    """The times a filmstrip of ``count`` pictures stands for: the middle of each equal slice. Any thread."""
+    return [duration * (2 * i + 1) / (2 * count) for i in range(count)]
+
+
+def _key(fp: str, t: Fraction, size: tuple[int, int], exact: bool) -> str:
+    return f"thumb:{fp}:{float(t):.3f}{'' if exact else 'k'}:{size[0]}x{size[1]}"
+
+
+def filmstrip(path: str | os.PathLike[str], count: int, size: tuple[int, int], *, exact: bool = False,
+              cache: BytesCache | None = None) -> list[Thumbnail]:
+    """``count`` thumbnails spread over the file, each fitting in ``size`` (aspect kept, rotation applied).
+
+    Served from ``cache`` when every picture is there (the file is not even opened). Worker thread.
+    """
+    if count <= 0:
+        return []
+    p = Path(path)
+    info = probe(p, cache=cache)
+    if info.video is None:
+        raise NoVideoStreamError(f"{p}: has no video stream, so no thumbnails", p)
+    out_size = fit_size(info.video.display_size, size)
+    duration = info.duration or Fraction(0)
+    times = thumbnail_times(duration, count)
+    keys = [_key(info.fingerprint, t, size, exact) for t in times]
+    found = [cache_get(cache, k) for k in keys]
+    missing = [i for i, v in enumerate(found) if v is None]
+    if missing:
+        fresh = (_exact_thumbnails if exact else _keyframe_thumbnails)(
+            p, [times[i] for i in missing], out_size, info.video.rotation)
+        for i, data in zip(missing, fresh, strict=True):
+            found[i] = data
+            cache_set(cache, keys[i], data, THUMBNAIL_TTL)
+    return [Thumbnail(t, data or b"", *out_size) for t, data in zip(times, found, strict=True)]
+
+
+def _keyframe_thumbnails(path: Path, times: list[Fraction], size: tuple[int, int],
+                         rotation: int) -> list[bytes]:
+    encoder = JpegEncoder(*size)
+    results: list[bytes] = []
+    decoded: dict[int, bytes] = {}
+    with open_input(path) as container:
+        try:
+            stream = container.streams.video[0]
+            tb = stream.time_base or Fraction(1, 90000)
+            start = stream.start_time or 0
+            for t in times:
+                container.seek(int(start + t / tb), stream=stream, backward=True)
+                data = b""
+                for packet in container.demux(stream):
+                    if packet.size == 0:
+                        break
+                    if not packet.is_keyframe or packet.pts is None:
+                        continue  # a demuxer that seeks to a non-key packet: read on to the keyframe
+                    if packet.pts in decoded:
+                        data = decoded[packet.pts]
+                        break
+                    try:
+                        frames = stream.decode(packet) + stream.decode(None)
+                    except av.error.FFmpegError:
+                        stream.codec_context.flush_buffers()
+                        continue  # a damaged keyframe: try the next one
+                    if frames:
+                        data = encoder.encode(_rotate(frames[0], rotation))
+                        decoded[packet.pts] = data
+                        break
+                results.append(data)
+        except MediaError:
+            raise
+        except av.error.FFmpegError as exc:
+            raise describe_av_error(path, exc) from exc
+    return results
+
+
+def _exact_thumbnails(path: Path, times: list[Fraction], size: tuple[int, int],
+                      rotation: int) -> list[bytes]:
+    encoder = JpegEncoder(*size)
+    results = []
+    with FrameReader(path, fit=size, pixel_format="rgb24", cache_bytes=8 * 1024 * 1024) as reader:
+        for t in times:
+            index = reader.index_at(min(t, reader.duration - Fraction(1, 1000)))
+            pic = reader.read(index, back_window=0)
+            frame = av.VideoFrame.from_ndarray(pic.to_ndarray(), format="rgb24")
+            results.append(encoder.encode(frame))
+    return results
