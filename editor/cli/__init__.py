@@ -89,6 +89,10 @@ def _opens_window(args: list[str], commands: set[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["--render-child"]:  # a frozen bundle's render child process (see render_process)
+        from editor.media.render_process import child_main
+
+        return child_main(args_list[1:])
     parser, commands = build_parser()
     if _opens_window(args_list, commands):
         from editor.app import main as app_main

@@ -330,8 +330,11 @@ def _prefetch(source, stop: threading.Event, depth: int = 4):
         worker.join(timeout=5)
 
 
-class _AudioSource:
-    """One clip's audio as float32 stereo at the output rate, read sequentially from source_in."""
+class AudioSource:
+    """One clip's audio as float32 stereo at the output rate, read sequentially from source_in.
+
+    Worker thread; never touches Qt.
+    """
 
     def __init__(self, clip: RenderClip, rate: int) -> None:
         self.clip, self.rate = clip, rate
@@ -526,7 +529,7 @@ def _render_reencode(spec: RenderSpec, tmp: Path, progress: _Progress) -> int:
                         ci = spec.clips.index(c)
                         asrc = asources.get(ci)
                         if asrc is None:
-                            asrc = asources[ci] = _AudioSource(c, rate)
+                            asrc = asources[ci] = AudioSource(c, rate)
                         off = round(lo - t0)
                         m = round(hi - t0) - off
                         if m > 0:

@@ -65,6 +65,14 @@ def child_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def child_command(python: str | None = None) -> list[str]:
+    """How to start the render child: ``python -m editor.media.render_process``, or, in a frozen bundle
+    (no Python to run ``-m`` with), the bundle's own executable with ``--render-child``. Any thread."""
+    if python is None and getattr(sys, "frozen", False):
+        return [sys.executable, "--render-child"]
+    return [python or sys.executable, "-m", "editor.media.render_process"]
+
+
 def run_render_in_subprocess(spec: RenderSpec, out: str | os.PathLike[str],
                              on_progress: ProgressCallback | None = None,
                              cancel_event: threading.Event | None = None,
@@ -79,8 +87,7 @@ def run_render_in_subprocess(spec: RenderSpec, out: str | os.PathLike[str],
     partial = temporary_output_path(out)
     spec_path = out.with_name(f".{out.stem}.spec-{os.getpid()}-{threading.get_ident()}.json")
     spec_path.write_text(spec.to_json())
-    cmd = [python or sys.executable, "-m", "editor.media.render_process", str(spec_path), str(out),
-           "--partial", str(partial)]
+    cmd = [*child_command(python), str(spec_path), str(out), "--partial", str(partial)]
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

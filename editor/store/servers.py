@@ -61,6 +61,20 @@ class Endpoints:
     embedded_redis: bool
 
 
+def system_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for starting another program. A PyInstaller bundle points LD_LIBRARY_PATH (and
+    DYLD_*) at its own libraries; a system tool or a server binary must get the original back."""
+    env = dict(os.environ if base is None else base)
+    if getattr(sys, "frozen", False):
+        for var in ("LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "DYLD_FRAMEWORK_PATH"):
+            original = env.pop(f"{var}_ORIG", None)
+            if original is not None:
+                env[var] = original
+            else:
+                env.pop(var, None)
+    return env
+
+
 def _package_dir(name: str) -> Path | None:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
@@ -256,6 +270,7 @@ class EmbeddedServers:
                 [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
                 capture_output=True,
                 text=True,
+                env=system_env(),
             )
             if result.returncode not in (0, 9):  # 9: created meanwhile by another process
                 raise ServerStartError(
@@ -298,7 +313,7 @@ class EmbeddedServers:
             return None
 
     def _run_pg(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env = {k: v for k, v in system_env().items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
         return subprocess.run(
             [self._pg(tool), *args],
@@ -423,7 +438,8 @@ class EmbeddedServers:
         )
         self.valkey_socket.unlink(missing_ok=True)
         result = subprocess.run(
-            [str(binary), str(conf)], capture_output=True, text=True, timeout=30, start_new_session=True
+            [str(binary), str(conf)], capture_output=True, text=True, timeout=30, start_new_session=True,
+            env=system_env(),
         )
         deadline = time.monotonic() + 10
         while not self._valkey_ping(password):

@@ -32,6 +32,7 @@ from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
 from editor.ui.actions import ACTIONS, build_actions
 from editor.ui.assets import MediaAssets
+from editor.ui.audio import AudioOutput
 from editor.ui.context import AppContext
 from editor.ui.controller import EditorController
 from editor.ui.jobs_panel import JobsPanel
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
                                 on_presence=lambda _e: self.presence_changed.emit())
         self.controller = EditorController(ctx, self)
         self.preview = PreviewEngine(self)
+        self.audio = AudioOutput(self)
         self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self)
         self._shuttle = 0.0
         self._project_name: str | None = None
@@ -140,7 +142,7 @@ class MainWindow(QMainWindow):
         self.db_label = QLabel()
         self.redis_label = QLabel()
         self.windows_label = QLabel()
-        self.audio_label = QLabel("Audio: silent (no output device)")
+        self.audio_label = QLabel(self.audio.status)
         for label in (self.db_label, self.redis_label, self.windows_label, self.audio_label):
             self.statusBar().addPermanentWidget(label)
         for widget in (self.media_bin, self.viewer, self.timeline_view, self.jobs_panel, centre, top, main):
@@ -195,6 +197,7 @@ class MainWindow(QMainWindow):
         self.job_changed.connect(self._on_job)
         self.presence_changed.connect(self.refresh_others)
         self.jobs_panel.cancel_requested.connect(lambda job_id: self.ctx.tasks.run(self.jobs.cancel, job_id))
+        self.audio.level.connect(self.viewer.set_audio_level)
         self.preview.frame_ready.connect(self._on_frame)
         self.preview.position_changed.connect(self._on_play_position)
         self.preview.playback_state.connect(self._on_playback_state)
@@ -313,6 +316,9 @@ class MainWindow(QMainWindow):
     @Slot(float)
     def _on_playback_state(self, rate: float) -> None:
         self._shuttle = rate
+        if rate == 0:
+            self.audio.stop()
+            self.viewer.set_audio_level(-60.0, -60.0)
         self.viewer.set_playing(rate != 0)
         self.play_button.setIcon(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MediaPause if rate else QStyle.StandardPixmap.SP_MediaPlay))
@@ -392,6 +398,7 @@ class MainWindow(QMainWindow):
 
     def pause(self) -> None:
         self.preview.pause()
+        self.audio.stop()
 
     def shuttle(self, direction: int, play: float | None = None) -> None:
         """J/L: play backwards/forwards; pressed again in the same direction: 2×, then 4×."""
@@ -408,7 +415,19 @@ class MainWindow(QMainWindow):
         start = self.controller.playhead
         if rate > 0 and start >= duration(timeline):
             start = 0
-        self.preview.play(timeline, start, rate)
+        clock = None
+        self.audio.stop()
+        if rate == 1.0 and self.audio.available:  # sound at normal speed; shuttling is silent
+            try:
+                from editor.jobs.export import render_spec_for
+
+                clips = render_spec_for(timeline, preset="fast").clips
+            except Exception as exc:  # noqa: BLE001 - no sound is better than no playback
+                log.info("no sound for this timeline: %s", exc)
+            else:
+                if self.audio.start(clips, start / float(timeline.rate)):
+                    clock = self.audio.elapsed
+        self.preview.play(timeline, start, rate, clock=clock)
 
     def toggle_fullscreen_viewer(self) -> None:
         if self.viewer.isFullScreen():
@@ -461,6 +480,9 @@ class MainWindow(QMainWindow):
 
     # ---- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if getattr(self, "_shut_down", False):
+            super().closeEvent(event)
+            return
         mine = [j for j in self.jobs.list_jobs() if not j.finished and j.owner == self.ctx.instance_id]
         if mine and self.isVisible():
             answer = QMessageBox.question(
@@ -478,6 +500,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.status_timer.stop()
+        self.audio.stop()
         self.preview.close()
         self.jobs.close()
         subscription = getattr(self, "bus_subscription", None)

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from fractions import Fraction
 
 from PySide6.QtCore import QObject, Signal
@@ -74,6 +75,7 @@ class PreviewEngine(QObject):
         self._request: tuple[Timeline, int] | None = None
         self._timeline: Timeline | None = None
         self._rate = 0.0
+        self._clock: Callable[[], float | None] | None = None
         self._play_from = 0
         self._play_generation = 0
         self._closed = False
@@ -95,9 +97,12 @@ class PreviewEngine(QObject):
             self._request = (timeline, frame)
             self._cond.notify_all()
 
-    def play(self, timeline: Timeline, frame: int, rate: float = 1.0) -> None:
-        """Play from ``frame`` at ``rate`` × normal speed (negative: backwards)."""
+    def play(self, timeline: Timeline, frame: int, rate: float = 1.0,
+             clock: Callable[[], float | None] | None = None) -> None:
+        """Play from ``frame`` at ``rate`` × normal speed (negative: backwards). ``clock`` gives the seconds
+        played so far (the audio device's position); without it, or while it says None, the system clock."""
         with self._cond:
+            self._clock = clock
             self._timeline = timeline
             self._play_from = frame
             self._rate = max(-4.0, min(4.0, rate))
@@ -181,9 +186,10 @@ class PreviewEngine(QObject):
                     log.exception("preview failed at frame %s", frame)
                 continue
             if timeline is not None:
-                self._play(timeline, start, rate, generation)
+                self._play(timeline, start, rate, generation, self._clock)
 
-    def _play(self, timeline: Timeline, start: int, rate: float, generation: int) -> None:
+    def _play(self, timeline: Timeline, start: int, rate: float, generation: int,
+              clock: Callable[[], float | None] | None) -> None:
         fps = float(timeline.rate)
         end = duration(timeline)
         t0 = time.monotonic()
@@ -192,7 +198,8 @@ class PreviewEngine(QObject):
             with self._cond:
                 if self._play_generation != generation or self._closed:
                     return
-            elapsed = time.monotonic() - t0
+            audio = clock() if clock is not None else None
+            elapsed = audio if audio is not None else time.monotonic() - t0
             frame = start + int(elapsed * fps * rate)
             if frame >= end or frame < 0:
                 frame = max(0, min(frame, end))

@@ -277,3 +277,13 @@ def test_ctrl_e_exports_the_in_out_range_as_a_job_shown_in_the_panel(qtbot, wind
         assert [read_frame_number(reader.read(i).to_ndarray()) for i in (0, 24)] == [10, 34]
     finally:
         reader.close()
+
+
+def test_without_an_audio_device_playback_is_silent_and_says_so(qtbot, window) -> None:
+    if window.audio.available:
+        pytest.skip("this machine has an audio output device")
+    assert window.audio_label.text().startswith("Audio: silent")
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.controller.playhead > 5, timeout=5000)
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.preview.rate == 0, timeout=2000)
