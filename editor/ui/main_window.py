@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QImage
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -484,7 +484,7 @@ class MainWindow(QMainWindow):
             super().closeEvent(event)
             return
         mine = [j for j in self.jobs.list_jobs() if not j.finished and j.owner == self.ctx.instance_id]
-        if mine and self.isVisible():
+        if mine and self.isVisible() and QGuiApplication.platformName() != "offscreen":  # nobody to ask offscreen
             answer = QMessageBox.question(
                 self, "Quit Cutline",
                 f"{len(mine)} export(s) started in this window are still running. Quit and cancel them?")
