@@ -241,6 +241,8 @@ def test_ctrl_e_exports_the_in_out_range_as_a_job_shown_in_the_panel(qtbot, wind
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from PySide6.QtWidgets import QProgressBar
+
     from editor.media.probe import probe
     from editor.ui.export_dialog import ExportDialog
 
@@ -260,13 +262,16 @@ def test_ctrl_e_exports_the_in_out_range_as_a_job_shown_in_the_panel(qtbot, wind
         dialog.output.setText(str(out))
         assert dialog.in_out.isChecked()
         dialog.start()
+        started.append(dialog.job_id)
 
+    started: list[str] = []
     QTimer.singleShot(200, fill_in)
     press(qtbot, window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert seen == ["Export — Cutline"]
-    qtbot.waitUntil(lambda: any(window.jobs_panel.row(j) is not None and
-                                window.jobs.board.get(j) is not None and window.jobs.board.get(j).status == "complete"
-                                for j in window.jobs_panel.job_ids()), timeout=60000)
+    job = started[0]
+    qtbot.waitUntil(lambda: window.jobs_panel.row(job) is not None and window.jobs.board.get(job) is not None
+                    and window.jobs.board.get(job).status == "complete", timeout=60000)
+    assert window.jobs_panel.row(job).findChild(QProgressBar).value() == 100
     assert out.exists()
     info = probe(out)
     assert info.video is not None and info.video.frame_count == 25
