@@ -3,7 +3,8 @@
 :class:`AutoSaver` takes each edit of an open project (its :class:`EditRecord` and the timeline it made)
 and writes it on its own thread: the project row and its ``edit_history`` row in one transaction,
 naming the revision it started from. Before that, the edit is appended to a local journal
-(``<data dir>/journal/project-<id>.jsonl``, fsync'd), so a crash or a lost connection loses nothing:
+(``<data dir>/journal/project-<id>.jsonl``; fsync'd by the saver thread when the database cannot be
+reached), so a crash or a lost connection loses nothing:
 
 - PostgreSQL unreachable: the saver says ``offline``, keeps the edits in the journal, retries with
   back-off (0.5 s doubling to 5 s) and writes them, in order, when the server is back.
@@ -105,10 +106,21 @@ class Journal:
         return json.dumps({"record": record.to_dict(), "state": state}, ensure_ascii=False) + "\n"
 
     def append(self, record: EditRecord, state: str) -> None:
+        """Append an edit. Written through to the OS at once (a killed process loses nothing), but not
+        fsync'd: a disk flush can take 100 ms, too long for the UI thread; :meth:`sync` does it later."""
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(self._line(record, state))
-            fh.flush()
-            os.fsync(fh.fileno())
+
+    def sync(self) -> None:
+        """fsync the journal (the saver thread does this before waiting for an unreachable database)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def rewrite(self, entries: list[tuple[EditRecord, str]]) -> None:
         if not entries:
@@ -228,6 +240,7 @@ class AutoSaver:
                     summary=summary_of(item.timeline),
                 )  # fmt: skip
             except DatabaseUnavailable as exc:
+                self.journal.sync()  # the edits may wait a while: make them survive a power cut too
                 self.state = "offline"
                 with self._cond:
                     self._busy = False

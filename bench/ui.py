@@ -1,0 +1,196 @@
+"""How responsive the window stays: Qt event-loop lag (p50/p99 of a 16 ms timer's lateness) while idle,
+playing 1080p, making a filmstrip, exporting and saving edits; and start-up time to a usable window.
+
+    .venv/bin/python bench/ui.py [--seconds 5]
+
+Runs offscreen in a private data folder (its own embedded servers, stopped at the end). Targets: lag
+p99 under 16 ms; start-up with servers running under 1.5 s; first ever start, servers included, under 5 s.
+Prints one line per figure. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+STARTUP = r"""
+import os, sys, time, argparse
+t0 = time.perf_counter()
+from PySide6.QtWidgets import QApplication
+from editor.store.services import Store
+from editor.app import build_window
+app = QApplication(["cutline"])
+store = Store.open()
+win = build_window(store, argparse.Namespace(files=[], project=int(sys.argv[1]) if sys.argv[1] != "0" else None,
+                                             smoke_test=False))
+win.show()
+app.processEvents()
+if sys.argv[1] != "0":
+    while win.controller.timeline is None:
+        app.processEvents()
+        time.sleep(0.002)
+t1 = time.perf_counter()
+print(f"{(t1 - t0) * 1000:.0f}")
+win.shutdown()
+store.close(stop_servers=False)
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def measure_lag(app, seconds: float, during=None) -> list[float]:  # type: ignore[no-untyped-def]
+    """Lateness (ms) of a 16 ms QTimer over ``seconds``, while ``during()`` is true if given."""
+    from PySide6.QtCore import QTimer
+
+    lags: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        lags.append(max(0.0, (now - last[0]) * 1000 - 16))
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(16)
+    timer.timeout.connect(tick)
+    timer.start()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end and (during is None or during()):
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    return lags[1:]
+
+
+def report(name: str, lags: list[float], extra: str = "") -> None:
+    if not lags:
+        print(f"{name:<34} no samples")
+        return
+    print(f"{name:<34} lag p50 {pct(lags, .5):6.2f} ms  p99 {pct(lags, .99):6.2f} ms  max {max(lags):6.1f} ms"
+          f"  (n={len(lags)}; target p99 < 16 ms, ratio {pct(lags, .99) / 16:.2f}){extra}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    temp = Path(tempfile.mkdtemp(prefix="cutline-bench-ui-"))
+    temp.chmod(0o755)
+    os.environ["CUTLINE_DATA_DIR"] = str(temp / "data")
+    os.environ["CUTLINE_CONFIG_DIR"] = str(temp / "config")
+    (temp / "data").mkdir(mode=0o755)
+
+    # First ever start: no servers, no database (initdb included).
+    first = subprocess.run([sys.executable, "-c", STARTUP, "0"], cwd=ROOT, capture_output=True, text=True)
+    print(f"first ever start to a usable window, servers included: {first.stdout.strip() or first.stderr[-300:]} ms"
+          " (target < 5000 ms)", flush=True)
+
+    from PySide6.QtWidgets import QApplication
+
+    from editor.app import build_window
+    from editor.media.synth import make_clip
+    from editor.store.services import Store
+
+    clip = temp / "bench-1080p.mp4"
+    t0 = time.perf_counter()
+    make_clip(clip, frames=250, fps=Fraction(25), size=(1920, 1080), gop=250, texture=True)
+    print(f"(made a 10 s 1080p H.264 clip, keyframe every 250 frames, in {time.perf_counter() - t0:.1f} s)")
+    app = QApplication.instance() or QApplication(["cutline"])
+    store = Store.open()
+    win = build_window(store, argparse.Namespace(files=[str(clip)], project=None, smoke_test=False))
+    win.resize(1400, 860)
+    win.show()
+    try:
+        while win.controller.timeline is None:
+            app.processEvents()
+            time.sleep(0.005)
+        project_id = win.controller.session.project_id
+        measure_lag(app, 1.5)  # let the filmstrip/waveform of the import finish
+        report("idle", measure_lag(app, args.seconds / 2))
+
+        win.controller.set_playhead(0)
+        win.shuttle(1)
+        shown0, t0 = win.preview.frames_shown, time.perf_counter()
+        lags = measure_lag(app, args.seconds, during=lambda: win.preview.rate != 0)
+        fps = (win.preview.frames_shown - shown0) / (time.perf_counter() - t0)
+        win.pause()
+        report("playing 1080p at 1x", lags, f"; {fps:.1f} frames shown/s of 25")
+
+        from editor.media.thumbnails import filmstrip
+
+        done = []
+        win.ctx.tasks.run(lambda: filmstrip(clip, 100, (160, 90), exact=False, cache=None),
+                          on_done=lambda r: done.append(len(r)))
+        t0 = time.perf_counter()
+        lags = measure_lag(app, 60, during=lambda: not done)
+        report("making a 100-thumbnail filmstrip", lags, f"; took {time.perf_counter() - t0:.2f} s")
+
+        out = temp / "export.mp4"
+        job = win.jobs.start_export(win.controller.timeline, str(out), "fast", False, project_id)
+        t0 = time.perf_counter()
+
+        def running() -> bool:
+            state = win.jobs.board.get(job)
+            return state is None or not state.finished
+
+        lags = measure_lag(app, 120, during=running)
+        report("exporting (fast H.264, child process)", lags, f"; took {time.perf_counter() - t0:.2f} s")
+
+        from PySide6.QtCore import QTimer
+
+        edits = [0]
+
+        def edit() -> None:
+            c = win.controller
+            c.set_playhead(50 + edits[0] % 100)
+            c.split() if edits[0] % 2 == 0 else c.undo()
+            edits[0] += 1
+
+        editor_timer = QTimer()
+        editor_timer.setInterval(50)
+        editor_timer.timeout.connect(edit)
+        editor_timer.start()
+        lags = measure_lag(app, args.seconds)
+        editor_timer.stop()
+        win.controller.session.saver.flush(10)
+        report("saving 20 edits a second", lags, f"; {edits[0]} edits")
+    finally:
+        win.shutdown()
+        store.close(stop_servers=False)
+
+    # Start-up with the servers running (they are: this process left them up), opening the last project.
+    times = []
+    for _ in range(3):
+        run = subprocess.run([sys.executable, "-c", STARTUP, str(project_id)], cwd=ROOT, capture_output=True,
+                             text=True)
+        try:
+            times.append(float(run.stdout.strip()))
+        except ValueError:
+            print(run.stderr[-500:])
+    if times:
+        print(f"start-up to a usable window with servers running, project open: median {statistics.median(times):.0f} ms"
+              f" of {[round(t) for t in times]} (target < 1500 ms)", flush=True)
+    from editor.store.servers import EmbeddedServers
+
+    EmbeddedServers(temp / "data" / "servers").stop()
+    import shutil
+
+    shutil.rmtree(temp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
