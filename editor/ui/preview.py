@@ -73,7 +73,8 @@ def picture_to_qimage(picture: Picture) -> QImage:
 
 class PreviewEngine(QObject):
     frame_ready = Signal(object, int)  # QImage | None (gap: black), timeline frame
-    position_changed = Signal(int)  # playback moved the playhead
+    position_changed = Signal(int)  # playback moved the playhead (only for the playback still running)
+    _position = Signal(int, int)  # frame, generation: from the decode thread
     playback_state = Signal(float)  # the shuttle rate; 0 when paused
     media_offline = Signal(str)  # path of a file that cannot be read ("" when fine again)
 
@@ -92,6 +93,8 @@ class PreviewEngine(QObject):
         self._offline: set[str] = set()
         self.frames_shown = 0
         self.frames_dropped = 0
+        self._active: int | None = None  # Qt thread: the generation of the playback running now
+        self._position.connect(self._on_position)
         self._thread = threading.Thread(target=self._run, name="cutline-preview", daemon=True)
         self._thread.start()
 
@@ -117,11 +120,13 @@ class PreviewEngine(QObject):
             self._play_from = frame
             self._rate = max(-4.0, min(4.0, rate))
             self._play_generation += 1
+            self._active = self._play_generation
             self._request = None
             self._cond.notify_all()
         self.playback_state.emit(self._rate)
 
     def pause(self) -> None:
+        self._active = None  # positions the decode thread already sent are stale from now on
         with self._cond:
             was = self._rate
             self._rate = 0.0
@@ -129,6 +134,10 @@ class PreviewEngine(QObject):
             self._cond.notify_all()
         if was:
             self.playback_state.emit(0.0)
+
+    def _on_position(self, frame: int, generation: int) -> None:
+        if generation == self._active:
+            self.position_changed.emit(frame)
 
     @property
     def rate(self) -> float:
@@ -213,7 +222,7 @@ class PreviewEngine(QObject):
             frame = start + int(elapsed * fps * rate)
             if frame >= end or frame < 0:
                 frame = max(0, min(frame, end))
-                self.position_changed.emit(frame)
+                self._position.emit(frame, generation)
                 with self._cond:
                     if self._play_generation == generation:
                         self._rate = 0.0
@@ -230,5 +239,5 @@ class PreviewEngine(QObject):
             image = self._picture(timeline, frame)
             self.frames_shown += 1
             self.frame_ready.emit(image, frame)
-            self.position_changed.emit(frame)
+            self._position.emit(frame, generation)
             last = frame

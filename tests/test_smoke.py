@@ -1,0 +1,32 @@
+"""`cutline --smoke-test`, the check bundles and packages are held to, run as a user would."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_smoke_test_passes(store) -> None:
+    result = subprocess.run([sys.executable, "-m", "editor", "--smoke-test"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("smoke:")]
+    assert any("exactly frame 42" in line for line in lines)
+    assert any("rendered 10 frames" in line for line in lines)
+    assert lines[-1].startswith("smoke: OK")
+
+
+def test_smoke_test_with_an_unusable_data_folder_fails_in_one_line(tmp_path: Path) -> None:
+    import os
+
+    env = dict(os.environ, CUTLINE_DATA_DIR="/proc/cutline-cannot-exist", CUTLINE_DATABASE_URL="",
+               CUTLINE_REDIS_URL="")
+    result = subprocess.run([sys.executable, "-m", "editor", "--smoke-test"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("smoke: FAILED")]
+    assert len(failed) == 1 and "server folder" in failed[0]
