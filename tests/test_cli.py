@@ -116,3 +116,15 @@ def test_broken_subtitles_are_refused_and_the_project_is_unchanged(store, clip: 
     result = cutline("import-subtitles", str(created["id"]), str(bad))
     assert result.returncode == 1 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
     assert store.projects.get(created["id"]).revision == 1
+
+
+def test_second_filmstrip_is_served_from_the_shared_cache(store, tmp_path: Path) -> None:
+    clip = tmp_path / "strip.mp4"
+    make_clip(clip, frames=60, gop=15)
+    first = cutline("thumbnails", str(clip), "--count", "6", "--size", "160x90", "--out", str(tmp_path / "a"),
+                    check=True).stdout
+    second = cutline("thumbnails", str(clip), "--count", "6", "--size", "160x90", "--out", str(tmp_path / "b"),
+                     check=True).stdout
+    assert "0 served from the cache" in first
+    assert "6 served from the cache" in second
+    assert (tmp_path / "a" / "thumb-005.jpg").read_bytes() == (tmp_path / "b" / "thumb-005.jpg").read_bytes()

@@ -110,6 +110,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hits(cache: object) -> int:
+    stats = getattr(cache, "stats", None)
+    return int(getattr(stats, "hits", 0))
+
+
 def cmd_thumbnails(args: argparse.Namespace) -> int:
     """Write ``--count`` thumbnails as thumb-NNN.jpg into ``--out``. Main thread of the CLI process."""
     from editor.media.thumbnails import filmstrip
@@ -119,9 +124,13 @@ def cmd_thumbnails(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    thumbs = filmstrip(args.file, args.count, size, exact=args.exact, cache=_cache(args))
+    cache = _cache(args)
+    hits_before = _hits(cache)
+    thumbs = filmstrip(args.file, args.count, size, exact=args.exact, cache=cache)
     for i, th in enumerate(thumbs):
         (out / f"thumb-{i:03d}.jpg").write_bytes(th.jpeg)
     size_text = f"{thumbs[0].width}x{thumbs[0].height}" if thumbs else "-"
-    print(f"{out}: {len(thumbs)} thumbnails, {size_text}")
+    served = _hits(cache) - hits_before
+    cached = f", {min(served, len(thumbs))} served from the cache" if cache is not None else ", no cache"
+    print(f"{out}: {len(thumbs)} thumbnails, {size_text}{cached}")
     return 0
