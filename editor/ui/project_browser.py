@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -42,8 +43,11 @@ class ProjectBrowser(QDialog):
         self.rows: list[ProjectSummary] = []
         self.setWindowTitle("Projects — Cutline")
         self.resize(760, 480)
-        self.table = QTableWidget(0, 4, self)
-        self.table.setHorizontalHeaderLabels(["Name", "Duration", "Clips", "Last change"])
+        self.recent: list[int] = []
+        self.table = QTableWidget(0, 5, self)
+        self.table.setHorizontalHeaderLabels(["", "Name", "Duration", "Clips", "Last change"])
+        self.table.setIconSize(QSize(96, 54))
+        self.table.verticalHeader().setDefaultSectionSize(60)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -66,23 +70,58 @@ class ProjectBrowser(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        self.ctx.tasks.run(self.ctx.store.projects.list, 200, on_done=self._show, on_error=self._error)
+        store, session_id = self.ctx.store, self.ctx.session_id
 
-    def _show(self, rows: list[ProjectSummary]) -> None:
+        def load() -> tuple[list[ProjectSummary], list[int]]:
+            recent: list[int] = []
+            if session_id:
+                data = store.sessions.get(session_id) or {}
+                recent = [p for p in data.get("recent_projects", []) if isinstance(p, int)]
+            rows = store.projects.list(200)
+            order = {pid: i for i, pid in enumerate(recent)}
+            rows.sort(key=lambda p: (order.get(p.id, len(order)), -p.updated_at.timestamp()))
+            return rows, recent
+
+        self.ctx.tasks.run(load, on_done=lambda result: self._show(*result), on_error=self._error)
+
+    def _show(self, rows: list[ProjectSummary], recent: list[int]) -> None:
         self.rows = rows
+        self.recent = recent
         self.table.setRowCount(len(rows))
         for r, p in enumerate(rows):
-            values = (p.name, duration_text(p.summary), str(p.summary.get("clips", "")),
+            name = f"{p.name}   · recent" if p.id in recent else p.name
+            values = ("", name, duration_text(p.summary), str(p.summary.get("clips", "")),
                       p.updated_at.astimezone().strftime("%Y-%m-%d %H:%M"))
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, p.id)
                 self.table.setItem(r, c, item)
+            poster = p.summary.get("poster") if isinstance(p.summary, dict) else None
+            if isinstance(poster, dict) and poster.get("path"):
+                self._load_poster(r, p.id, str(poster["path"]))
         self.table.resizeColumnsToContents()
         if rows:
             self.table.selectRow(0)
         self.table.setFocus()
         self.status.setText(f"{len(rows)} project(s)" if rows else "No projects yet: press New")
+
+    def _load_poster(self, row: int, project_id: int, path: str) -> None:
+        from editor.media.thumbnails import filmstrip
+
+        cache = self.ctx.store.cache
+
+        def make() -> bytes:
+            strip = filmstrip(path, 1, (96, 54), cache=cache)
+            return strip[0].jpeg if strip else b""
+
+        def show(jpeg: bytes) -> None:
+            if row < len(self.rows) and self.rows[row].id == project_id and jpeg:
+                image = QImage.fromData(jpeg, "JPEG")
+                item = self.table.item(row, 0)
+                if item is not None and not image.isNull():
+                    item.setIcon(QIcon(QPixmap.fromImage(image)))
+
+        self.ctx.tasks.run(make, on_done=show, on_error=lambda _e: None)  # offline media: no poster
 
     def _error(self, exc: BaseException) -> None:
         self.status.setText(str(exc))

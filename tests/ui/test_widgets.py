@@ -84,11 +84,11 @@ def synthetic_drop(widget: QWidget, pos: QPointF, paths: list[str]) -> bool:
     """Drag files over ``widget`` and drop them as the window system would; True if the enter is accepted."""
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(p) for p in paths])
-    args = (pos, Qt.DropAction.CopyAction, md, LEFT, NOMOD)
-    enter = QDragEnterEvent(*args)
+    point = pos.toPoint()  # PySide6 6.11's drag events take integer points; the drop event takes either
+    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, md, LEFT, NOMOD)
     QApplication.sendEvent(widget, enter)
-    QApplication.sendEvent(widget, QDragMoveEvent(*args))
-    QApplication.sendEvent(widget, QDropEvent(*args))
+    QApplication.sendEvent(widget, QDragMoveEvent(point, Qt.DropAction.CopyAction, md, LEFT, NOMOD))
+    QApplication.sendEvent(widget, QDropEvent(pos, Qt.DropAction.CopyAction, md, LEFT, NOMOD))
     return enter.isAccepted()
 
 

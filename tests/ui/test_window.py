@@ -292,3 +292,16 @@ def test_without_an_audio_device_playback_is_silent_and_says_so(qtbot, window) -
     qtbot.waitUntil(lambda: window.controller.playhead > 5, timeout=5000)
     press(qtbot, window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.preview.rate == 0, timeout=2000)
+
+
+def test_project_browser_lists_recent_first_with_a_poster(qtbot, window) -> None:
+    from editor.ui.project_browser import ProjectBrowser
+
+    qtbot.waitUntil(lambda: window.ctx.store.sessions.get(window.ctx.session_id)["recent_projects"][:1]
+                    == [window.controller.session.project_id], timeout=10000)
+    browser = ProjectBrowser(window.ctx, window.controller, window)
+    qtbot.addWidget(browser)
+    qtbot.waitUntil(lambda: bool(browser.rows), timeout=10000)
+    assert browser.rows[0].id == window.controller.session.project_id
+    assert browser.table.item(0, 1).text().endswith("· recent")
+    qtbot.waitUntil(lambda: not browser.table.item(0, 0).icon().isNull(), timeout=10000)
