@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from editor.model.time import format_timecode
 from editor.model.timeline import MediaRef
 from editor.ui import theme
+from editor.ui.dnd import local_paths
 
 __all__ = ["MediaBin", "MediaListModel", "FINGERPRINT_ROLE", "PLACEHOLDER"]
 
@@ -291,12 +292,7 @@ class MediaBin(QWidget):
         if fp:
             self.media_activated.emit(fp)
 
-    @staticmethod
-    def _paths(event: QDropEvent | QDragEnterEvent) -> list[str]:
-        md = event.mimeData()
-        if md is None or not md.hasUrls():
-            return []
-        return [u.toLocalFile() for u in md.urls() if u.isLocalFile()]
+    _paths = staticmethod(local_paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if self._paths(event):

@@ -41,6 +41,7 @@ from editor.model.navigate import edit_points
 from editor.model.time import format_timecode, nominal_fps
 from editor.model.timeline import Clip, Gap, SubtitleCue, Timeline, Track, source_factor
 from editor.ui import theme
+from editor.ui.dnd import local_paths
 
 __all__ = ["TimelineView"]
 
@@ -484,12 +485,7 @@ class TimelineView(QWidget):
 
     # --- drops -------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _paths(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
-        md = event.mimeData()
-        if md is None or not md.hasUrls():
-            return []
-        return [u.toLocalFile() for u in md.urls() if u.isLocalFile()]
+    _paths = staticmethod(local_paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
         if self._paths(event):
