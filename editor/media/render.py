@@ -450,7 +450,7 @@ def _render_reencode(spec: RenderSpec, tmp: Path, progress: _Progress) -> int:
     video_clips = sorted((c for c in spec.clips if c.video), key=lambda c: c.track)
     audio_clips = [c for c in spec.clips if c.audio]
     vsources: dict[int, _VideoSource] = {}
-    asources: dict[int, _AudioSource] = {}
+    asources: dict[int, AudioSource] = {}
     try:
         with av.open(str(tmp), "w", format=_muxer_for(tmp)) as container:
             vs = container.add_stream("libx264", rate=spec.fps)

@@ -57,7 +57,9 @@ class RedisCache:
                 self.stats.misses += 1
             else:
                 self.stats.hits += 1
-        return value if value is None else bytes(value)
+        if value is None:
+            return None
+        return value if isinstance(value, bytes) else str(value).encode()
 
     def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         if ttl_seconds <= 0:

@@ -7,6 +7,7 @@ save raises :class:`ConflictError` and writes nothing. Blocking; any thread. No 
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -138,7 +139,7 @@ class ProjectRepository:
             raise NotFound(f"there is no project named {name_or_id!r}")
         return self.get(int(row[0]))
 
-    def list(self, limit: int = 50, after: PageCursor | None = None) -> list[ProjectSummary]:
+    def list(self, limit: int = 50, after: PageCursor | None = None) -> builtins.list[ProjectSummary]:
         """Newest first; pass the last row's cursor (:func:`cursor_of`) for the next page."""
         limit = max(1, min(int(limit), 1000))
         with self.db.connection() as conn:
@@ -236,7 +237,7 @@ class ProjectRepository:
             raise NotFound(f"there is no project {project_id}")
         return int(row[0])
 
-    def history(self, project_id: int, *, since: int = 0, limit: int = 1000) -> list[HistoryEntry]:
+    def history(self, project_id: int, *, since: int = 0, limit: int = 1000) -> builtins.list[HistoryEntry]:
         """Edit history rows after revision ``since``, oldest first."""
         with self.db.connection() as conn:
             cur = conn.cursor(row_factory=class_row(HistoryEntry))

@@ -276,7 +276,7 @@ class EmbeddedServers:
                 raise ServerStartError(
                     f"running as root, PostgreSQL needs an unprivileged user and '{SERVICE_USER}' "
                     f"could not be created: {result.stderr.strip()}"
-                )
+                ) from None
         return SERVICE_USER
 
     def _as_service(self) -> dict[str, Any]:

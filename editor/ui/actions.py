@@ -85,7 +85,9 @@ def conflicts(keymap: dict[str, str]) -> list[str]:
     return clashes
 
 
-def build_actions(owner: QWidget, handlers: dict[str, Callable[[], None]], keymap: dict[str, str]) -> dict[str, QAction]:
+def build_actions(
+    owner: QWidget, handlers: dict[str, Callable[[], None]], keymap: dict[str, str]
+) -> dict[str, QAction]:
     """One QAction per spec, added to ``owner`` so its keys work anywhere in the window."""
     actions: dict[str, QAction] = {}
     for spec in ACTIONS:

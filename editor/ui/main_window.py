@@ -43,7 +43,10 @@ from editor.ui.viewer import ViewerWidget
 
 log = logging.getLogger(__name__)
 
-MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.m4v *.avi *.ts *.mts *.m2ts *.mxf *.mpg *.mpeg *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.opus);;All files (*)"
+MEDIA_FILTER = (
+    "Media (*.mp4 *.mov *.mkv *.webm *.m4v *.avi *.ts *.mts *.m2ts *.mxf *.mpg *.mpeg"
+    " *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.opus);;All files (*)"
+)
 
 
 class MainWindow(QMainWindow):

@@ -12,7 +12,6 @@ import pytest
 
 from editor.model.history import History
 from editor.model.navigate import timeline_from_media
-from editor.model.registry import EditRecord
 from editor.model.serialize import SCHEMA_VERSION, timeline_to_dict
 from editor.model.timeline import MediaRef
 from editor.store.autosave import AutoSaver, SaveEvent, load_timeline, restore_history
@@ -117,8 +116,8 @@ def test_a_killed_window_leaves_a_journal_that_the_next_start_saves(store, tmp_p
     project, timeline = new_project(store.projects)
     history = History(timeline).apply("split", {"track": 0, "frame": 60})
     # The journal of a window that died before its edit reached PostgreSQL:
-    from editor.store.autosave import Journal
     from editor.model.serialize import timeline_to_json
+    from editor.store.autosave import Journal
 
     Journal(tmp_path, project.id).append(history.last_record, timeline_to_json(history.present))
     saver = AutoSaver(store.projects, tmp_path, project.id, 1, timeline)

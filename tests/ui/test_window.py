@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from editor.media.synth import make_clip, read_frame_number
 from editor.model.navigate import duration
-from editor.model.timeline import Clip, Gap
+from editor.model.timeline import Clip
 from editor.store.autosave import load_timeline
 
 pytestmark = pytest.mark.timeout(120)
@@ -93,8 +93,8 @@ def test_viewer_shows_the_exact_frame_under_the_playhead(qtbot, window) -> None:
     c = window.controller
     for target in (0, 37, 36, 99):
         c.set_playhead(target)
-        qtbot.waitUntil(lambda: window.viewer.frame() is not None and
-                        read_frame_number(_rgb(window.viewer.frame())) == target, timeout=10000)
+        qtbot.waitUntil(lambda t=target: window.viewer.frame() is not None and
+                        read_frame_number(_rgb(window.viewer.frame())) == t, timeout=10000)
     press(qtbot, window, Qt.Key.Key_Left)
     qtbot.waitUntil(lambda: read_frame_number(_rgb(window.viewer.frame())) == 98, timeout=5000)
 
@@ -239,9 +239,7 @@ def _close(win) -> None:
 
 def test_ctrl_e_exports_the_in_out_range_as_a_job_shown_in_the_panel(qtbot, window, tmp_path: Path) -> None:
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from PySide6.QtWidgets import QProgressBar
+    from PySide6.QtWidgets import QApplication, QProgressBar
 
     from editor.media.probe import probe
     from editor.ui.export_dialog import ExportDialog
