@@ -303,3 +303,34 @@ def test_project_browser_lists_recent_first_with_a_poster(qtbot, window) -> None
     assert browser.rows[0].id == window.controller.session.project_id
     assert browser.table.item(0, 1).text().endswith("· recent")
     qtbot.waitUntil(lambda: not browser.table.item(0, 0).icon().isNull(), timeout=10000)
+
+
+def test_zoom_fullscreen_and_cheat_sheet_keys(qtbot, window) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from editor.ui.cheat_sheet import CheatSheet
+
+    view = window.timeline_view
+    press(qtbot, window, Qt.Key.Key_0)
+    fitted = view.pixels_per_frame()
+    press(qtbot, window, Qt.Key.Key_Plus)
+    assert view.pixels_per_frame() > fitted
+    press(qtbot, window, Qt.Key.Key_Minus)
+    press(qtbot, window, Qt.Key.Key_Minus)
+    assert view.pixels_per_frame() < fitted
+    press(qtbot, window, Qt.Key.Key_F)
+    qtbot.waitUntil(lambda: window.viewer.isWindow(), timeout=2000)
+    press(qtbot, window.viewer, Qt.Key.Key_F)  # the viewer window keeps the keymap
+    qtbot.waitUntil(lambda: not window.viewer.isWindow(), timeout=2000)
+    seen: list[int] = []
+
+    def check() -> None:
+        sheet = QApplication.activeModalWidget()
+        assert isinstance(sheet, CheatSheet)
+        seen.append(sheet.table.rowCount())
+        sheet.reject()
+
+    QTimer.singleShot(200, check)
+    press(qtbot, window, Qt.Key.Key_F1)
+    assert seen and seen[0] >= 30
