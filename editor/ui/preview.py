@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -29,6 +30,7 @@ from editor.model.timeline import Clip, Timeline, source_factor
 log = logging.getLogger(__name__)
 
 MAX_READERS = 4
+_SKIPPED: Any = object()  # a scrub frame overtaken by a newer request
 
 
 def source_time(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | None:
@@ -94,6 +96,7 @@ class PreviewEngine(QObject):
         self.frames_shown = 0
         self.frames_dropped = 0
         self._active: int | None = None  # Qt thread: the generation of the playback running now
+        self._last_exact: tuple[str, int] = ("", -1)
         self._position.connect(self._on_position)
         self._thread = threading.Thread(target=self._run, name="cutline-preview", daemon=True)
         self._thread.start()
@@ -164,7 +167,10 @@ class PreviewEngine(QObject):
         self._readers.move_to_end(path)
         return reader
 
-    def _picture(self, timeline: Timeline, frame: int) -> QImage | None:
+    def _picture(self, timeline: Timeline, frame: int, scrub: bool = False) -> QImage | None:
+        """The exact picture at ``frame``. With ``scrub``, a far jump on a long-GOP source first shows the
+        keyframe before it (one packet, ~20 ms), and the exact decode is skipped if the user has already
+        asked for another frame meanwhile: scrubbing stays live, the frame settled on is exact."""
         found = source_time(timeline, frame)
         if found is None:
             return None
@@ -172,7 +178,16 @@ class PreviewEngine(QObject):
         path = clip.media.path
         try:
             reader = self._reader(path)
-            picture = reader.read(min(seconds, max(Fraction(0), reader.duration - Fraction(1, 1000))))
+            at = min(seconds, max(Fraction(0), reader.duration - Fraction(1, 1000)))
+            if scrub and reader.cached(at) is None and not self._near_last(path, frame):
+                preview = reader.read_keyframe_before(at)
+                if preview.index != reader.resolve(at):
+                    self.frame_ready.emit(picture_to_qimage(preview), frame)
+                    with self._cond:
+                        if self._request is not None:
+                            return _SKIPPED
+            picture = reader.read(at)
+            self._last_exact = (path, frame)
         except MediaError as exc:
             self._readers.pop(path, None)
             if path not in self._offline:
@@ -184,6 +199,11 @@ class PreviewEngine(QObject):
             self._offline.discard(path)
             self.media_offline.emit("")
         return picture_to_qimage(picture)
+
+    def _near_last(self, path: str, frame: int) -> bool:
+        """Stepping forward a little from the last exact frame: the decoder is already there."""
+        last_path, last_frame = self._last_exact
+        return last_path == path and 0 <= frame - last_frame <= 12
 
     def _run(self) -> None:
         while True:
@@ -200,7 +220,9 @@ class PreviewEngine(QObject):
             if request is not None:
                 timeline_now, frame = request
                 try:
-                    self.frame_ready.emit(self._picture(timeline_now, frame), frame)
+                    image = self._picture(timeline_now, frame, scrub=True)
+                    if image is not _SKIPPED:
+                        self.frame_ready.emit(image, frame)
                 except Exception:  # noqa: BLE001 - keep the viewer alive whatever one frame does
                     log.exception("preview failed at frame %s", frame)
                 continue

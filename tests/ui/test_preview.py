@@ -1,0 +1,60 @@
+"""The viewer's decode thread: exact frames, a keyframe preview first on far jumps, scrubbing that settles."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from editor.jobs.importing import import_files
+from editor.media.synth import make_clip, read_frame_number
+from editor.model.navigate import timeline_from_media
+from editor.ui.preview import PreviewEngine
+
+
+def number(image: QImage) -> int:
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    buf = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
+    rgb = buf.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
+    return read_frame_number(rgb.reshape(image.height(), image.width(), 3).copy())
+
+
+@pytest.fixture(scope="module")
+def long_gop(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("preview") / "long gop.mp4"
+    make_clip(path, frames=200, fps=Fraction(25), size=(320, 240), gop=100)
+    return timeline_from_media(import_files([path]).refs)
+
+
+def test_a_far_jump_shows_the_keyframe_then_the_exact_frame(qtbot, long_gop) -> None:
+    engine = PreviewEngine(fit=(320, 240))
+    shown: list[tuple[int, int]] = []
+    engine.frame_ready.connect(lambda image, frame: shown.append((frame, number(image))))
+    try:
+        engine.show(long_gop, 170)
+        qtbot.waitUntil(lambda: bool(shown) and shown[-1] == (170, 170), timeout=10000)
+        assert shown[0] == (170, 100), "the keyframe before frame 170 comes first"
+        shown.clear()
+        engine.show(long_gop, 171)  # one step on: the decoder is there, no preview
+        qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+        assert shown == [(171, 171)]
+    finally:
+        engine.close()
+
+
+def test_fast_scrubbing_settles_on_the_exact_last_frame(qtbot, long_gop) -> None:
+    engine = PreviewEngine(fit=(320, 240))
+    shown: list[tuple[int, int]] = []
+    engine.frame_ready.connect(lambda image, frame: shown.append((frame, number(image))))
+    try:
+        for frame in range(5, 195, 7):
+            engine.show(long_gop, frame)
+            qtbot.wait(3)
+        engine.show(long_gop, 133)
+        qtbot.waitUntil(lambda: bool(shown) and shown[-1] == (133, 133), timeout=10000)
+        assert all(n in (f, f - f % 100) for f, n in shown), "only exact frames or the keyframe before them"
+    finally:
+        engine.close()
