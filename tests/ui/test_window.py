@@ -334,3 +334,54 @@ def test_zoom_fullscreen_and_cheat_sheet_keys(qtbot, window) -> None:
     QTimer.singleShot(200, check)
     press(qtbot, window, Qt.Key.Key_F1)
     assert seen and seen[0] >= 30
+
+
+KILLED_WINDOW = r"""
+import argparse, os, signal, sys, time
+from PySide6.QtWidgets import QApplication
+from editor.app import build_window
+from editor.store.services import Store
+app = QApplication(["cutline"])
+store = Store.open()
+win = build_window(store, argparse.Namespace(files=[sys.argv[1]], project=None, smoke_test=False))
+while win.controller.timeline is None:
+    app.processEvents(); time.sleep(0.01)
+c = win.controller
+for frame in (20, 40, 60):
+    c.set_playhead(frame); c.split()
+c.set_playhead(10); c.add_marker()
+c.undo()
+deadline = time.time() + 5
+while time.time() < deadline:  # the edits reach the database within a second; no clean shutdown follows
+    app.processEvents(); time.sleep(0.01)
+    if win.controller.session.saver.pending == 0:
+        break
+print(win.controller.session.project_id, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_window_reopens_at_the_last_edit_with_its_undo_history(qtbot, store, clip: Path) -> None:
+    import subprocess
+    import sys
+
+    from editor.app import build_window
+
+    run = subprocess.run([sys.executable, "-c", KILLED_WINDOW, str(clip)], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == -9, run.stderr[-2000:]
+    project_id = int(run.stdout.split()[0])
+    win = build_window(store, argparse.Namespace(files=[], project=project_id, smoke_test=False))
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: win.controller.timeline is not None, timeout=20000)
+        c = win.controller
+        assert [len(t.items) for t in c.timeline.tracks[:2]] == [4, 4] and c.timeline.markers == ()
+        assert c.session.history.undo_depth == 3 and c.session.history.redo_depth == 1
+        c.redo()  # the marker the killed window had undone
+        assert [m.frame for m in c.timeline.markers] == [10]
+        c.undo()
+        c.undo()
+        assert [len(t.items) for t in c.timeline.tracks[:2]] == [3, 3]
+    finally:
+        win.shutdown()
