@@ -76,8 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         store = loop.run_until_complete(loop.run_in_executor(None, open_store_blocking))
     except StoreError as exc:
-        QMessageBox.critical(None, "Cutline cannot start", str(exc))
-        print(f"cutline: {exc}", file=sys.stderr)
+        print(f"cutline: {exc}", file=sys.stderr, flush=True)
+        if app.platformName() not in ("offscreen", "minimal"):  # a dialog nobody could click would hang
+            QMessageBox.critical(None, "Cutline cannot start", str(exc))
         return 1
     window = build_window(store, args)
     window.show()
