@@ -73,13 +73,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
 
+    from concurrent.futures import ThreadPoolExecutor
+
+    starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cutline-start")
     try:
-        store = loop.run_until_complete(loop.run_in_executor(None, open_store_blocking))
+        store = loop.run_until_complete(loop.run_in_executor(starter, open_store_blocking))
     except StoreError as exc:
         print(f"cutline: {exc}", file=sys.stderr, flush=True)
         if app.platformName() not in ("offscreen", "minimal"):  # a dialog nobody could click would hang
             QMessageBox.critical(None, "Cutline cannot start", str(exc))
         return 1
+    finally:
+        starter.shutdown(wait=False)
     window = build_window(store, args)
     window.show()
     log.info("usable window after %.0f ms", (time.perf_counter() - t_start) * 1000)

@@ -30,3 +30,15 @@ def test_smoke_test_with_an_unusable_data_folder_fails_in_one_line(tmp_path: Pat
     assert "Traceback" not in result.stderr
     failed = [line for line in result.stderr.splitlines() if line.startswith("smoke: FAILED")]
     assert len(failed) == 1 and "server folder" in failed[0]
+
+
+def test_window_start_with_an_unusable_data_folder_is_one_line_and_exit_1() -> None:
+    import os
+
+    env = dict(os.environ, CUTLINE_DATA_DIR="/proc/cutline-cannot-exist", CUTLINE_DATABASE_URL="",
+               CUTLINE_REDIS_URL="", QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-m", "editor"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("cutline:")]
+    assert len(lines) == 1 and "server folder" in lines[0] and "Traceback" not in result.stderr
