@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from bench._common import pct as _quantile  # noqa: E402
 from editor.media.cache import MemoryBytesCache  # noqa: E402
 from editor.media.frames import FrameReader  # noqa: E402
 from editor.media.playback import PlaybackEngine  # noqa: E402
@@ -37,11 +37,6 @@ def ffmpeg(*args: str) -> float:
     t = time.perf_counter()
     subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", *args], check=True)
     return time.perf_counter() - t
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
 def line(name: str, value: str, note: str = "") -> None:
@@ -84,8 +79,8 @@ def bench_seek(path: Path, frames: int, samples: int) -> None:
             pic = reader.read(target)
             times.append((time.perf_counter() - t) * 1000)
             assert read_frame_number(pic.to_ndarray()[..., [2, 1, 0]]) == target
-        line("random seek p50", f"{pct(times, 50):8.0f} ms")
-        line("random seek p95", f"{pct(times, 95):8.0f} ms", "(aim < 150 ms)")
+        line("random seek p50", f"{_quantile(times, 0.50):8.0f} ms")
+        line("random seek p95", f"{_quantile(times, 0.95):8.0f} ms", "(aim < 150 ms)")
         steps_back, steps_fwd = [], []
         for _ in range(8):
             base = rng.randrange(20, frames - 20)
@@ -99,8 +94,8 @@ def bench_seek(path: Path, frames: int, samples: int) -> None:
                 t = time.perf_counter()
                 reader.read(base + i)
                 steps_fwd.append((time.perf_counter() - t) * 1000)
-        line("one-frame step back from a cached position p95", f"{pct(steps_back, 95):8.2f} ms", "(< 20 ms)")
-        line("one-frame step forward from the playhead p95", f"{pct(steps_fwd, 95):8.2f} ms", "(< 20 ms)")
+        line("one-frame step back from a cached position p95", f"{_quantile(steps_back, 0.95):8.2f} ms", "(< 20 ms)")
+        line("one-frame step forward from the playhead p95", f"{_quantile(steps_fwd, 0.95):8.2f} ms", "(< 20 ms)")
         line("keyframe preview while scrubbing p95", f"{_preview(reader, rng, frames):8.1f} ms",
              "(shown at once, refined by the exact read)")
 
@@ -112,7 +107,7 @@ def _preview(reader: FrameReader, rng: random.Random, frames: int) -> float:
         t = time.perf_counter()
         reader.read_keyframe_before(rng.randrange(frames))
         times.append((time.perf_counter() - t) * 1000)
-    return pct(times, 95)
+    return _quantile(times, 0.95)
 
 
 def bench_thumbnails(path: Path) -> None:
@@ -202,8 +197,8 @@ def bench_ui_tick(path: Path) -> None:
     busy = ticks(4.0)
     stop.set()
     worker.join()
-    line("tick lateness idle p99", f"{pct(idle, 99):8.2f} ms")
-    line("tick lateness beside full-speed decode p99", f"{pct(busy, 99):8.2f} ms")
+    line("tick lateness idle p99", f"{_quantile(idle, 0.99):8.2f} ms")
+    line("tick lateness beside full-speed decode p99", f"{_quantile(busy, 0.99):8.2f} ms")
     shown = []
     with PlaybackEngine(path, viewer_size=(960, 540), on_frame=lambda p, pos: shown.append(p.index)) as eng:
         eng.wait_ready(10)
@@ -211,7 +206,7 @@ def bench_ui_tick(path: Path) -> None:
         engine_ticks = ticks(3.0)
         eng.pause()
         dropped = eng.dropped_frames
-    line("tick lateness beside PlaybackEngine at 4x p99", f"{pct(engine_ticks, 99):8.2f} ms",
+    line("tick lateness beside PlaybackEngine at 4x p99", f"{_quantile(engine_ticks, 0.99):8.2f} ms",
          f"({len(shown)} frames shown, {dropped} dropped in 3 s)")
 
 
@@ -256,3 +251,4 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+

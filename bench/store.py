@@ -12,21 +12,17 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+from bench._common import pct, private_data_dir  # noqa: E402
 
 
 def report(name: str, samples: list[float], target_p99: float | None = None) -> None:
     ms = [s * 1000 for s in samples]
-    line = f"{name:<44} n={len(ms):<5} p50 {pct(ms, .5):7.2f} ms  p99 {pct(ms, .99):7.2f} ms  mean {statistics.mean(ms):7.2f}"
+    line = (f"{name:<44} n={len(ms):<5} p50 {pct(ms, .5):7.2f} ms  p99 {pct(ms, .99):7.2f} ms"
+            f"  mean {statistics.mean(ms):7.2f}")
     if target_p99 is not None:
         line += f"  (target p99 < {target_p99:g} ms; ratio {pct(ms, .99) / target_p99:.2f})"
     print(line, flush=True)
@@ -49,9 +45,7 @@ def main() -> None:
 
     temp = None
     if not os.environ.get("CUTLINE_DATABASE_URL"):
-        temp = tempfile.mkdtemp(prefix="cutline-bench-")
-        os.chmod(temp, 0o755)
-        os.environ["CUTLINE_DATA_DIR"] = temp
+        temp = str(private_data_dir("cutline-bench-"))
     from editor.store.services import Store
 
     t0 = time.perf_counter()

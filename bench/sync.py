@@ -18,12 +18,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._common import pct, private_data_dir  # noqa: E402
 
 SUBSCRIBER = r"""
 import json, sys, threading, time
@@ -65,10 +65,6 @@ summary = [burst_times[0], burst_times[-1], len(burst_times)] if burst_times els
 print(json.dumps({"lat": lat, "burst": summary}), flush=True)
 """
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def run(mode: str, url: str, subscribers: int, n_lat: int, n_burst: int) -> dict:
@@ -120,9 +116,7 @@ def main() -> int:
     args = parser.parse_args()
     tmp = None
     if not os.environ.get("CUTLINE_REDIS_URL"):
-        tmp = tempfile.mkdtemp(prefix="cutline-bench-sync-")
-        os.chmod(tmp, 0o755)
-        os.environ["CUTLINE_DATA_DIR"] = tmp
+        tmp = str(private_data_dir("cutline-bench-sync-"))
     from editor.store.servers import EmbeddedServers
 
     servers = None

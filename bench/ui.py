@@ -22,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._common import pct  # noqa: E402
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 STARTUP = r"""
@@ -46,10 +48,6 @@ win.shutdown()
 store.close(stop_servers=False)
 """
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def measure_lag(app, seconds: float, during=None) -> list[float]:  # type: ignore[no-untyped-def]
@@ -182,7 +180,8 @@ def main() -> None:
         except ValueError:
             print(run.stderr[-500:])
     if times:
-        print(f"start-up to a usable window with servers running, project open: median {statistics.median(times):.0f} ms"
+        print("start-up to a usable window with servers running, project open: "
+              f"median {statistics.median(times):.0f} ms"
               f" of {[round(t) for t in times]} (target < 1500 ms)", flush=True)
     from editor.store.servers import EmbeddedServers
 
