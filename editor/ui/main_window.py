@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         self.controller = EditorController(ctx, self)
         self.preview = PreviewEngine(self)
         self.audio = AudioOutput(self)
-        self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self)
+        self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self, start_job=self.jobs.runner.start_thread_job)
         self._shuttle = 0.0
         self._project_name: str | None = None
         self._save_state = ("saved", "")
@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.timeline_view.files_dropped.connect(lambda paths, frame: c.import_files(list(paths), frame))
         self.media_bin.files_dropped.connect(lambda paths: c.import_files(list(paths)))
         self.assets.thumbnails_ready.connect(self._on_thumbnails)
+        self.assets.proxy_ready.connect(self.preview.use_proxy)
         self.assets.waveform_ready.connect(self.timeline_view.set_waveform)
         self.assets.offline_changed.connect(self._on_offline)
         self.media_bin.media_activated.connect(self._on_media_activated)

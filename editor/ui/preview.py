@@ -84,6 +84,8 @@ class PreviewEngine(QObject):
         super().__init__(parent)
         self.fit = fit
         self._readers: OrderedDict[str, FrameReader] = OrderedDict()
+        self._proxies: dict[str, str] = {}
+        self._swap: set[str] = set()
         self._cond = threading.Condition()
         self._request: tuple[Timeline, int] | None = None
         self._timeline: Timeline | None = None
@@ -157,10 +159,29 @@ class PreviewEngine(QObject):
         self._readers.clear()
 
     # ---- decode thread -------------------------------------------------------------------------
+    def use_proxy(self, source: str, proxy: str) -> None:
+        """Read ``proxy`` (same frames and times, short GOPs) whenever ``source`` is shown. Any thread."""
+        with self._cond:
+            self._proxies[source] = proxy
+            self._swap.add(source)  # the decode thread reopens it on its next read
+
     def _reader(self, path: str) -> FrameReader:
+        """Decode thread only."""
+        with self._cond:
+            swap = path in self._swap
+            self._swap.discard(path)
+            proxy = self._proxies.get(path)
         reader = self._readers.get(path)
+        if reader is not None and swap:
+            self._readers.pop(path).close()
+            reader = None
         if reader is None:
-            reader = FrameReader(path, fit=self.fit, pixel_format="bgra")
+            try:
+                reader = FrameReader(proxy or path, fit=self.fit, pixel_format="bgra")
+            except MediaError:
+                if proxy is None:
+                    raise
+                reader = FrameReader(path, fit=self.fit, pixel_format="bgra")  # a damaged proxy: the source
             self._readers[path] = reader
             while len(self._readers) > MAX_READERS:
                 self._readers.popitem(last=False)[1].close()

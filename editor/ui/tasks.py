@@ -36,6 +36,11 @@ class Tasks(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
     ) -> Future[Any]:
+        if self._closed:  # the window is closing: late events start no new work
+            late: Future[Any] = Future()
+            late.cancel()
+            return late
+
         def call() -> Any:
             try:
                 result = fn(*args)
