@@ -280,6 +280,36 @@ def append_media(
     return _done(timeline, tracks, ids, media=bin_)
 
 
+def insert_media(
+    timeline: Timeline,
+    media: MediaRef,
+    frame: int,
+    video_track: int | None = None,
+    audio_track: int | None = None,
+) -> Timeline:
+    """Insert the whole of ``media`` at ``frame``: picture and sound, linked and aligned, on the first video
+    and audio tracks; every track, marker and in/out at or after ``frame`` moves later by its duration (a
+    clip spanning ``frame`` is split). At or past the end it is ``append_media``. Pure; any thread.
+    """
+    frame = _frame(frame, "frame")
+    vt = video_track if video_track is not None else _first(timeline, "video")
+    at = audio_track if audio_track is not None else _first(timeline, "audio")
+    media_in_bin, bin_ = _bin(timeline, media)
+    use = [ti for ti, ok in ((vt, media_in_bin.has_video), (at, media_in_bin.has_audio)) if ok and ti is not None]
+    if not use or frame >= max(timeline.tracks[ti].end for ti in use):
+        return append_media(timeline, media, video_track, audio_track)
+    for ti in use:
+        _check_kind(_track(timeline, ti), media_in_bin, "insert_media")
+    ids = Ids(timeline.next_id)
+    proto = _new_clip(timeline, ids, media_in_bin, 0, None, 1, None)
+    tracks = {}
+    for k, ti in enumerate(use):
+        clip = proto if k == 0 else replace(proto, id=ids.take())
+        tracks[ti] = replace_range(timeline.tracks[ti], frame, frame, (clip,), ids, timeline.rate)
+    _gap_others(timeline, tracks, frame, proto.duration, ids, set(use))
+    return shift_marks_insert(_done(timeline, tracks, ids, media=bin_), frame, proto.duration)
+
+
 def _first(t: Timeline, kind: str) -> int | None:
     for i, tr in enumerate(t.tracks):
         if tr.kind == kind:

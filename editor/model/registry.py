@@ -26,6 +26,7 @@ _FUNCS: list[Callable[..., Timeline]] = [
     edits.add_track,
     edits.append_clip,
     edits.append_media,
+    edits.insert_media,
     edits.insert_clip,
     edits.trim_in,
     edits.trim_out,

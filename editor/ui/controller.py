@@ -193,7 +193,8 @@ class EditorController(QObject):
             self.set_playhead(end)
 
     def import_files(self, paths: list[str], at_frame: int | None = None) -> None:
-        """Probe files in the background, then append each to the timeline (one undo step per file)."""
+        """Probe files in the background, then insert each at ``at_frame`` (dropped on the timeline) or
+        append it (one undo step per file)."""
         if self.session is None:
             stem = Path(paths[0]).stem if paths else "Untitled"
             self.new_project(stem, paths)
@@ -208,8 +209,15 @@ class EditorController(QObject):
 
         def done(result: Any) -> None:
             self.busy.emit("")
+            frame = at_frame
             for ref in result.refs:
-                self.edit("append_media", media=ref)
+                tl = self.timeline
+                if frame is not None and tl is not None and frame < duration(tl):
+                    before = duration(tl)
+                    if self.edit("insert_media", media=ref, frame=frame) and self.timeline is not None:
+                        frame += duration(self.timeline) - before  # the next file goes after this one
+                else:
+                    self.edit("append_media", media=ref)
             if result.failures:
                 self.message.emit(_failure_text(result.failures))
             elif result.refs:

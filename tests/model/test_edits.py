@@ -292,3 +292,26 @@ def test_relink_media_moves_every_clip_and_the_bin_entry() -> None:
     assert [len(tr.items) for tr in moved.tracks] == [len(tr.items) for tr in t.tracks]
     with pytest.raises(EditError, match="no media"):
         apply_edit(t, "relink_media", {"fingerprint": "zzz", "path": "/x.mp4"})
+
+
+def test_insert_media_at_a_frame_splits_and_ripples_every_track() -> None:
+    from fractions import Fraction
+
+    from editor.model.navigate import duration, timeline_from_media
+    from editor.model.registry import apply_edit
+    from editor.model.timeline import Clip, MediaRef, validate
+
+    a = MediaRef("a" * 8, "/a.mp4", 100, Fraction(25))
+    b = MediaRef("b" * 8, "/b.mp4", 30, Fraction(25))
+    t = apply_edit(timeline_from_media([a]), "add_marker", {"frame": 60})
+    t = apply_edit(t, "add_cue", {"start": 70, "end": 80, "text": "later"})
+    out = apply_edit(t, "insert_media", {"media": b, "frame": 40})
+    validate(out)
+    assert duration(out) == 130
+    for track in out.tracks[:2]:
+        clips = [(c.media.fingerprint[0], c.source_in, c.duration) for c in track.items if isinstance(c, Clip)]
+        assert clips == [("a", 0, 40), ("b", 0, 30), ("a", 40, 60)], "picture and sound stay linked"
+    assert [m.frame for m in out.markers] == [90]
+    assert out.tracks[2].starts()[1] == 100, "the subtitle moved with the rest"
+    # At or past the end it appends.
+    assert apply_edit(t, "insert_media", {"media": b, "frame": 100}) == apply_edit(t, "append_media", {"media": b})

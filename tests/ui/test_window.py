@@ -385,3 +385,14 @@ def test_a_killed_window_reopens_at_the_last_edit_with_its_undo_history(qtbot, s
         assert [len(t.items) for t in c.timeline.tracks[:2]] == [3, 3]
     finally:
         win.shutdown()
+
+
+def test_files_dropped_on_the_timeline_are_inserted_where_they_land(qtbot, window, tmp_path: Path) -> None:
+    other = tmp_path / "insert me.mp4"
+    make_clip(other, frames=20, fps=Fraction(25), size=(320, 240))
+    c = window.controller
+    window.timeline_view.files_dropped.emit([str(other)], 50)
+    qtbot.waitUntil(lambda: duration(c.timeline) == 120, timeout=10000)
+    names = [it.name for it in c.timeline.tracks[0].items if isinstance(it, Clip)]
+    assert names == ["numbers.mp4", "insert me.mp4", "numbers.mp4"]
+    assert [it.duration for it in c.timeline.tracks[0].items] == [50, 20, 50]
