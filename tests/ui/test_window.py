@@ -396,3 +396,21 @@ def test_files_dropped_on_the_timeline_are_inserted_where_they_land(qtbot, windo
     names = [it.name for it in c.timeline.tracks[0].items if isinstance(it, Clip)]
     assert names == ["numbers.mp4", "insert me.mp4", "numbers.mp4"]
     assert [it.duration for it in c.timeline.tracks[0].items] == [50, 20, 50]
+
+
+def test_jkl_shuttle_plays_backwards_and_speeds_up(qtbot, window) -> None:
+    c = window.controller
+    c.set_playhead(90)
+    press(qtbot, window, Qt.Key.Key_J)
+    assert window.preview.rate == -1.0
+    press(qtbot, window, Qt.Key.Key_J)
+    assert window.preview.rate == -2.0
+    qtbot.waitUntil(lambda: c.playhead < 80, timeout=5000)
+    press(qtbot, window, Qt.Key.Key_K)
+    assert window.preview.rate == 0
+    press(qtbot, window, Qt.Key.Key_L)
+    press(qtbot, window, Qt.Key.Key_L)
+    press(qtbot, window, Qt.Key.Key_L)
+    press(qtbot, window, Qt.Key.Key_L)
+    assert window.preview.rate == 4.0, "L four times: 1x, 2x, 4x, and no faster"
+    press(qtbot, window, Qt.Key.Key_K)
