@@ -61,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_smoke_test()
     t_start = time.perf_counter()
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        print("cutline: no screen to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+              "the commands work without one: cutline --help", file=sys.stderr)
+        return 1
 
     import qasync
     from PySide6.QtWidgets import QApplication, QMessageBox

@@ -42,3 +42,13 @@ def test_window_start_with_an_unusable_data_folder_is_one_line_and_exit_1() -> N
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("cutline:")]
     assert len(lines) == 1 and "server folder" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_opening_the_window_without_a_screen_says_so_in_one_line() -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run([sys.executable, "-m", "editor"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("cutline: no screen") and result.stderr.count("\n") == 1
