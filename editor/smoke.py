@@ -94,13 +94,9 @@ def _run(tmp: Path, started: float) -> None:
 
 
 def _frame_number(window: object, read: Callable[[object], int]) -> int:
-    import numpy as np
-    from PySide6.QtGui import QImage
+    from editor.ui.preview import qimage_to_rgb
 
-    image = window.viewer.frame().convertToFormat(QImage.Format.Format_RGB888)  # type: ignore[attr-defined]
-    buf = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
-    rgb = buf.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
-    return int(read(rgb.reshape(image.height(), image.width(), 3)))
+    return int(read(qimage_to_rgb(window.viewer.frame())))  # type: ignore[attr-defined]
 
 
 def _render(timeline: object, out: Path) -> None:

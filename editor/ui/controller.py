@@ -135,18 +135,6 @@ class EditorController(QObject):
             sid, pid = self.ctx.session_id, session.project_id
             self.ctx.tasks.run(self.ctx.store.sessions.add_recent_project, sid, pid)
 
-    def rename_project(self, name: str) -> None:
-        if self.session is None:
-            return
-        session = self.session
-
-        def done(_row: Any) -> None:
-            session.name = name
-            self.project_changed.emit((session.project_id, name))
-
-        self.ctx.tasks.run(self.ctx.store.projects.rename, session.project_id, name, on_done=done,
-                           on_error=self._fail)
-
     def close(self, timeout: float = 10.0) -> bool:
         """Save what is pending; True if all of it reached PostgreSQL (otherwise it stays journaled)."""
         if self.session is None:
@@ -236,10 +224,7 @@ class EditorController(QObject):
         self.edit("split_all_at_playhead", frame=self._playhead)
 
     def trim_start(self) -> None:
-        if self.edit("trim_start_to_playhead", frame=self._playhead, track=self._track()):
-            tl = self.timeline
-            if tl is not None:
-                self.set_playhead(self._playhead)  # the clip now starts where the playhead was cut to
+        self.edit("trim_start_to_playhead", frame=self._playhead, track=self._track())
 
     def trim_end(self) -> None:
         self.edit("trim_end_to_playhead", frame=self._playhead, track=self._track())

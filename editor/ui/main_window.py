@@ -62,7 +62,6 @@ class MainWindow(QMainWindow):
         self.preview = PreviewEngine(self)
         self.audio = AudioOutput(self)
         self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self, start_job=self.jobs.runner.start_thread_job)
-        self._shuttle = 0.0
         self._project_name: str | None = None
         self._save_state = ("saved", "")
         self._other_windows = 0
@@ -319,7 +318,6 @@ class MainWindow(QMainWindow):
 
     @Slot(float)
     def _on_playback_state(self, rate: float) -> None:
-        self._shuttle = rate
         if rate == 0:
             self.audio.stop()
             self.viewer.set_audio_level(-60.0, -60.0)

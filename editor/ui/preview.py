@@ -73,6 +73,14 @@ def picture_to_qimage(picture: Picture) -> QImage:
     return image
 
 
+def qimage_to_rgb(image: QImage) -> np.ndarray:
+    """A (height, width, 3) uint8 RGB copy of an image (to read a frame's number back). Any thread."""
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    buf = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
+    rows = buf.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
+    return rows.reshape(image.height(), image.width(), 3).copy()
+
+
 class PreviewEngine(QObject):
     frame_ready = Signal(object, int)  # QImage | None (gap: black), timeline frame
     position_changed = Signal(int)  # playback moved the playhead (only for the playback still running)

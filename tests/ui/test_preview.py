@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
 from editor.jobs.importing import import_files
 from editor.media.synth import make_clip, read_frame_number
 from editor.model.navigate import timeline_from_media
-from editor.ui.preview import PreviewEngine
+from editor.ui.preview import PreviewEngine, qimage_to_rgb
 
 
 def number(image: QImage) -> int:
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    buf = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
-    rgb = buf.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3]
-    return read_frame_number(rgb.reshape(image.height(), image.width(), 3).copy())
+    return read_frame_number(qimage_to_rgb(image))
 
 
 @pytest.fixture(scope="module")

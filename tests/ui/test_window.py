@@ -100,13 +100,9 @@ def test_viewer_shows_the_exact_frame_under_the_playhead(qtbot, window) -> None:
 
 
 def _rgb(image):
-    import numpy as np
-    from PySide6.QtGui import QImage
+    from editor.ui.preview import qimage_to_rgb
 
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    buf = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
-    return buf.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3].reshape(
-        image.height(), image.width(), 3).copy()
+    return qimage_to_rgb(image)
 
 
 def test_edit_points_and_markers_navigation(qtbot, window) -> None:
