@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import psycopg
@@ -73,6 +73,9 @@ class Database:
     def __init__(self, url: str, *, max_size: int = MAX_CONNECTIONS, min_size: int = 1) -> None:
         self.url = url
         self.display_url = redact_url(url)
+        #: Called when the server is found gone (the embedded servers' ``revive``: a crashed embedded
+        #: PostgreSQL is started again, so the next call works). Returns True when it restarted it.
+        self.on_lost: Callable[[], bool] | None = None
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=min_size,
@@ -108,6 +111,9 @@ class Database:
             with self._pool.connection() as conn:
                 yield conn
         except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            if self.on_lost is not None and self.on_lost():
+                with contextlib.suppress(Exception):
+                    self._pool.check()  # drop the connections to the dead server
             raise DatabaseUnavailable(
                 f"lost the connection to PostgreSQL at {self.display_url}: {_first_line(exc)}"
             ) from exc

@@ -283,6 +283,18 @@ class EmbeddedServers:
         self._sock_dir = fresh
         return fresh
 
+    def _remove_socket_dir(self) -> None:
+        """After a stop: remove the private socket folder outside the server folder (the next start makes a
+        fresh one), only when it is the private folder Cutline made."""
+        if self._sockets_fit_in_root():
+            return
+        recorded = self._recorded_socket_dir()
+        if (recorded is not None and recorded.name.startswith(f"cutline-{os.getuid()}-")
+                and dir_problem(recorded, my_uids(), traverse=self._run_as is not None) is None):
+            shutil.rmtree(recorded, ignore_errors=True)
+        (self.root / SOCKET_RECORD).unlink(missing_ok=True)
+        self._sock_dir = None
+
     # ---- public API ---------------------------------------------------------------------------
     def ensure(self, *, postgres: bool = True, redis: bool = True) -> Endpoints:
         """Start whichever servers are not running yet (or join them) and return their URLs.
@@ -358,6 +370,7 @@ class EmbeddedServers:
             with contextlib.suppress(OSError):
                 write_private(self.root / STOPPED_MARK, "")
             self._stop_all()
+            self._remove_socket_dir()
         if self._users_fd is not None:
             os.close(self._users_fd)
             self._users_fd = None

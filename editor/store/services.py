@@ -53,6 +53,8 @@ class Store:
             embedded_redis=settings.embedded_redis and servers is not None and embedded.redis_url is not None,
         )
         db = Database(endpoints.database_url).open()
+        if servers is not None and endpoints.embedded_database:
+            db.on_lost = servers.revive
         try:
             if migrate_schema:
                 migrate(db)
