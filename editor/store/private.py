@@ -143,15 +143,16 @@ def read_private(path: Path, max_bytes: int = 1 << 20, owners: frozenset[int] | 
     return data
 
 
-def write_private(path: Path, data: str | bytes, owners: frozenset[int] | None = None) -> None:
+def write_private(path: Path, data: str | bytes, *, fsync: bool = True) -> None:
     """Replace ``path`` atomically by a 0600 file holding ``data`` (a random temporary name, O_EXCL)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

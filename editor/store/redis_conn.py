@@ -39,6 +39,10 @@ class RedisConnection:
     """Lazy, retried, self-healing access to one Redis server (or to none: ``url=None``)."""
 
     def __init__(self, url: str | None, *, name: str = "cutline") -> None:
+        if url is not None:
+            from editor.store.config import check_redis_url
+
+            check_redis_url(url, "the Redis URL")  # ConfigError (one line) for bogus://, a bad port, …
         self.url = url
         self.display_url = redact_redis_url(url) if url else "none"
         self._name = name
@@ -81,6 +85,11 @@ class RedisConnection:
             return fallback
         try:
             result = fn(self.client())
+        except redis.ResponseError as exc:
+            # The server answered, with an error (a planted key of the wrong type, a refused command):
+            # Redis is not down, the value is dropped.
+            log.warning("Redis refused a request (%s); treated as a miss", str(exc)[:120])
+            return fallback
         except (redis.RedisError, OSError) as exc:
             self.failures += 1
             self._down_until = time.monotonic() + self._backoff

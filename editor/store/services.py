@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from editor.store.cache import DiskCache, RedisCache
-from editor.store.config import Settings, cache_dir, data_dir, load_settings
+from editor.store.config import (
+    Settings,
+    cache_dir,
+    check_database_url,
+    check_redis_url,
+    data_dir,
+    ensure_user_dirs,
+    load_settings,
+)
 from editor.store.db import Database, describe_target
 from editor.store.media_repo import MediaRepository
 from editor.store.migrate import current_version, latest_known_version, migrate
@@ -42,6 +50,11 @@ class Store:
     @classmethod
     def open(cls, settings: Settings | None = None, *, migrate_schema: bool = True) -> Store:
         settings = settings or load_settings()
+        if settings.database_url:
+            check_database_url(settings.database_url, "database_url")
+        if settings.redis_url:
+            check_redis_url(settings.redis_url, "redis_url")
+        ensure_user_dirs()
         servers: EmbeddedServers | None = None
         if settings.embedded_database or settings.embedded_redis:
             servers = EmbeddedServers(data_dir() / "servers")
