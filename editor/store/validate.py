@@ -105,6 +105,16 @@ def escape_control(text: object) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
 
 
+_JSON_UNSAFE = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F),
+                                             *range(0x2066, 0x206A)]}
+
+
+def escape_json_text(text: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with the C1 controls and bidi overrides that
+    JSON leaves raw written as ``\\uXXXX`` escapes: still the same JSON, but safe on a terminal."""
+    return text.translate(_JSON_UNSAFE)
+
+
 def fraction_text(value: object, *, positive: bool = True, max_value: float = 1e9) -> Fraction:
     """A ``"num/den"`` (or whole number) string or an int, with at most 12 digits a side, as a Fraction;
     no exponents (``"1e99999999"`` would take forever), no zero denominator."""
