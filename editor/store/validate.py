@@ -18,6 +18,8 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from editor.model.serialize import json_depth_exceeds
+
 log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 1 << 20
@@ -37,33 +39,6 @@ class BadValue(ValueError):
 def drop(what: str, key: str, reason: object) -> None:
     """Log the one line that says a bad value was dropped."""
     log.warning("dropped a bad %s %s: %s", what, escape_control(str(key))[:120], escape_control(str(reason))[:200])
-
-
-def json_depth_exceeds(text: str | bytes, max_depth: int) -> bool:
-    """Whether brackets nest deeper than ``max_depth`` outside strings (a linear scan, no parsing)."""
-    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
-    if data.count(b"[") + data.count(b"{") <= max_depth:
-        return False
-    depth = 0
-    in_string = False
-    escaped = False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > max_depth:
-                return True
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return False
 
 
 def _no_constant(name: str) -> Any:
