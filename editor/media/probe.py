@@ -23,6 +23,7 @@ from editor.media.errors import (
     UnsupportedMediaError,
     describe_av_error,
 )
+from editor.media.input_check import check_input
 
 PROBE_SCHEMA = 1
 _HEAD_TAIL = 64 * 1024
@@ -140,7 +141,7 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
 
 def open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
     """Open ``path`` for reading, turning every failure into a MediaError. Worker thread."""
-    p = Path(path)
+    p = check_input(path)  # FIFOs, devices, directories, sparse files: one line at once, never a hang
     if not p.exists():
         raise MediaNotFoundError(f"{p}: file not found", p)
     if p.is_dir():
