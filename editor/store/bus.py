@@ -68,7 +68,10 @@ def _parse_message(raw: bytes | str) -> Any:
     ``json.loads`` and take the listener down)."""
     from editor.store.validate import parse_json
 
-    return parse_json(raw, max_bytes=2 * MAX_PAYLOAD, max_depth=8)
+    obj = parse_json(raw, max_bytes=2 * MAX_PAYLOAD, max_depth=8)
+    if isinstance(obj, dict) and not isinstance(obj.get("type", ""), str):
+        raise ValueError("the message's type is not a string")
+    return obj
 
 
 def decode_event(raw: bytes | str) -> Event | None:

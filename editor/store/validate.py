@@ -141,7 +141,7 @@ _AUDIO_KEYS = {"codec", "sample_rate", "channels", "layout", "bit_rate"}
 def check_probe_metadata(obj: Any) -> None:
     """Raise BadValue unless ``obj`` has the shape of a probe result (``editor.media.probe.MediaInfo``)
     with sane values: a 10 s clip cannot come back as a million years, a rate cannot be ``1/0``."""
-    if not isinstance(obj, dict) or set(obj) - _PROBE_KEYS or obj.get("schema") != 1:
+    if not isinstance(obj, dict) or set(obj) != _PROBE_KEYS or obj.get("schema") != 1:
         raise BadValue("not a probe result")
     text_in(obj.get("path"), "path")
     text_in(obj.get("fingerprint"), "fingerprint", max_len=200)
@@ -155,7 +155,7 @@ def check_probe_metadata(obj: Any) -> None:
             raise BadValue(f"duration {float(duration):.0f} s is impossible for a file of {size} bytes")
     video = obj.get("video")
     if video is not None:
-        if not isinstance(video, dict) or set(video) - _VIDEO_KEYS:
+        if not isinstance(video, dict) or set(video) != _VIDEO_KEYS:
             raise BadValue("video: not a video stream description")
         text_in(video.get("codec"), "video.codec", max_len=100)
         text_in(video.get("profile"), "video.profile", max_len=100, optional=True)
@@ -174,7 +174,7 @@ def check_probe_metadata(obj: Any) -> None:
             raise BadValue(f"video.frame_count {count} does not fit a duration of {float(duration):.3f} s")
     audio = obj.get("audio")
     if audio is not None:
-        if not isinstance(audio, dict) or set(audio) - _AUDIO_KEYS:
+        if not isinstance(audio, dict) or set(audio) != _AUDIO_KEYS:
             raise BadValue("audio: not an audio stream description")
         text_in(audio.get("codec"), "audio.codec", max_len=100)
         text_in(audio.get("layout"), "audio.layout", max_len=100, optional=True)
