@@ -65,12 +65,20 @@ def _summary_json(p: Any) -> dict[str, Any]:
             "summary": p.summary, "created_at": p.created_at.isoformat(), "updated_at": p.updated_at.isoformat()}
 
 
-def _duration_text(summary: dict[str, Any]) -> str:
-    from editor.model.time import format_timecode, parse_rate
+def _duration_text(summary: Any) -> str:
+    """The summary's duration as a timecode; ``--:--:--:--`` when the stored summary is missing or not
+    sane (a planted ``"1e99999999"`` rate would otherwise make Fraction compute forever)."""
+    from editor.model.time import format_timecode
+    from editor.store.validate import BadValue, fraction_text, int_in
 
-    if not summary.get("rate"):
+    if not isinstance(summary, dict) or not summary.get("rate"):
         return "--:--:--:--"
-    return format_timecode(int(summary.get("duration_frames", 0)), parse_rate(summary["rate"]))
+    try:
+        rate = fraction_text(summary["rate"], max_value=1_000_000)
+        frames = int_in(summary.get("duration_frames", 0), 0, 1 << 53, "duration_frames") or 0
+        return format_timecode(frames, rate)
+    except (BadValue, ValueError, ArithmeticError):
+        return "--:--:--:--"
 
 
 def cmd_new(args: argparse.Namespace) -> int:

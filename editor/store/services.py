@@ -22,6 +22,7 @@ from editor.store.config import (
     load_settings,
 )
 from editor.store.db import Database, describe_target
+from editor.store.errors import StoreError
 from editor.store.media_repo import MediaRepository
 from editor.store.migrate import current_version, latest_known_version, migrate
 from editor.store.projects import ProjectRepository
@@ -133,4 +134,7 @@ class Store:
         self.db.close()
         if self.servers is not None:
             stop = self.settings.stop_servers_on_exit if stop_servers is None else stop_servers
-            self.servers.release(stop_if_last=stop)
+            try:
+                self.servers.release(stop_if_last=stop)
+            except StoreError as exc:  # e.g. the start lock held by someone else: the servers keep running
+                log.warning("the embedded servers were left running: %s", exc)

@@ -249,3 +249,37 @@ def test_job_state_from_an_event_with_absurd_values_is_dropped() -> None:
     assert JobState.from_event(Event("progress", "x", {"operationId": "a", "message": ["x"]})) is None
     assert JobState.from_event(Event("progress", "x", {"operationId": "a" * 500})) is None
     assert JobState.from_event(Event("progress", "x", {"operationId": "a", "progress": 42})).progress == 42
+
+
+def test_planted_project_rows_are_one_line_never_a_hang(store) -> None:
+    tag = uuid.uuid4().hex[:6]
+    good = {"schema": "Timeline.2", "name": "x", "rate": "25", "next_id": 1, "in": None, "out": None,
+            "media": [], "markers": [], "tracks": []}
+    rows = {
+        f"deep-{tag}": ("(repeat('[', 3000) || repeat(']', 3000))::jsonb", "{}"),
+        f"rate-{tag}": (None, "{}"),
+        f"summary-{tag}": (None, '{"rate": "1e99999999", "duration_frames": 1e300}'),
+    }
+    ids = []
+    with store.db.connection() as conn:
+        for name, (state_sql, summary) in rows.items():
+            state = {**good, "rate": "1e99999999"} if name.startswith("rate") else good
+            if state_sql:
+                row = conn.execute(f"INSERT INTO projects (name, timeline_state, schema_version, summary)"
+                                   f" VALUES (%s, {state_sql}, 2, %s::jsonb) RETURNING id", (name, summary)).fetchone()
+            else:
+                row = conn.execute("INSERT INTO projects (name, timeline_state, schema_version, summary)"
+                                   " VALUES (%s, %s, 2, %s::jsonb) RETURNING id", (name, Jsonb(state), summary)
+                                   ).fetchone()
+            ids.append(row[0])
+    try:
+        listed = _cutline("projects", "list", "--limit", "20", timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        assert f"summary-{tag}" in listed.stdout and "Traceback" not in listed.stderr
+        for name in (f"deep-{tag}", f"rate-{tag}"):
+            shown = _cutline("projects", "show", name, timeout=60)
+            assert shown.returncode == 1, shown.stderr
+            assert "Traceback" not in shown.stderr and len(shown.stderr.strip().splitlines()) == 1, shown.stderr
+    finally:
+        with store.db.connection() as conn:
+            conn.execute("DELETE FROM projects WHERE id = ANY(%s)", (ids,))
