@@ -290,6 +290,14 @@ def test_everything_written_in_the_data_folder_is_private(tmp_path: Path, cli) -
     data.mkdir(mode=0o700)
     result = cli(data, "projects", "new", "private check")
     assert result.returncode == 0, result.stderr
+    srt = tmp_path / "subs.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nhello\n\n")
+    result = cli(data, "import-subtitles", "private check", str(srt))  # edits go through the journal
+    assert result.returncode == 0, result.stderr
+    config = tmp_path / "config"
+    result = cli(data, "doctor", env={"CUTLINE_CONFIG_DIR": str(config), "CUTLINE_CACHE_DIR": str(tmp_path / "c")})
+    assert result.returncode == 0, result.stderr
+    assert non_private_paths(config) == [] and non_private_paths(tmp_path / "c") == []
     servers = EmbeddedServers(data / "servers")
     try:
         traverse = [data / "servers"] if os.geteuid() == 0 else []
