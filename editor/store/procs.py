@@ -1,8 +1,10 @@
 """Processes known by what they are, not by a number in a file.
 
 A pid file is only a hint: the pid may have been reused by an unrelated process, or the file planted.
-:func:`is_server` trusts a pid only when the process runs the expected executable with its working
-folder in the server's data folder (both servers ``chdir`` there), checked with psutil.
+:func:`is_server` trusts a pid only when the process runs an executable of the server's name
+(``postgres``, ``valkey-server``) with its working folder in the server's data folder (both servers
+``chdir`` there), checked with psutil. The name, not the whole path: a server started by another
+installation of Cutline (another venv, an older version) on the same data folder is still this server.
 :func:`find_servers` finds every such process (an orphan whose pid file was overwritten, a frozen one),
 and :func:`terminate` signals only a process that passes that check. :func:`lock_holders` names who
 holds a ``flock`` (Linux ``/proc/locks``), for the one line a blocked start prints. Any thread. No Qt.
@@ -17,6 +19,10 @@ import time
 from pathlib import Path
 
 import psutil
+
+
+def _same_program(a: str | None, b: Path) -> bool:
+    return a is not None and a != "" and Path(a).name == b.name
 
 
 def _same(a: str | os.PathLike[str] | None, b: Path) -> bool:
@@ -36,7 +42,7 @@ def is_server(pid: int, exe: Path, workdir: Path) -> bool:
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
-        return _same(proc.exe(), exe) and _same(proc.cwd(), workdir)
+        return _same_program(proc.exe(), exe) and _same(proc.cwd(), workdir)
     except (psutil.Error, OSError):
         return False
 
@@ -46,7 +52,7 @@ def find_servers(exe: Path, workdir: Path) -> list[int]:
     found: list[tuple[float, int]] = []
     for proc in psutil.process_iter(["pid", "exe", "create_time"]):
         try:
-            if proc.info.get("exe") and _same(proc.info["exe"], exe) and is_server(proc.pid, exe, workdir):
+            if _same_program(proc.info.get("exe"), exe) and is_server(proc.pid, exe, workdir):
                 found.append((proc.info.get("create_time") or 0.0, proc.pid))
         except (psutil.Error, OSError):
             continue
@@ -75,6 +81,18 @@ def terminate(pid: int, exe: Path, workdir: Path, timeout: float = 10.0) -> bool
     except psutil.Error:
         return False
     return not psutil.pid_exists(pid) or not is_server(pid, exe, workdir)
+
+
+def runs_program(pid: int, exe: Path) -> bool:
+    """Whether ``pid`` is alive and runs a program of ``exe``'s name (whatever its folder), or cannot be
+    inspected at all (then it is treated as possibly that program). Never raises."""
+    try:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE and _same_program(proc.exe(), exe)
+    except psutil.NoSuchProcess:
+        return False
+    except (psutil.Error, OSError):
+        return True
 
 
 def wait_gone(pids: list[int], timeout: float) -> None:

@@ -565,6 +565,17 @@ class EmbeddedServers:
             procs.terminate(pid, exe, self.pgdata, timeout=3)
         stale = self.pgdata / "postmaster.pid"
         if os.path.lexists(stale):
+            try:
+                text = read_private(stale, 4096, self._owners).decode("ascii", "replace")
+                named = int(text.split("\n", 1)[0])
+            except (OSError, ValueError, UnsafePathError):
+                named = 0
+            if named > 0 and procs.runs_program(named, exe) and not procs.is_server(named, exe, self.pgdata):
+                # A PostgreSQL that cannot be shown to be this cluster's: never touch its lock file.
+                raise ServerStartError(
+                    f"{stale} names a PostgreSQL process ({procs.describe(named)}) that Cutline cannot verify; "
+                    "stop it or choose another data folder"
+                )
             stale.unlink(missing_ok=True)
             self._notice("the embedded PostgreSQL had stopped (crashed or killed); starting it again")
 

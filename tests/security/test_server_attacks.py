@@ -310,3 +310,22 @@ def test_everything_written_in_the_data_folder_is_private(tmp_path: Path, cli) -
             pytest.xfail(f"journal files are issue 11's: {journals[:3]}")
     finally:
         servers.stop()
+
+
+def test_server_identity_is_program_name_and_data_folder_not_install_path(tmp_path: Path) -> None:
+    from editor.store.procs import is_server
+
+    sleep = Path(shutil.which("sleep") or "/bin/sleep")
+    one, two, work = tmp_path / "install-one", tmp_path / "install-two", tmp_path / "work"
+    for folder in (one, two, work):
+        folder.mkdir()
+    shutil.copy2(sleep, one / "sleep")
+    proc = subprocess.Popen([str(one / "sleep"), "1000"], cwd=work)
+    try:
+        assert is_server(proc.pid, two / "sleep", work), "another installation of the same program"
+        assert not is_server(proc.pid, two / "postgres", work), "another program"
+        assert not is_server(proc.pid, one / "sleep", tmp_path), "another data folder"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not is_server(proc.pid, one / "sleep", work), "a dead process"
