@@ -283,3 +283,18 @@ def test_planted_project_rows_are_one_line_never_a_hang(store) -> None:
     finally:
         with store.db.connection() as conn:
             conn.execute("DELETE FROM projects WHERE id = ANY(%s)", (ids,))
+
+
+def test_planted_media_rows_are_dropped(store) -> None:
+    fp = f"planted-{uuid.uuid4().hex}"
+    with store.db.connection() as conn:
+        conn.execute("INSERT INTO media (fingerprint, path, duration_seconds, frame_rate, rotation, info)"
+                     " VALUES (%s, %s, 1e300, '1e99999999', 0, '[]'::jsonb)", (fp, "../../etc/passwd"))
+    try:
+        assert store.media.get(fp) is None
+        assert store.media.by_path("../../etc/passwd") == []
+        good = store.media.upsert(f"{fp}-ok", "/media/ok.mp4", duration_seconds=2.0, frame_rate="25/1")
+        assert store.media.get(good.fingerprint) == good
+    finally:
+        with store.db.connection() as conn:
+            conn.execute("DELETE FROM media WHERE fingerprint LIKE %s", (f"{fp}%",))
