@@ -139,13 +139,15 @@ def ensure_user_dirs() -> None:
     PostgreSQL service user must cross it). ConfigError (one line) for a folder of another user or one
     that others can write to. Blocks briefly; any thread."""
     as_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    for folder, traverse in ((data_dir(), as_root), (config_dir(), False), (cache_dir(), False)):
+    folders = ((data_dir(), as_root, "the data folder", ", which holds the server folder and the journals"),
+               (config_dir(), False, "the config folder", ""), (cache_dir(), False, "the cache folder", ""))
+    for folder, traverse, name, holds in folders:
         try:
             ensure_private_dir(folder.expanduser().absolute(), traverse=traverse, tighten=True)
         except UnsafePathError as exc:
             raise ConfigError(str(exc)) from None
         except OSError as exc:
-            raise ConfigError(f"cannot create the folder {folder}: {exc.strerror}") from None
+            raise ConfigError(f"cannot create {name} {folder}{holds}: {exc.strerror}") from None
 
 
 def load_settings(path: Path | None = None) -> Settings:
