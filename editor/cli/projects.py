@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
 from editor.cli import CliError
 from editor.store.validate import escape_control as _s
 from editor.store.validate import escape_json_text
+
+_RATE_ARG = re.compile(r"^\s*\d{1,7}(?:\s*/\s*\d{1,7}|\.\d{1,6})?\s*$")
 
 
 def register(sub: Any) -> None:
@@ -88,6 +91,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     from editor.model.serialize import SCHEMA_VERSION, timeline_to_json
     from editor.store.autosave import summary_of
 
+    if args.rate is not None and not _RATE_ARG.match(args.rate):  # "1e99999999" would never finish
+        raise CliError(f"--rate: expected a frame rate like 25, 29.97 or 30000/1001, got {_s(args.rate[:40])!r}")
     store = open_store()
     result = import_files(args.files, store.cache, store.media)
     if result.failures:

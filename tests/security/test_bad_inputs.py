@@ -192,3 +192,10 @@ def test_a_timeline_speed_with_a_giant_exponent_is_refused_at_once() -> None:
                 "speed": "1e99999999", "name": "", "start": 0}]}]}
     with pytest.raises(TimelineFormatError, match="speed"):
         _bounded(lambda: timeline_from_json(json.dumps(doc)))
+
+
+@pytest.mark.parametrize("rate", ["1e99999999", "25/0", "-25", "x"])
+def test_cli_frame_rate_out_of_range_is_one_line(rate: str, store) -> None:
+    result = _cutline("projects", "new", "rate check", "--rate", rate, timeout=60)
+    assert result.returncode == 1
+    _one_line(result)
