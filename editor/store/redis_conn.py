@@ -52,6 +52,9 @@ class RedisConnection:
         self._backoff = RETRY_MIN
         self._was_down = False
         self.failures = 0
+        #: Called when Redis is found gone (the embedded servers' ``revive``: a crashed embedded Valkey is
+        #: started again); True when it restarted it, and the next call tries at once.
+        self.on_lost: Callable[[], bool] | None = None
 
     @property
     def configured(self) -> bool:
@@ -97,6 +100,9 @@ class RedisConnection:
             if not self._was_down:
                 log.warning("Redis at %s is unreachable (%s); caches fall back", self.display_url, exc)
             self._was_down = True
+            if self.on_lost is not None and self.on_lost():
+                self._down_until = 0.0
+                self._backoff = RETRY_MIN
             return fallback
         if self._was_down:
             log.info("Redis at %s is back", self.display_url)

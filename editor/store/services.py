@@ -76,6 +76,8 @@ class Store:
             db.close()
             raise
         redis_conn = RedisConnection(endpoints.redis_url)
+        if servers is not None and endpoints.embedded_redis:
+            redis_conn.on_lost = servers.revive
         cache: RedisCache | DiskCache = (
             RedisCache(redis_conn) if endpoints.redis_url else DiskCache(cache_dir() / "blobs")
         )

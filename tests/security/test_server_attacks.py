@@ -329,3 +329,32 @@ def test_server_identity_is_program_name_and_data_folder_not_install_path(tmp_pa
         proc.kill()
         proc.wait()
     assert not is_server(proc.pid, one / "sleep", work), "a dead process"
+
+
+@needs_valkey
+def test_a_killed_valkey_is_started_again_by_the_next_call_in_a_running_process(tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    from editor.store.services import Store
+
+    monkeypatch.setenv("CUTLINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("CUTLINE_REDIS_URL", raising=False)
+    store = Store.open()
+    try:
+        assert store.servers is not None and store.endpoints.embedded_redis
+        pid = store.servers._valkey_pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        psutil.Process(pid).wait(10) if psutil.pid_exists(pid) else None
+        thumb = b"\xff\xd8thumb"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            store.cache.set("thumb:revive:0:1", thumb, 60)
+            if store.cache.get("thumb:revive:0:1") == thumb:
+                break
+            time.sleep(0.2)
+        assert store.cache.get("thumb:revive:0:1") == thumb, "Valkey is back without a restart of the process"
+        assert any("Valkey had stopped" in n for n in store.servers.notices)
+    finally:
+        store.close(stop_servers=True)
+        if store.servers is not None:
+            store.servers.stop()
