@@ -54,8 +54,21 @@ make_venv() {
   fi
 }
 
-install_cutline() {  # install_cutline [extras]
-  local spec="."
+install_cutline() {  # install_cutline [extras]: skipped when pyproject.toml and the extras are as last installed
+  local spec="." stamp=".venv/.cutline-installed" digest log
   [ -n "${1:-}" ] && spec=".[$1]"
-  .venv/bin/python -m pip install -q -e "$spec"
+  digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ -f "$stamp" ] && grep -qxF "$spec $digest" "$stamp" && .venv/bin/python -I -c "import editor" 2>/dev/null; then
+    return 0
+  fi
+  log=$(mktemp)
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    echo "setup: pip could not install Cutline (see above)" >&2
+    return 1
+  fi
+  rm -f "$log"   # pip and setuptools warnings of a successful install are not for the user
+  # Remember what is installed for this pyproject (an install with extras includes the plain one).
+  { echo "$spec $digest"; echo ". $digest"; grep -F " $digest" "$stamp" 2>/dev/null || true; } | sort -u > "$stamp.new"
+  mv "$stamp.new" "$stamp"
 }

@@ -5,7 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/setup.sh"
-install_debs "${QT_LIBS[@]}"
+install_debs "${QT_LIBS[@]}" desktop-file-utils appstream
 make_venv
 install_cutline test
 export QT_QPA_PLATFORM=offscreen
