@@ -25,6 +25,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("files", nargs="*")
     parser.add_argument("--project", type=int)
     parser.add_argument("--smoke-test", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
     return parser.parse_args(list(argv))
 
 
@@ -55,7 +56,9 @@ def open_store_blocking() -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=os.environ.get("CUTLINE_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    from editor.diagnostics import setup_logging
+
+    setup_logging(args.verbose, process="cutline window" if not args.smoke_test else "cutline smoke test")
     if args.smoke_test:
         from editor.smoke import run_smoke_test
 
