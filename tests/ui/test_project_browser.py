@@ -24,9 +24,8 @@ def browser(qtbot, store):
     from editor.ui.tasks import Tasks
 
     tag = uuid.uuid4().hex[:8]
-    # Names that sort after every other project, so the fresh rows are at known places in "last change" order.
-    made = [store.projects.create(f"browser {tag} {i}", timeline_to_json(Timeline(rate=Fraction(25), name="t")), SCHEMA_VERSION)
-            for i in range(3)]
+    empty = timeline_to_json(Timeline(rate=Fraction(25), name="t"))
+    made = [store.projects.create(f"browser {tag} {i}", empty, SCHEMA_VERSION) for i in range(3)]
     tasks = Tasks()
     ctx = AppContext.create(store, tasks)
     # As in a real window: the session's recent project is listed first, so a refresh that selects the first
