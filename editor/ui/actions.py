@@ -61,6 +61,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_fit", "Zoom to fit", ("0",), "View"),
     ActionSpec("fullscreen_viewer", "Full-screen viewer", ("F",), "View"),
     ActionSpec("cheat_sheet", "Keyboard shortcuts", ("?", "F1"), "Help"),
+    ActionSpec("about", "About Cutline", (), "Help"),
 )
 
 SPECS = {spec.name: spec for spec in ACTIONS}

@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
             "add_marker": c.add_marker, "prev_marker": c.prev_marker, "next_marker": c.next_marker,
             "zoom_in": self.timeline_view.zoom_in, "zoom_out": self.timeline_view.zoom_out,
             "zoom_fit": self.timeline_view.zoom_fit, "fullscreen_viewer": self.toggle_fullscreen_viewer,
-            "cheat_sheet": self.cheat_sheet,
+            "cheat_sheet": self.cheat_sheet, "about": self.about,
         }
 
     def _connect(self) -> None:
@@ -479,6 +479,14 @@ class MainWindow(QMainWindow):
         from editor.ui.cheat_sheet import CheatSheet
 
         CheatSheet(self.actions_by_name, self).exec()
+
+    def about(self) -> None:
+        """Help ▸ About: versions, paths and "Copy diagnostics" (the status bar's server lines included)."""
+        from editor.ui.about import AboutDialog
+
+        servers = [label.text() for label in (self.db_label, self.redis_label, self.windows_label, self.audio_label)
+                   if label.text()]
+        AboutDialog(servers, self).exec()
 
     # ---- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
