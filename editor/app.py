@@ -26,7 +26,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--project", type=int)
     parser.add_argument("--smoke-test", action="store_true")
     parser.add_argument("--verbose", action="store_true")
-    return parser.parse_args(list(argv))
+    args = parser.parse_args(list(argv))
+    args.offer_existing = not args.smoke_test
+    return args
 
 
 def _session_file() -> Path:
@@ -64,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_smoke_test()
     t_start = time.perf_counter()
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if args.files and len(missing) == len(args.files):  # nothing to open: make nothing, say so in one line
+        what = "no such file" if not Path(missing[0]).exists() else "not a file"
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        print(f"cutline: {what}: {missing[0]}{more}", file=sys.stderr)
+        return 1
     if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
             and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
         print("cutline: no screen to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
@@ -130,14 +138,52 @@ def build_window(store: Any, args: argparse.Namespace) -> Any:
     except Exception as exc:  # noqa: BLE001 - a session is a convenience, never a reason not to start
         log.warning("no session: %s", exc)
         recent = []
-    files = [str(Path(f).resolve()) for f in args.files]
-    if files:
+    files = [str(Path(f).resolve()) for f in args.files if Path(f).is_file()]
+    skipped = [f for f in args.files if not Path(f).is_file()]
+    if skipped:
+        window.show_message(f"Not opened (no such file): {', '.join(skipped)}")
+    # A launch with one file (a double-click) offers the project already holding it; tests and the smoke test
+    # build windows without the flag and always get a new project.
+    offer = getattr(args, "offer_existing", False) and len(files) == 1
+    existing = _project_holding(store, files[0]) if offer else None
+    if existing is not None and _open_existing(window, existing, files[0]):
+        note = (f"{Path(files[0]).name} is already in project “{existing.name}”: opened it "
+                "(Ctrl+N makes a new project)")
+        window.controller.open_project(existing.id, on_opened=lambda: window.show_message(note))
+    elif files:
         window.controller.new_project(Path(files[0]).stem, files)
     elif args.project:
         window.controller.open_project(args.project)
     elif recent:
         window.controller.open_project(recent[0])
     return window
+
+
+def _project_holding(store: Any, path: str) -> Any:
+    """The most recently changed project that already holds ``path``, or None. Blocking (start-up)."""
+    try:
+        found = store.projects.with_media(path, limit=1)
+    except Exception as exc:  # noqa: BLE001 - a failed look-up only means a new project is made
+        log.warning("could not look for projects holding %s: %s", path, exc)
+        return None
+    return found[0] if found else None
+
+
+def _open_existing(window: Any, project: Any, path: str) -> bool:
+    """Ask whether to open the project that holds the file or make a new one; with no screen to ask on, the
+    existing project is opened (a double-click must not pile up copies). Main thread."""
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return True
+    box = QMessageBox(QMessageBox.Icon.Question, "Open project",
+                      f"{Path(path).name} is already in the project “{project.name}”.", parent=window)
+    open_button = box.addButton("Open that project", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("New project", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(open_button)
+    box.exec()
+    return box.clickedButton() is open_button
 
 
 def shutdown(window: Any) -> None:
