@@ -150,6 +150,10 @@ Description: keyboard-driven desktop video editor that never loses work
  smart cuts, OpenTimelineIO, EDL and SRT. Self-contained: Python, Qt, FFmpeg,
  PostgreSQL and Valkey are inside /opt/cutline.
 EOF
+# Maintainer scripts: stop the servers running from these binaries before removal or upgrade; on purge,
+# remove the clusters of root runs and the service user (users' own data stays).
+install -m 0755 "$ROOT/packaging/deb/prerm" "$STAGE/DEBIAN/prerm"
+install -m 0755 "$ROOT/packaging/deb/postrm" "$STAGE/DEBIAN/postrm"
 DEB="$OUT/cutline_${VERSION}_$ARCH_DEB.deb"
 rm -f "$DEB"
 # --root-owner-group: files owned by root in the package whoever builds it (no fakeroot needed).
