@@ -5,7 +5,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/setup.sh"
-install_debs "${QT_LIBS[@]}" desktop-file-utils appstream
+# X11 libraries, Xvfb and xdotool: one test presses every key on a real X server, as a keyboard does.
+install_debs "${QT_LIBS[@]}" "${QT_X11_LIBS[@]}" xvfb xdotool desktop-file-utils appstream
 make_venv
 install_cutline test
 export QT_QPA_PLATFORM=offscreen

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
             "add_marker": c.add_marker, "prev_marker": c.prev_marker, "next_marker": c.next_marker,
             "zoom_in": self.timeline_view.zoom_in, "zoom_out": self.timeline_view.zoom_out,
             "zoom_fit": self.timeline_view.zoom_fit, "fullscreen_viewer": self.toggle_fullscreen_viewer,
+            "leave_fullscreen": self.leave_fullscreen_viewer,
             "cheat_sheet": self.cheat_sheet, "about": self.about,
         }
 
@@ -431,6 +432,11 @@ class MainWindow(QMainWindow):
                     clock = self.audio.elapsed
         self.preview.play(timeline, start, rate, clock=clock)
 
+    def leave_fullscreen_viewer(self) -> None:
+        """Esc: back from the full-screen viewer (nothing otherwise)."""
+        if self.viewer.isWindow():
+            self.toggle_fullscreen_viewer()
+
     def toggle_fullscreen_viewer(self) -> None:
         if self.viewer.isFullScreen():
             self.viewer.setWindowFlags(Qt.WindowType.Widget)
@@ -473,7 +479,11 @@ class MainWindow(QMainWindow):
     def preferences(self) -> None:
         from editor.ui.preferences import PreferencesDialog
 
-        PreferencesDialog(self.ctx, self).exec()
+        dialog = PreferencesDialog(self.ctx, self)
+        if dialog.exec() and dialog.saved is not None:
+            from editor.ui.actions import apply_keymap
+
+            apply_keymap(self.actions_by_name, dialog.saved.keymap)  # keys work at once, no restart
 
     def cheat_sheet(self) -> None:
         from editor.ui.cheat_sheet import CheatSheet

@@ -12,9 +12,9 @@ from editor.ui.about import AboutDialog
 def test_about_dialog_copies_versions_and_paths(qtbot) -> None:  # type: ignore[no-untyped-def]
     dialog = AboutDialog(["PostgreSQL (embedded): ✓"])
     qtbot.addWidget(dialog)
-    dialog.show()
-    dialog.activateWindow()
-    qtbot.waitActive(dialog)
+    with qtbot.waitActive(dialog):
+        dialog.show()
+        dialog.activateWindow()
     text = dialog.text.toPlainText()
     assert f"cutline: {diagnostics.version()}" in text and "av: " in text
     assert f"log file: {diagnostics.log_file()}" in text and "PostgreSQL (embedded): ✓" in text
