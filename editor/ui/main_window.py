@@ -271,7 +271,11 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.run(find_moved, media, others, on_done=found)
 
     def _relink(self, fingerprint: str, path: str) -> None:
+        timeline = self.controller.timeline
+        old = timeline.media_by_fingerprint(fingerprint) if timeline else None
         if self.controller.edit("relink_media", fingerprint=fingerprint, path=path):
+            if old is not None and self.viewer.message() == f"Media offline: {old.path}":
+                self.viewer.clear_message()  # the banner was about this file, which is found now
             self.assets.forget(fingerprint)
             self.timeline_view.forget_media(fingerprint)
             self.media_bin.set_offline(fingerprint, False)
