@@ -63,6 +63,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_fit", "Zoom to fit", ("0",), "View"),
     ActionSpec("fullscreen_viewer", "Full-screen viewer", ("F",), "View"),
     ActionSpec("leave_fullscreen", "Leave full-screen viewer", ("Esc",), "View"),
+    ActionSpec("toggle_jobs", "Jobs panel", ("Ctrl+J",), "View"),
     ActionSpec("cheat_sheet", "Keyboard shortcuts", ("?", "F1"), "Help"),
     ActionSpec("about", "About Cutline", (), "Help"),
 )

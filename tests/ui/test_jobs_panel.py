@@ -61,3 +61,30 @@ def test_dismiss_clear_and_expiry_of_finished_jobs(qtbot) -> None:  # type: igno
     assert panel.job_ids() == ["run", "bad"], "completed jobs go by themselves, errors stay"
     qtbot.mouseClick(panel.clear_button, LEFT)
     assert panel.job_ids() == ["run"] and not panel.clear_button.isVisible()
+
+
+def test_jobs_dock_leaves_a_narrow_window_to_the_viewer_and_ctrl_j_toggles_it(qtbot, store) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from editor.app import build_window
+    from editor.ui.main_window import NARROW_WINDOW
+
+    for width in (NARROW_WINDOW - 200, NARROW_WINDOW + 200):
+        window = build_window(store, argparse.Namespace(files=[], project=None, smoke_test=False))
+        qtbot.addWidget(window)
+        window.resize(width, 700)
+        with qtbot.waitExposed(window):
+            window.show()
+        try:
+            narrow = width < NARROW_WINDOW
+            assert window.jobs_dock.isVisible() is not narrow
+            if narrow:
+                assert window.viewer.width() > width * 0.5, "the viewer is crowded in a narrow window"
+            with qtbot.waitActive(window):
+                window.activateWindow()
+            qtbot.keyClick(window, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+            assert window.jobs_dock.isVisible() is narrow
+            qtbot.keyClick(window, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+            assert window.jobs_dock.isVisible() is not narrow
+        finally:
+            window.shutdown()
