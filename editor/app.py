@@ -82,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from editor.store.errors import StoreError
+    _route_qt_messages()
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cutline"])
     app.setApplicationName("Cutline")
     app.setOrganizationName("Cutline")
@@ -157,6 +158,23 @@ def build_window(store: Any, args: argparse.Namespace) -> Any:
     elif recent:
         window.controller.open_project(recent[0])
     return window
+
+
+def _route_qt_messages() -> None:
+    """Qt's own messages go to the log (its warnings at INFO: "pipewire not found", "no sound server" are for
+    the log file, not for a user's terminal); with --verbose they reach stderr too. Main thread."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.DEBUG,
+              QtMsgType.QtWarningMsg: logging.INFO, QtMsgType.QtCriticalMsg: logging.WARNING,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def handler(kind: Any, context: Any, message: str) -> None:
+        category = getattr(context, "category", None) or "qt"
+        qt_log.log(levels.get(kind, logging.INFO), "%s: %s", category, message)
+
+    qInstallMessageHandler(handler)
 
 
 def _project_holding(store: Any, path: str) -> Any:
