@@ -134,30 +134,64 @@ def build_window(store: Any, args: argparse.Namespace) -> Any:
     window.setWindowIcon(QIcon(str(icon_path(256))))
     tasks.setParent(window)
     window.bus_subscription = ctx.bus.subscribe(window.controller.on_bus_event)
+    _watch_file_open_events(window)
     try:
         ctx.session_id, recent = restore_session(store)
     except Exception as exc:  # noqa: BLE001 - a session is a convenience, never a reason not to start
         log.warning("no session: %s", exc)
         recent = []
-    files = [str(Path(f).resolve()) for f in args.files if Path(f).is_file()]
-    skipped = [f for f in args.files if not Path(f).is_file()]
-    if skipped:
-        window.show_message(f"Not opened (no such file): {', '.join(skipped)}")
-    # A launch with one file (a double-click) offers the project already holding it; tests and the smoke test
-    # build windows without the flag and always get a new project.
-    offer = getattr(args, "offer_existing", False) and len(files) == 1
-    existing = _project_holding(store, files[0]) if offer else None
-    if existing is not None and _open_existing(window, existing, files[0]):
-        note = (f"{Path(files[0]).name} is already in project “{existing.name}”: opened it "
-                "(Ctrl+N makes a new project)")
-        window.controller.open_project(existing.id, on_opened=lambda: window.show_message(note))
-    elif files:
-        window.controller.new_project(Path(files[0]).stem, files)
+    if args.files:
+        open_files(window, args.files, offer_existing=getattr(args, "offer_existing", False))
     elif args.project:
         window.controller.open_project(args.project)
     elif recent:
         window.controller.open_project(recent[0])
     return window
+
+
+def open_files(window: Any, paths: Sequence[str], offer_existing: bool) -> None:
+    """Open ``paths`` as a launch or the desktop asks (a double-click, macOS "open file"): one file that is
+    already in a project offers that project (``offer_existing``), otherwise a new project holds them;
+    missing files are named in the status bar. The look-up runs on a worker; Qt main thread."""
+    files = [str(Path(f).resolve()) for f in paths if Path(f).is_file()]
+    skipped = [f for f in paths if not Path(f).is_file()]
+    if skipped:
+        window.show_message(f"Not opened (no such file): {', '.join(skipped)}")
+    if not files:
+        return
+    store = window.ctx.store
+
+    def lookup() -> Any:
+        return _project_holding(store, files[0]) if offer_existing and len(files) == 1 else None
+
+    def decide(existing: Any) -> None:
+        if existing is not None and _open_existing(window, existing, files[0]):
+            note = (f"{Path(files[0]).name} is already in project “{existing.name}”: opened it "
+                    "(Ctrl+N makes a new project)")
+            window.controller.open_project(existing.id, on_opened=lambda: window.show_message(note))
+        else:
+            window.controller.new_project(Path(files[0]).stem, files)
+
+    window.ctx.tasks.run(lookup, on_done=decide, on_error=lambda _exc: decide(None))
+
+
+def _watch_file_open_events(window: Any) -> None:
+    """macOS sends files opened from Finder (or dropped on the Dock icon) to a running app as FileOpen
+    events: open them as a launch would. Main thread."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                open_files(window, [event.file()], offer_existing=True)
+                return True
+            return False
+
+    app = QApplication.instance()
+    if app is not None:
+        window.file_open_filter = FileOpenFilter(window)
+        app.installEventFilter(window.file_open_filter)
 
 
 def _route_qt_messages() -> None:

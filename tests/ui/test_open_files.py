@@ -54,3 +54,24 @@ def test_a_missing_file_makes_nothing_and_says_so(store, tmp_path: Path) -> None
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"cutline: no such file: {tmp_path / 'gone.mp4'}"]
     assert store.projects.count() == before
+
+
+def test_a_file_open_event_reaches_the_running_window(qtbot, store, tmp_path: Path) -> None:
+    """What macOS sends when a file is opened from Finder while Cutline runs."""
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from editor.app import build_window
+
+    win = build_window(store, argparse.Namespace(files=[], project=None, smoke_test=False, offer_existing=True))
+    qtbot.addWidget(win)
+    win.show()
+    clip = tmp_path / "from finder.mp4"
+    make_clip(clip, frames=20, fps=Fraction(25), size=(160, 120), gop=5)
+    try:
+        QApplication.sendEvent(QApplication.instance(), QFileOpenEvent(str(clip)))
+        qtbot.waitUntil(lambda: win.controller.timeline is not None
+                        and any(m.path == str(clip.resolve()) for m in win.controller.timeline.media), timeout=20000)
+        assert win.controller.session.name == "from finder"
+    finally:
+        win.shutdown()
