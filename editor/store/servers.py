@@ -458,8 +458,9 @@ class EmbeddedServers:
 
     def _private_service_dir(self, path: Path) -> None:
         """Create (or check) a 0700 folder belonging to the user PostgreSQL runs as."""
-        if self._run_as is not None and not path.parent.exists():
-            ensure_private_dir(path.parent, frozenset({0}), traverse=True)
+        if self._run_as is not None and not path.parent.is_relative_to(self.root):
+            # /var/lib/cutline as root: made by root, crossable (not listable) by the service user
+            ensure_private_dir(path.parent, frozenset({0}), traverse=True, tighten=True)
         existed = os.path.lexists(path)
         ensure_private_dir(path, self._owners, tighten=True)
         if not existed:
