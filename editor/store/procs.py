@@ -95,6 +95,14 @@ def runs_program(pid: int, exe: Path) -> bool:
         return True
 
 
+def same_user_alive(pid: int) -> bool:
+    """Whether ``pid`` is alive and runs as this process's user."""
+    try:
+        return psutil.Process(pid).uids().real == os.getuid()
+    except (psutil.Error, OSError, AttributeError):
+        return False
+
+
 def wait_gone(pids: list[int], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):

@@ -358,3 +358,24 @@ def test_a_killed_valkey_is_started_again_by_the_next_call_in_a_running_process(
         store.close(stop_servers=True)
         if store.servers is not None:
             store.servers.stop()
+
+
+@needs_valkey
+def test_cutline_servers_stop_stops_a_frozen_orphan_valkey(tmp_path: Path, cli) -> None:
+    data = tmp_path / "data"
+    started = cli(data, "servers", "start")
+    assert started.returncode == 0, started.stderr
+    servers = EmbeddedServers(data / "servers")
+    frozen = servers._valkey_pid()
+    assert frozen is not None
+    os.kill(frozen, signal.SIGSTOP)
+    (data / "servers" / "valkey" / "valkey.pid").unlink()  # an orphan: no pid file names it
+    try:
+        stopped = cli(data, "servers", "stop")
+        assert stopped.returncode == 0, stopped.stderr
+        assert not psutil.pid_exists(frozen) or psutil.Process(frozen).status() == psutil.STATUS_ZOMBIE
+        assert "Valkey:     stopped" in stopped.stdout
+    finally:
+        if psutil.pid_exists(frozen):
+            os.kill(frozen, signal.SIGKILL)
+        servers.stop()
