@@ -121,7 +121,8 @@ def build_window(store: Any, args: argparse.Namespace) -> Any:
 
     window.setWindowIcon(QIcon(str(icon_path(256))))
     tasks.setParent(window)
-    window.bus_subscription = ctx.bus.subscribe(window.controller.on_bus_event)
+    window.bus_subscription = ctx.bus.subscribe(window.controller.on_bus_event,
+                                                on_reconnect=window.controller.on_bus_reconnect)
     try:
         ctx.session_id, recent = restore_session(store)
     except Exception as exc:  # noqa: BLE001 - a session is a convenience, never a reason not to start

@@ -2,7 +2,9 @@
 
 A save names the revision it started from (optimistic concurrency): the update succeeds only if the
 row still has that revision, and the ``edit_history`` row is appended in the same transaction. A stale
-save raises :class:`ConflictError` and writes nothing. Blocking; any thread. No Qt.
+save raises :class:`ConflictError` and writes nothing. Every edit may carry its writer's id (``edit_id``,
+unique): a save whose reply was lost and that is tried again is recognised by its ids and never applied twice.
+Blocking; any thread. No Qt.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
@@ -57,6 +60,17 @@ class HistoryEntry:
     params: dict[str, Any]
     merge_key: str | None
     created_at: dt.datetime
+    edit_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditRow:
+    """One edit to append to ``edit_history``: its writer's id, its name, its parameters and drag key."""
+
+    edit_id: str | None
+    edit_type: str
+    params: dict[str, Any]
+    merge_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,39 +210,82 @@ class ProjectRepository:
         summary: dict[str, Any] | None = None,
         undo_state: dict[str, Any] | None = None,
         merge_key: str | None = None,
+        edit_id: str | None = None,
     ) -> int:
-        """Save a new state made from ``base_revision``; return the new revision.
+        """Save a new state made from ``base_revision`` by one edit; return the new revision.
 
         Appends the ``edit_history`` row (edit type, params and the resulting state) in the same
         transaction. Raises :class:`ConflictError` if the project moved on since ``base_revision``.
         """
-        state_text = _json_text(timeline_state)  # serialized once, written twice
-        with self.db.connection() as conn:
-            row = conn.execute(
-                "UPDATE projects SET timeline_state = %s::jsonb, schema_version = %s, revision = revision + 1,"
-                " summary = coalesce(%s, summary), undo_state = coalesce(%s, undo_state)"
-                " WHERE id = %s AND revision = %s RETURNING revision",
-                (
-                    state_text,
-                    schema_version,
-                    Jsonb(summary) if summary is not None else None,
-                    Jsonb(undo_state) if undo_state is not None else None,
-                    project_id,
-                    base_revision,
-                ),
-            ).fetchone()
-            if row is None:
-                current = conn.execute("SELECT revision FROM projects WHERE id = %s", (project_id,)).fetchone()
-                if current is None:
-                    raise NotFound(f"there is no project {project_id}")
-                raise ConflictError(project_id, base_revision, int(current[0]))
-            revision = int(row[0])
-            conn.execute(
-                "INSERT INTO edit_history (project_id, revision, edit_type, params, merge_key, state)"
-                " VALUES (%s, %s, %s, %s, %s, %s::jsonb)",
-                (project_id, revision, edit_type, Jsonb(params or {}), merge_key, state_text),
-            )
-            return revision
+        return self.save_edits(
+            project_id, base_revision, [EditRow(edit_id, edit_type, params or {}, merge_key)],
+            timeline_state, schema_version, summary=summary, undo_state=undo_state,
+        )
+
+    def save_edits(
+        self,
+        project_id: int,
+        base_revision: int,
+        edits: builtins.list[EditRow],
+        timeline_state: dict[str, Any] | str,
+        schema_version: int,
+        *,
+        summary: dict[str, Any] | None = None,
+        undo_state: dict[str, Any] | None = None,
+        checkpoint: bool = True,
+    ) -> int:
+        """Save the state ``edits`` made, in order, from ``base_revision``; return the new revision.
+
+        One transaction: the project row moves on by ``len(edits)`` revisions and each edit gets its own
+        ``edit_history`` row (revision ``base + 1`` …); the resulting state is kept on the last row when
+        ``checkpoint`` (restoring undo after a restart replays rows from the nearest such row). Raises
+        :class:`ConflictError` (writing nothing) if the project moved on since ``base_revision`` or one of the
+        edit ids is already saved (a retry of a save whose reply was lost).
+        """
+        if not edits:
+            raise ValueError("save_edits needs at least one edit")
+        state_text = _json_text(timeline_state)  # serialized once
+        try:
+            with self.db.connection() as conn:
+                row = conn.execute(
+                    "UPDATE projects SET timeline_state = %s::jsonb, schema_version = %s,"
+                    " revision = revision + %s, summary = coalesce(%s, summary),"
+                    " undo_state = coalesce(%s, undo_state)"
+                    " WHERE id = %s AND revision = %s RETURNING revision",
+                    (
+                        state_text,
+                        schema_version,
+                        len(edits),
+                        Jsonb(summary) if summary is not None else None,
+                        Jsonb(undo_state) if undo_state is not None else None,
+                        project_id,
+                        base_revision,
+                    ),
+                ).fetchone()
+                if row is None:
+                    raise self._conflict(conn, project_id, base_revision)
+                revision = int(row[0])
+                last = len(edits) - 1
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "INSERT INTO edit_history (project_id, revision, edit_type, params, merge_key, state, edit_id)"
+                        " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s)",
+                        [
+                            (project_id, base_revision + 1 + n, e.edit_type, Jsonb(e.params), e.merge_key,
+                             state_text if n == last and checkpoint else None, e.edit_id)
+                            for n, e in enumerate(edits)
+                        ],
+                    )
+                return revision
+        except psycopg.errors.UniqueViolation:
+            raise ConflictError(project_id, base_revision, self.revision(project_id)) from None
+
+    @staticmethod
+    def _conflict(conn: psycopg.Connection[Any], project_id: int, base_revision: int) -> Exception:
+        current = conn.execute("SELECT revision FROM projects WHERE id = %s", (project_id,)).fetchone()
+        if current is None:
+            return NotFound(f"there is no project {project_id}")
+        return ConflictError(project_id, base_revision, int(current[0]))
 
     def revision(self, project_id: int) -> int:
         with self.db.connection() as conn:
@@ -242,7 +299,8 @@ class ProjectRepository:
         with self.db.connection() as conn:
             cur = conn.cursor(row_factory=class_row(HistoryEntry))
             return cur.execute(
-                "SELECT project_id, revision, edit_type, params, merge_key, created_at FROM edit_history"
+                "SELECT project_id, revision, edit_type, params, merge_key, created_at, edit_id::text AS edit_id"
+                " FROM edit_history"
                 " WHERE project_id = %s AND revision > %s ORDER BY revision LIMIT %s",
                 (project_id, since, limit),
             ).fetchall()
@@ -256,6 +314,29 @@ class ProjectRepository:
         if row is None or row[0] is None:
             raise NotFound(f"project {project_id} has no saved state for revision {revision}")
         return dict(row[0])
+
+    def checkpoint_before(self, project_id: int, revision: int) -> tuple[int, dict[str, Any]]:
+        """The newest ``(revision, state)`` kept on a history row at or before ``revision``."""
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT revision, state FROM edit_history WHERE project_id = %s AND revision <= %s"
+                " AND state IS NOT NULL ORDER BY revision DESC LIMIT 1",
+                (project_id, revision),
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"project {project_id} has no saved state at or before revision {revision}")
+        return int(row[0]), dict(row[1])
+
+    def saved_edit_ids(self, project_id: int, edit_ids: builtins.list[str]) -> set[str]:
+        """Which of ``edit_ids`` are already in the project's history."""
+        if not edit_ids:
+            return set()
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT edit_id::text FROM edit_history WHERE project_id = %s AND edit_id = ANY(%s::uuid[])",
+                (project_id, edit_ids),
+            ).fetchall()
+        return {str(r[0]) for r in rows}
 
 
 def _json_text(state: dict[str, Any] | str) -> str:

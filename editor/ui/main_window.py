@@ -30,7 +30,7 @@ from editor.jobs.board import JobsService
 from editor.model.navigate import duration
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
-from editor.ui.actions import ACTIONS, build_actions
+from editor.ui.actions import ACTIONS, build_actions, show_undo_labels
 from editor.ui.assets import MediaAssets
 from editor.ui.audio import AudioOutput
 from editor.ui.context import AppContext
@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self._build()
         self.actions_by_name = build_actions(self, self._handlers(), ctx.store.settings.keymap)
         self._build_menus()
+        show_undo_labels(self.actions_by_name, None, None)
         self._connect()
         self._update_title()
         self.status_timer = QTimer(self)
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
         c.selection_changed.connect(self.timeline_view.set_selection)
         c.project_changed.connect(self._on_project)
         c.save_state_changed.connect(self._on_save_state)
+        c.history_changed.connect(lambda undo, redo: show_undo_labels(self.actions_by_name, undo, redo))
         c.message.connect(self.show_message)
         c.busy.connect(lambda text: self.statusBar().showMessage(text) if text else self.statusBar().clearMessage())
         self.timeline_view.seek_requested.connect(self._seek)
@@ -337,10 +339,13 @@ class MainWindow(QMainWindow):
     def _on_save_state(self, state: str, detail: str) -> None:
         self._save_state = (state, detail)
         self._update_title()
+        if state in ("journal", "error") and detail:
+            self.statusBar().showMessage(f"Not saved: {detail}")  # stays until the state changes
 
     def _update_title(self) -> None:
         state, detail = self._save_state
         words = {"saved": "saved", "saving": "saving…", "offline": "offline — edits kept locally",
+                 "journal": "not saved — the journal cannot be written, edits kept in memory",
                  "error": "not saved"}.get(state, state)
         name = self._project_name
         self.setWindowTitle(f"{name} — {words} — Cutline" if name else "Cutline")
