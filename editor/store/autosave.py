@@ -77,6 +77,7 @@ class SaveEvent:
     history: History | None = None
     seq: int = 0
     pending: int = 0
+    refused: tuple[tuple[str, str, str], ...] = ()  # ``dropped``: (edit id, edit name, why) of each edit refused
 
     @property
     def timeline(self) -> Timeline | None:
@@ -286,6 +287,7 @@ class AutoSaver:
     def _recover(self) -> None:
         """Take over the journals of writers that are gone (constructor; worker thread)."""
         taken: list[journals.Orphan] = []
+        seen: set[str] = set()
         ok = False
         try:
             for orphan in journals.orphans(self.journal_dir, self.project_id):
@@ -302,6 +304,9 @@ class AutoSaver:
                     rows = self.projects.history(self.project_id, since=orphan.base, limit=100_000)
                     stale = any(r.edit_id not in mine for r in rows)  # others saved after it: a rebase
                 for e in edits:
+                    if e.edit_id in seen:  # a writer killed while taking over this journal copied it
+                        continue
+                    seen.add(e.edit_id)
                     self._seq += 1
                     self._queue.append(_Pending(self._seq, e, False, stale_base=stale))
                 self.recovered += len(edits)
@@ -345,7 +350,7 @@ class AutoSaver:
         text = ", ".join(f"{item.edit.record.name} ({why})" for item, why in refused)
         self.notes.append(text)
         self._emit(SaveEvent("dropped", self.revision, "another window changed this project first; not applied: "
-                             + text))
+                             + text, refused=tuple((i.edit.edit_id, i.edit.record.name, why) for i, why in refused)))
 
     # ---- saver thread -------------------------------------------------------------------------
     def _emit(self, event: SaveEvent) -> None:
@@ -454,6 +459,15 @@ class AutoSaver:
         if not rows:
             with self._cond:
                 self._hinted = 0
+                waiting = [p for p in self._queue]
+            # A conflict with nothing newer: an edit id already saved long ago (a journal copied twice)
+            already = self.projects.saved_edit_ids(self.project_id, [p.edit.edit_id for p in waiting])
+            if already:
+                with self._cond:
+                    self._queue = deque(p for p in self._queue if p.edit.edit_id not in already)
+                    self._cond.notify_all()
+                self._journal_done(sorted(already))
+                self._adopt_event()
             return
         with self._cond:
             mine = {p.edit.edit_id: p for p in self._queue}

@@ -61,6 +61,8 @@ class EditingSession:
                                publish=self.publisher.saved if self.publisher is not None else None)
         self.history: History = self.saver.view
         self._sent: deque[tuple[int, EditRecord]] = deque()  # submitted edits the saver may not have adopted
+        self.last_edit_id: str | None = None  # the id of the last edit submitted
+        self.refused: list[tuple[str, str, str]] = []  # (edit id, name, why) of edits the saver could not apply
 
     @classmethod
     def open(cls, projects: ProjectRepository, journal_dir: Path, project_id: int, **kw: Any) -> EditingSession:
@@ -104,7 +106,7 @@ class EditingSession:
     def _commit(self, history: History) -> None:
         assert history.last_record is not None
         self.history = history
-        seq, _ = self.saver.submit(history.last_record)
+        seq, self.last_edit_id = self.saver.submit(history.last_record)
         self._sent.append((seq, history.last_record))
 
     def receive(self, event: SaveEvent) -> bool:
@@ -113,6 +115,8 @@ class EditingSession:
             while self._sent and self._sent[0][0] <= event.seq:
                 self._sent.popleft()
             return False
+        if event.kind == "dropped":
+            self.refused.extend(event.refused)
         if event.kind != "adopt" or event.history is None:
             return False
         history = event.history
