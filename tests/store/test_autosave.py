@@ -12,9 +12,9 @@ import pytest
 
 from editor.model.history import History
 from editor.model.navigate import timeline_from_media
+from editor.model.registry import EditRecord
 from editor.model.serialize import SCHEMA_VERSION, timeline_to_dict
 from editor.model.timeline import MediaRef
-from editor.model.registry import EditRecord
 from editor.store.autosave import AutoSaver, SaveEvent, load_timeline, restore_history
 from editor.store.db import Database
 from editor.store.errors import CorruptStateError, DatabaseUnavailable

@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
@@ -72,7 +71,7 @@ def test_many_processes_edit_one_project_and_every_edit_is_saved_or_reported(sto
     writers, edits = 3, 200
     procs = [edit_proc(project) for _ in range(writers)]
     inputs = []
-    for w, proc in enumerate(procs):
+    for w in range(writers):
         text = ""
         for i in range(edits):  # markers always apply; every 8th edit a split that another writer may have made
             text += marker(f"w{w}-{i}", (w * 50 + i) % 500) if i % 8 else json.dumps(
