@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 RETRY_MIN, RETRY_MAX = 0.5, 5.0
 POLL_IDLE = 5.0  # an idle saver checks the project's revision this often (events can be lost in an outage)
 MAX_BATCH = 500  # edits saved in one transaction at most
-CHECKPOINT_EVERY = 50  # revisions between two history rows that keep the whole state (for undo after a restart)
+CHECKPOINT_EVERY = 200  # revisions between two history rows that keep the whole state (for undo after a restart)
 NON_EDITS = frozenset({"create"})  # history rows that are not replayable edits
 HISTORY_STEPS = frozenset({"undo", "redo"})
 
