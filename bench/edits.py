@@ -128,9 +128,12 @@ def concurrent_writers(store, writers: int, edits: int) -> None:  # type: ignore
         time.sleep(1.5)  # started and opened (the time measured is the edits', not Python's start-up)
         before = store.projects.revision(project.id)
         start = time.perf_counter()
-        outs = []
-        threads = [threading.Thread(target=lambda p=p, t=t: outs.append(p.communicate(t, timeout=300)))
-                   for p, t in zip(procs, lines, strict=False)]
+        outs: list[tuple[str, str]] = []
+
+        def run(proc: subprocess.Popen[str], text: str, into: list[tuple[str, str]] = outs) -> None:
+            into.append(proc.communicate(text, timeout=300))
+
+        threads = [threading.Thread(target=run, args=pt) for pt in zip(procs, lines, strict=False)]
         for th in threads:
             th.start()
         for th in threads:

@@ -341,7 +341,8 @@ def test_an_edit_that_changes_nothing_is_not_saved(store, tmp_path: Path) -> Non
     "state, expect",
     [
         ({"schema": "Timeline.99", "rate": "25", "tracks": []}, "newer"),
-        ({"schema": "Timeline.2", "name": "", "rate": "abc", "next_id": 1, "in": None, "out": None, "media": [], "markers": [], "tracks": []}, "rate"),
+        ({"schema": "Timeline.2", "name": "", "rate": "abc", "next_id": 1, "in": None, "out": None, "media": [],
+          "markers": [], "tracks": []}, "rate"),
         (["not", "an", "object"], ""),
     ],
 )

@@ -21,7 +21,8 @@ import sys, time
 from editor.store.services import Store
 from editor.store.bus import open_bus, PostgresEventBus
 s = Store.open()
-bus = PostgresEventBus(s.endpoints.database_url, "child") if sys.argv[1] == "pg" else open_bus(s.redis, s.endpoints.database_url, "child")
+url = s.endpoints.database_url
+bus = PostgresEventBus(url, "child") if sys.argv[1] == "pg" else open_bus(s.redis, url, "child")
 for i in range(5):
     bus.publish("progress", operationId="job-1", operation="export", progress=i * 25, message=f"step {i}")
 bus.publish("complete", operationId="job-1", operation="export", progress=100, message="done")
