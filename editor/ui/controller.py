@@ -210,7 +210,7 @@ class EditorController(QObject):
         self._after_edit(timeline)
 
     def _after_edit(self, timeline: Timeline) -> None:
-        if self._save_state != "journal":
+        if self._save_state not in ("journal", "offline", "error"):  # an outage is said until it ends
             self._set_save_state("saving", "")
         self.timeline_changed.emit(timeline)
         self._show_history()
