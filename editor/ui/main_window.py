@@ -146,7 +146,9 @@ class MainWindow(QMainWindow):
         self.redis_label = QLabel()
         self.windows_label = QLabel()
         self.audio_label = QLabel(self.audio.status)
-        for label in (self.db_label, self.redis_label, self.windows_label, self.audio_label):
+        self.save_label = QLabel()  # says why edits are not saved, for as long as they are not
+        self.save_label.setObjectName("saveState")
+        for label in (self.save_label, self.db_label, self.redis_label, self.windows_label, self.audio_label):
             self.statusBar().addPermanentWidget(label)
         for widget in (self.media_bin, self.viewer, self.timeline_view, self.jobs_panel, centre, top, main):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -339,8 +341,9 @@ class MainWindow(QMainWindow):
     def _on_save_state(self, state: str, detail: str) -> None:
         self._save_state = (state, detail)
         self._update_title()
-        if state in ("journal", "error") and detail:
-            self.statusBar().showMessage(f"Not saved: {detail}")  # stays until the state changes
+        prefix = {"journal": "Not saved to disk", "error": "Not saved", "offline": "Offline"}.get(state)
+        self.save_label.setText(f"{prefix}: {detail}" if prefix and detail else (prefix or ""))
+        self.save_label.setToolTip(detail)
 
     def _update_title(self) -> None:
         state, detail = self._save_state

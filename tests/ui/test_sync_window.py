@@ -87,7 +87,7 @@ def test_an_unwritable_journal_is_said_in_the_title_and_status_bar(qtbot, store,
     window.controller.edit("add_marker", frame=3, label="in memory")
     title = window.windowTitle()
     assert "journal cannot be written" in title and "— saved —" not in title, title
-    assert "Not saved" in window.statusBar().currentMessage()
+    assert window.save_label.text().startswith("Not saved to disk: cannot write the journal")
     assert window.controller.session.saver.flush(10), "PostgreSQL still takes the edit"
     qtbot.wait(50)
     assert "journal cannot be written" in window.windowTitle(), "still said: the next edit is at risk"
