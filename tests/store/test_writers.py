@@ -249,3 +249,61 @@ def test_a_hung_redis_delays_no_save(store, hung_redis: str) -> None:
     assert proc.returncode == 0, err
     assert [json.loads(line)["status"] for line in out.splitlines()] == ["journaled"] * 20
     assert saved_labels(store.projects, project) == [f"r-{i}" for i in range(20)]
+
+
+def _postgres_tree(servers: EmbeddedServers) -> list[int]:
+    """The postmaster and its backends (to freeze them: a hung server, not a stopped one)."""
+    root = int((servers.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    pids = [root]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == root:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_postgres_hung_mid_edit_keeps_the_edits_and_none_is_saved_twice(tmp_path: Path) -> None:
+    servers = EmbeddedServers(tmp_path / "pg")
+    url = servers.ensure(redis=False).database_url
+    db = Database(url).open()
+    migrate(db)
+    projects = ProjectRepository(db)
+    project = new_project(projects)
+    env = {"CUTLINE_DATABASE_URL": url}
+    frozen: list[int] = []
+    try:
+        proc = edit_proc(project, "--timeout", "2", env=env)
+        answers = lines_of(proc)
+        assert proc.stdin is not None
+        proc.stdin.write(marker("before", 1))
+        proc.stdin.flush()
+        assert answers.get(timeout=60)["status"] == "journaled"
+        deadline = time.monotonic() + 20
+        while saved_labels(projects, project) != ["before"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        frozen = _postgres_tree(servers)
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)  # the server accepts nothing and answers nothing
+        proc.stdin.write("".join(marker(f"hung-{i}", 10 + i) for i in range(5)))
+        proc.stdin.close()
+        for _ in range(5):
+            assert answers.get(timeout=30)["status"] == "journaled", "durable without an answer from the server"
+        assert proc.wait(timeout=60) == 1, "a bounded wait, then one line"
+        err = proc.stderr.read().strip().splitlines() if proc.stderr else []
+        assert len(err) == 1 and "kept in the journal" in err[0], "\n".join(err)
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)  # the server wakes up (and may commit what was in flight)
+        frozen = []
+        again = subprocess.run([sys.executable, "-m", "editor", "edit", str(project)], cwd=ROOT,
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                               env={**os.environ, **env})
+        assert again.returncode == 0, again.stderr
+        assert saved_labels(projects, project) == ["before"] + [f"hung-{i}" for i in range(5)], "each once, in order"
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+        db.close()
+        servers.stop()
