@@ -96,6 +96,11 @@ class EditorController(QObject):
 
         self.ctx.tasks.run(load, on_done=done, on_error=lambda exc: self._fail_open(generation, exc))
 
+    @property
+    def open_requested(self) -> bool:
+        """True once an open or new project was asked for (the session's recent project then waits)."""
+        return self._open_generation > 0
+
     def _next_generation(self) -> int:
         self._open_generation += 1
         return self._open_generation
