@@ -9,7 +9,9 @@ base. On its own thread it:
 - appends each edit to its journal before anything else (fsync'd off the owner's thread), and marks it done
   once saved: each edit is written once, the journal never rewritten;
 - saves the edits waiting (a batch) in one transaction: the project row and one ``edit_history`` row per edit,
-  each with the edit's id (unique), naming the revision it started from;
+  each with the edit's id (unique), naming the revision it started from; the whole state (megabytes on a big
+  timeline) goes with it at most every ``STATE_MAX_AGE`` seconds, with every undo/redo, and once the edits
+  pause; in between, readers get it by replaying the rows (``ProjectRepository.get``);
 - on a conflict (another writer saved first) reads the newer rows, recognises its own edits among them (a save
   whose reply was lost: never applied twice), replays the others onto its base, then its pending records on
   top, and hands the result to the owner as one ``adopt`` event (:class:`SaveEvent`);
@@ -55,7 +57,9 @@ log = logging.getLogger(__name__)
 RETRY_MIN, RETRY_MAX = 0.5, 5.0
 POLL_IDLE = 5.0  # an idle saver checks the project's revision this often (events can be lost in an outage)
 MAX_BATCH = 500  # edits saved in one transaction at most
-CHECKPOINT_EVERY = 200  # revisions between two history rows that keep the whole state (for undo after a restart)
+STATE_MAX_AGE = 2.0  # seconds: during a burst the whole state is written at least this often (rows at once)
+STATE_IDLE = 0.1  # seconds without a new edit before the state is written
+CHECKPOINT_EVERY = 500  # revisions between two history rows that keep the whole state (for undo after a restart)
 NON_EDITS = frozenset({"create"})  # history rows that are not replayable edits
 HISTORY_STEPS = frozenset({"undo", "redo"})
 
@@ -158,6 +162,8 @@ class AutoSaver:
         self._seq = 0
         self._hinted = 0
         self._checkpoint_at = 0
+        self._state_at = time.monotonic()
+        self._state_stale = False  # the database holds the rows of the last edits but not yet their state
         self.state = "saved"
         self.journal_error: str | None = None
         self.notes: list[str] = []  # what recovery could not replay (for the owner to show)
@@ -169,6 +175,7 @@ class AutoSaver:
         except JournalError as exc:
             self.journal_error = str(exc)
             self.state = "journal"
+        self._checkpoint_at = projects.last_checkpoint(project_id)
         self._recover()
         self.view = self._view()  # the base plus every pending edit: what the owner starts from
         self._thread = threading.Thread(target=self._run, name=f"cutline-autosave-{project_id}", daemon=True)
@@ -371,10 +378,10 @@ class AutoSaver:
         self._last_check = time.monotonic()
         while True:
             with self._cond:
-                self._cond.wait_for(
-                    lambda: self._queue or self._closed or self._hinted > self.revision, POLL_IDLE)
+                self._cond.wait_for(lambda: self._queue or self._closed or self._hinted > self.revision,
+                                    STATE_IDLE if self._idle_work else POLL_IDLE)
                 if self._closed and (not self._queue or self.state in ("offline", "error")):
-                    return
+                    break
                 batch = list(self._queue)[:MAX_BATCH]
                 hinted = self._hinted > self.revision
                 self._busy = True
@@ -385,6 +392,11 @@ class AutoSaver:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+        if self._state_stale and self.state not in ("offline", "error"):
+            try:
+                self._write_state()
+            except Exception as exc:  # noqa: BLE001 - the rows are saved; readers replay them
+                log.info("the state of revision %s was not written at close: %s", self.revision, exc)
 
     def _step(self, batch: list[_Pending], hinted: bool) -> bool:
         """One turn of the saver loop (saver thread): journal, then save or catch up. False: stop."""
@@ -400,7 +412,11 @@ class AutoSaver:
                     self._save(batch)
                 except ConflictError:
                     self._sync_with_database()
-            elif hinted or time.monotonic() - self._last_check >= POLL_IDLE:
+            elif hinted:
+                self._sync_with_database()
+            elif self._idle_work:
+                self._write_state()
+            elif time.monotonic() - self._last_check >= POLL_IDLE:
                 self._last_check = time.monotonic()
                 if hinted or self.projects.revision(self.project_id) > self.revision:
                     self._sync_with_database()
@@ -431,14 +447,20 @@ class AutoSaver:
             return
         rows = [EditRow(p.edit.edit_id, p.edit.record.name, p.edit.record.params, p.edit.record.merge_key)
                 for p in batch]
-        checkpoint = self.revision + len(rows) - self._checkpoint_at >= CHECKPOINT_EVERY or not self._checkpoint_at
-        state = timeline_to_json(history.present)
+        # A checkpoint is overdue only well past its interval: it is written at the next pause otherwise.
+        checkpoint = self.revision + len(rows) - self._checkpoint_at >= 2 * CHECKPOINT_EVERY
+        with_state = (checkpoint or time.monotonic() - self._state_at >= STATE_MAX_AGE
+                      or any(p.edit.record.name in HISTORY_STEPS for p in batch))  # undo cannot be replayed
+        state = timeline_to_json(history.present) if with_state else None
         revision = self.projects.save_edits(
             self.project_id, self.revision, rows, state, SCHEMA_VERSION,
-            summary=summary_of(history.present), checkpoint=checkpoint,
+            summary=summary_of(history.present) if with_state else None, checkpoint=checkpoint,
         )  # fmt: skip
         if checkpoint:
             self._checkpoint_at = revision
+        if with_state:
+            self._state_at = time.monotonic()
+        self._state_stale = not with_state
         self._base = history
         with self._cond:
             self.revision = revision
@@ -452,6 +474,21 @@ class AutoSaver:
         self._emit(SaveEvent("saved", revision, seq=batch[-1].seq, pending=pending))
         if self._publish is not None:
             self._publish(revision)
+
+    @property
+    def _idle_work(self) -> bool:
+        """The state, or a checkpoint, to write once the edits pause."""
+        return self._state_stale or self.revision - self._checkpoint_at >= CHECKPOINT_EVERY
+
+    def _write_state(self) -> None:
+        """The whole state of the saved revision, after a pause in the edits (saver thread)."""
+        checkpoint = self.revision - self._checkpoint_at >= CHECKPOINT_EVERY
+        self.projects.write_state(self.project_id, self.revision, timeline_to_json(self._base.present),
+                                  SCHEMA_VERSION, summary=summary_of(self._base.present), checkpoint=checkpoint)
+        if checkpoint:
+            self._checkpoint_at = self.revision
+        self._state_at = time.monotonic()
+        self._state_stale = False
 
     def _sync_with_database(self) -> None:
         """Bring the base to the newest revision: others' rows replayed, ours recognised by their ids."""
@@ -499,6 +536,7 @@ class AutoSaver:
             self._base = history
             self.revision = revision
             self._hinted = 0
+            self._state_stale = True  # whoever saved these may not have written the state yet (a no-op if so)
             self._cond.notify_all()
         if saved_mine:
             self._journal_done([p.edit.edit_id for p in saved_mine])

@@ -20,7 +20,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from editor.store.db import Database
-from editor.store.errors import ConflictError, NotFound, StoreError
+from editor.store.errors import ConflictError, CorruptStateError, NotFound, StoreError
 
 MAX_NAME = 500
 
@@ -50,6 +50,7 @@ class Project:
     undo_state: dict[str, Any]
     created_at: dt.datetime
     updated_at: dt.datetime
+    state_revision: int = 0  # the revision ``timeline_state`` was saved at (``get`` brings it to ``revision``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,8 @@ class PageCursor:
 
 _SUMMARY_COLUMNS = "id, name, description, revision, summary, created_at, updated_at"
 _PROJECT_COLUMNS = (
-    "id, name, description, timeline_state, schema_version, revision, summary, undo_state, created_at, updated_at"
+    "id, name, description, timeline_state, schema_version, revision, summary, undo_state, created_at, updated_at,"
+    " state_revision"
 )
 
 
@@ -131,13 +133,21 @@ class ProjectRepository:
             return project
 
     def get(self, project_id: int) -> Project:
+        """The project with its state at its revision (edits saved after the stored state are replayed)."""
         with self.db.connection() as conn:
             cur = conn.cursor(row_factory=class_row(Project))
             project = cur.execute(
                 f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE id = %s", (project_id,)
             ).fetchone()
-        if project is None:
-            raise NotFound(f"there is no project {project_id}")
+            if project is None:
+                raise NotFound(f"there is no project {project_id}")
+            if 0 < project.state_revision < project.revision:
+                rows = conn.execute(
+                    "SELECT edit_type, params FROM edit_history WHERE project_id = %s AND revision > %s"
+                    " AND revision <= %s ORDER BY revision",
+                    (project_id, project.state_revision, project.revision),
+                ).fetchall()
+                project = _caught_up(project, [(str(r[0]), dict(r[1])) for r in rows])
         return project
 
     def find(self, name_or_id: str) -> Project:
@@ -227,7 +237,7 @@ class ProjectRepository:
         project_id: int,
         base_revision: int,
         edits: builtins.list[EditRow],
-        timeline_state: dict[str, Any] | str,
+        timeline_state: dict[str, Any] | str | None,
         schema_version: int,
         *,
         summary: dict[str, Any] | None = None,
@@ -238,30 +248,40 @@ class ProjectRepository:
 
         One transaction: the project row moves on by ``len(edits)`` revisions and each edit gets its own
         ``edit_history`` row (revision ``base + 1`` …); the resulting state is kept on the last row when
-        ``checkpoint`` (restoring undo after a restart replays rows from the nearest such row). Raises
+        ``checkpoint`` (restoring undo after a restart replays rows from the nearest such row). With
+        ``timeline_state=None`` only the rows are written (fast); :meth:`write_state` stores the state later and
+        :meth:`get` replays the rows in between (the edits must not be undo/redo then). Raises
         :class:`ConflictError` (writing nothing) if the project moved on since ``base_revision`` or one of the
         edit ids is already saved (a retry of a save whose reply was lost).
         """
         if not edits:
             raise ValueError("save_edits needs at least one edit")
-        state_text = _json_text(timeline_state)  # serialized once
+        state_text = _json_text(timeline_state) if timeline_state is not None else None  # serialized once
         try:
             with self.db.connection() as conn:
-                row = conn.execute(
-                    "UPDATE projects SET timeline_state = %s::jsonb, schema_version = %s,"
-                    " revision = revision + %s, summary = coalesce(%s, summary),"
-                    " undo_state = coalesce(%s, undo_state)"
-                    " WHERE id = %s AND revision = %s RETURNING revision",
-                    (
-                        state_text,
-                        schema_version,
-                        len(edits),
-                        Jsonb(summary) if summary is not None else None,
-                        Jsonb(undo_state) if undo_state is not None else None,
-                        project_id,
-                        base_revision,
-                    ),
-                ).fetchone()
+                if state_text is None:  # the edits' rows now, the state later (write_state)
+                    row = conn.execute(
+                        "UPDATE projects SET revision = revision + %s WHERE id = %s AND revision = %s"
+                        " RETURNING revision",
+                        (len(edits), project_id, base_revision),
+                    ).fetchone()
+                else:
+                    row = conn.execute(
+                        "UPDATE projects SET timeline_state = %s::jsonb, schema_version = %s,"
+                        " revision = revision + %s, state_revision = revision + %s, summary = coalesce(%s, summary),"
+                        " undo_state = coalesce(%s, undo_state)"
+                        " WHERE id = %s AND revision = %s RETURNING revision",
+                        (
+                            state_text,
+                            schema_version,
+                            len(edits),
+                            len(edits),
+                            Jsonb(summary) if summary is not None else None,
+                            Jsonb(undo_state) if undo_state is not None else None,
+                            project_id,
+                            base_revision,
+                        ),
+                    ).fetchone()
                 if row is None:
                     raise self._conflict(conn, project_id, base_revision)
                 revision = int(row[0])
@@ -279,6 +299,33 @@ class ProjectRepository:
                 return revision
         except psycopg.errors.UniqueViolation:
             raise ConflictError(project_id, base_revision, self.revision(project_id)) from None
+
+    def write_state(
+        self, project_id: int, revision: int, timeline_state: dict[str, Any] | str, schema_version: int, *,
+        summary: dict[str, Any] | None = None, checkpoint: bool = False,
+    ) -> bool:
+        """Store the state of ``revision`` (saved by :meth:`save_edits` without it), also on its history row
+        when ``checkpoint``; False (nothing written) if the project moved on meanwhile or already holds it."""
+        text = _json_text(timeline_state)
+        with self.db.connection() as conn:
+            cur = conn.execute(
+                "UPDATE projects SET timeline_state = %s::jsonb, schema_version = %s, state_revision = %s,"
+                " summary = coalesce(%s, summary) WHERE id = %s AND revision = %s AND state_revision < %s",
+                (text, schema_version, revision, Jsonb(summary) if summary is not None else None,
+                 project_id, revision, revision),
+            )
+            written = cur.rowcount > 0
+            if checkpoint:
+                conn.execute("UPDATE edit_history SET state = %s::jsonb WHERE project_id = %s AND revision = %s"
+                             " AND state IS NULL", (text, project_id, revision))
+            return written
+
+    def last_checkpoint(self, project_id: int) -> int:
+        """The newest revision whose history row keeps the whole state (0 if none)."""
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT coalesce(max(revision), 0) FROM edit_history WHERE project_id = %s"
+                               " AND state IS NOT NULL", (project_id,)).fetchone()
+        return int(row[0]) if row else 0
 
     @staticmethod
     def _conflict(conn: psycopg.Connection[Any], project_id: int, base_revision: int) -> Exception:
@@ -337,6 +384,26 @@ class ProjectRepository:
                 (project_id, edit_ids),
             ).fetchall()
         return {str(r[0]) for r in rows}
+
+
+def _caught_up(project: Project, rows: builtins.list[tuple[str, dict[str, Any]]]) -> Project:
+    """``project`` with its stored state brought to its revision by replaying ``rows`` (plain edits)."""
+    import dataclasses
+
+    from editor.model.errors import TimelineError
+    from editor.model.registry import apply_edit
+    from editor.model.serialize import timeline_from_dict, timeline_to_dict
+
+    try:
+        timeline = timeline_from_dict(project.timeline_state)
+        for edit_type, params in rows:
+            if edit_type != "create":
+                params.pop("_merge_key", None)
+                timeline = apply_edit(timeline, edit_type, params)
+    except TimelineError as exc:
+        raise CorruptStateError(f"project {project.name!r} cannot be brought to revision {project.revision}: {exc}"
+                                ) from None
+    return dataclasses.replace(project, timeline_state=timeline_to_dict(timeline), state_revision=project.revision)
 
 
 def _json_text(state: dict[str, Any] | str) -> str:
