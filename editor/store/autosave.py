@@ -62,6 +62,9 @@ STATE_IDLE = 0.1  # seconds without a new edit before the state is written
 CHECKPOINT_EVERY = 500  # revisions between two history rows that keep the whole state (for undo after a restart)
 NON_EDITS = frozenset({"create"})  # history rows that are not replayable edits
 HISTORY_STEPS = frozenset({"undo", "redo"})
+# Saved with the whole state at once: undo/redo (a reader cannot replay them) and edits that change which media
+# the project uses (``ProjectRepository.with_media`` searches the stored state).
+STATE_EDITS = HISTORY_STEPS | {"append_media", "insert_media", "append_clip", "insert_clip", "relink_media"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +453,7 @@ class AutoSaver:
         # A checkpoint is overdue only well past its interval: it is written at the next pause otherwise.
         checkpoint = self.revision + len(rows) - self._checkpoint_at >= 2 * CHECKPOINT_EVERY
         with_state = (checkpoint or time.monotonic() - self._state_at >= STATE_MAX_AGE
-                      or any(p.edit.record.name in HISTORY_STEPS for p in batch))  # undo cannot be replayed
+                      or any(p.edit.record.name in STATE_EDITS for p in batch))
         state = timeline_to_json(history.present) if with_state else None
         revision = self.projects.save_edits(
             self.project_id, self.revision, rows, state, SCHEMA_VERSION,
