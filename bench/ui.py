@@ -1,7 +1,7 @@
 """How responsive the window stays: Qt event-loop lag (p50/p99 of a 16 ms timer's lateness) while idle,
 playing 1080p, making a filmstrip, exporting and saving edits; and start-up time to a usable window.
 
-    .venv/bin/python bench/ui.py [--seconds 5]
+    .venv/bin/python bench/ui.py [--seconds 5] [--case servers-up|redis-hung|postgres-stopped]
 
 Runs offscreen in a private data folder (its own embedded servers, stopped at the end). Targets: lag
 p99 under 16 ms; start-up with servers running under 1.5 s; first ever start, servers included, under 5 s.
@@ -82,10 +82,118 @@ def report(name: str, lags: list[float], extra: str = "") -> None:
           f"  (n={len(lags)}; target p99 < 16 ms, ratio {pct(lags, .99) / 16:.2f}){extra}", flush=True)
 
 
+def hung_listener() -> str:
+    """A local TCP server that accepts connections and never answers (a hung Redis); its redis:// URL."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(128)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            held.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    return f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+
+
+def edit_while(app, win, seconds: float) -> tuple[list[float], int]:  # type: ignore[no-untyped-def]
+    """Lag while the window makes 20 edits a second (split, undo, marker) through its own controller."""
+    from PySide6.QtCore import QTimer
+
+    edits = [0]
+
+    def edit() -> None:
+        c = win.controller
+        n = edits[0]
+        c.set_playhead(5 + n % 40)
+        (c.split, c.undo, c.add_marker)[n % 3]()
+        edits[0] += 1
+
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(edit)
+    timer.start()
+    lags = measure_lag(app, seconds)
+    timer.stop()
+    return lags, edits[0]
+
+
+def editing_case(case: str, seconds: float) -> None:
+    """One case in this process (its own data folder and servers): "redis-hung" points CUTLINE_REDIS_URL at
+    a listener that never answers; "postgres-stopped" stops this process's private servers mid-edit;
+    "servers-up" is the reference."""
+    temp = Path(tempfile.mkdtemp(prefix=f"cutline-bench-{case}-"))
+    temp.chmod(0o755)
+    for name, sub in (("CUTLINE_DATA_DIR", "data"), ("CUTLINE_CONFIG_DIR", "config"), ("CUTLINE_CACHE_DIR", "cache")):
+        (temp / sub).mkdir(mode=0o755)
+        os.environ[name] = str(temp / sub)
+    os.environ.pop("CUTLINE_DATABASE_URL", None)
+    from PySide6.QtWidgets import QApplication
+
+    from editor.app import build_window
+    from editor.media.synth import make_clip
+    from editor.store.servers import EmbeddedServers
+    from editor.store.services import Store
+
+    if case == "redis-hung":
+        os.environ["CUTLINE_REDIS_URL"] = hung_listener()
+    own_pg = EmbeddedServers(temp / "pg")  # PostgreSQL alone, so that stopping it leaves Redis up
+    if case == "postgres-stopped":
+        os.environ["CUTLINE_DATABASE_URL"] = own_pg.ensure(redis=False).database_url
+
+    clip = temp / "clip.mp4"
+    make_clip(clip, frames=50, fps=Fraction(25), size=(320, 240))
+    app = QApplication.instance() or QApplication(["cutline"])
+    t0 = time.perf_counter()
+    store = Store.open()
+    win = build_window(store, argparse.Namespace(files=[str(clip)], project=None, smoke_test=False))
+    win.show()
+    try:
+        while win.controller.timeline is None:
+            app.processEvents()
+            time.sleep(0.005)
+        opened = time.perf_counter() - t0
+        measure_lag(app, 1.0)
+        if case == "postgres-stopped":
+            own_pg.stop()
+        lags, n = edit_while(app, win, seconds)
+        saver = win.controller.session.saver
+        title = win.windowTitle()
+        what = {"redis-hung": "Redis hung", "postgres-stopped": "PostgreSQL stopped", "servers-up": "servers up"}[case]
+        report(f"editing with {what}", lags,
+               f"; {n} edits, {saver.pending} waiting, title {title!r}; window opened in {opened:.1f} s")
+    finally:
+        win.shutdown()
+        store.close(stop_servers=True)
+        EmbeddedServers(temp / "data" / "servers").stop()
+        own_pg.stop()
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def editing_cases(seconds: float) -> None:
+    """Each outage case in its own process, so its environment and stopped servers touch nothing else."""
+    for case in ("servers-up", "redis-hung", "postgres-stopped"):  # the first: the reference, same harness
+        run = subprocess.run([sys.executable, str(Path(__file__)), "--case", case, "--seconds", str(seconds)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+        lines = [line for line in run.stdout.splitlines() if line.startswith("editing with")]
+        print(lines[-1] if lines else f"editing case {case} failed: {run.stderr[-500:]}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--case", choices=("servers-up", "redis-hung", "postgres-stopped"),
+                        help="run only this editing case")
     args = parser.parse_args()
+    if args.case:
+        editing_case(args.case, args.seconds)
+        return
     temp = Path(tempfile.mkdtemp(prefix="cutline-bench-ui-"))
     temp.chmod(0o755)
     os.environ["CUTLINE_DATA_DIR"] = str(temp / "data")
@@ -189,6 +297,7 @@ def main() -> None:
     import shutil
 
     shutil.rmtree(temp, ignore_errors=True)
+    editing_cases(args.seconds)
 
 
 if __name__ == "__main__":

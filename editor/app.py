@@ -133,20 +133,44 @@ def build_window(store: Any, args: argparse.Namespace) -> Any:
 
     window.setWindowIcon(QIcon(str(icon_path(256))))
     tasks.setParent(window)
-    window.bus_subscription = ctx.bus.subscribe(window.controller.on_bus_event)
+    _start_listening(window)
     _watch_file_open_events(window)
-    try:
-        ctx.session_id, recent = restore_session(store)
-    except Exception as exc:  # noqa: BLE001 - a session is a convenience, never a reason not to start
-        log.warning("no session: %s", exc)
-        recent = []
     if args.files:
         open_files(window, args.files, offer_existing=getattr(args, "offer_existing", False))
     elif args.project:
         window.controller.open_project(args.project)
-    elif recent:
-        window.controller.open_project(recent[0])
+
+    def restored(result: tuple[str, list[int]]) -> None:
+        ctx.session_id, recent = result
+        session = window.controller.session
+        if session is not None:  # opened before the session was back: it is still a recent project
+            tasks.run(store.sessions.add_recent_project, ctx.session_id, session.project_id)
+        elif not args.files and not args.project and recent and not window.controller.open_requested:
+            window.controller.open_project(recent[0])  # unless the user asked for another one meanwhile
+
+    # Redis may be slow or hung: the session is restored on a worker thread, never before the window shows.
+    tasks.run(restore_session, store, on_done=restored, on_error=lambda exc: log.warning("no session: %s", exc))
     return window
+
+
+def _start_listening(window: Any) -> None:
+    """Subscribe to the event channel on a worker thread (subscribing waits for the server to answer)."""
+    controller = window.controller
+
+    def subscribe() -> Any:
+        subscription = window.ctx.bus.subscribe(controller.on_bus_event, on_reconnect=controller.on_bus_reconnect)
+        if getattr(window, "_shut_down", False):  # closed meanwhile
+            subscription.close()
+        return subscription
+
+    def subscribed(subscription: Any) -> None:
+        if getattr(window, "_shut_down", False):
+            subscription.close()
+        else:
+            window.bus_subscription = subscription
+
+    window.ctx.tasks.run(subscribe, on_done=subscribed,
+                         on_error=lambda exc: log.warning("not listening to other windows: %s", exc))
 
 
 def open_files(window: Any, paths: Sequence[str], offer_existing: bool) -> None:

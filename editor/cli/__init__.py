@@ -16,6 +16,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from editor.model.errors import UserError
+
 #: Modules that add sub-commands, in the order their commands are listed in ``--help``.
 COMMAND_MODULES = (
     "editor.cli.servers",
@@ -23,10 +25,11 @@ COMMAND_MODULES = (
     "editor.cli.media",
     "editor.cli.interchange",
     "editor.cli.jobs",
+    "editor.cli.edit",
 )
 
 
-class CliError(Exception):
+class CliError(UserError):
     """A user error: printed as one line on stderr, exit code 1."""
 
 
@@ -59,21 +62,6 @@ def _version() -> str:
         return version("cutline")
     except Exception:  # noqa: BLE001 - running from a checkout without install
         return "dev"
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types whose message is for the user, not a bug report."""
-    errors: list[type[BaseException]] = [CliError]
-    for module, name in (
-        ("editor.media.errors", "MediaError"),
-        ("editor.model.errors", "TimelineError"),
-        ("editor.store.errors", "StoreError"),
-    ):
-        try:
-            errors.append(getattr(importlib.import_module(module), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(errors)
 
 
 def _opens_window(args: list[str], commands: set[str]) -> bool:
@@ -114,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except _user_errors() as exc:
+    except UserError as exc:
         from editor.store.validate import escape_control
 
         print(f"cutline: {escape_control(exc)}", file=sys.stderr)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from editor.model.errors import UserError
 
-class MediaError(Exception):
+
+class MediaError(UserError):
     """A media problem the user can act on (missing file, unsupported format, failed render...)."""
 
     def __init__(self, message: str, path: str | os.PathLike[str] | None = None) -> None:

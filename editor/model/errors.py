@@ -1,11 +1,20 @@
-"""Errors raised by the timeline model. Every user-facing error derives from TimelineError."""
+"""Errors raised by the timeline model, and the base of every user-facing error of the program.
+
+:class:`UserError` is the one base class the CLI and the window catch: its message is one line a user can act
+on. Model errors derive from it through :class:`TimelineError`; media (``MediaError``), store (``StoreError``)
+and the CLI's own errors derive from it too. Any other exception is a bug: logged with its traceback.
+"""
 
 from __future__ import annotations
 
-__all__ = ["TimelineError", "TimelineFormatError", "EditError", "SubtitleFormatError", "TimecodeError"]
+__all__ = ["UserError", "TimelineError", "TimelineFormatError", "EditError", "SubtitleFormatError", "TimecodeError"]
 
 
-class TimelineError(Exception):
+class UserError(Exception):
+    """Base of every user-facing error (model, media, store, jobs, CLI): ``str()`` is one readable line."""
+
+
+class TimelineError(UserError):
     """Base of every user-facing model error; its message is one line the CLI can print as is."""
 
 

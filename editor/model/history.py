@@ -16,7 +16,42 @@ from .errors import EditError
 from .registry import EditRecord, apply_edit, encode_params
 from .timeline import Timeline
 
-__all__ = ["Entry", "History"]
+__all__ = ["Entry", "History", "label_of"]
+
+_LABELS = {
+    "set_in_out": "Set in/out", "clear_in_out": "Clear in/out", "set_in": "Set in", "set_out": "Set out",
+    "append_media": "Append", "insert_media": "Insert", "append_clip": "Append", "insert_clip": "Insert",
+    "set_speed": "Change speed", "relink_media": "Relink", "set_cues": "Import subtitles",
+    "split_all": "Split all tracks", "split_all_at_playhead": "Split all tracks",
+}
+
+
+def label_of(name: str) -> str:
+    """What a menu calls an edit ("ripple_delete_at_playhead" -> "Ripple delete"). Pure; any thread."""
+    if name in _LABELS:
+        return _LABELS[name]
+    for suffix in ("_at_playhead", "_to_playhead", "_range"):
+        name = name.removesuffix(suffix)
+    return name.replace("_", " ").capitalize()
+
+
+def check_text(value: Any, where: str = "params") -> None:
+    """EditError for text that cannot be saved: invalid Unicode (a lone surrogate) or a NUL character (refused
+    by PostgreSQL). Checked at the edit, so a bad label never reaches the journal or the database."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise EditError(f"{where}: text cannot contain a NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise EditError(f"{where}: text is not valid Unicode (it holds a lone surrogate)") from None
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            check_text(k, where)
+            check_text(v, f"{where}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            check_text(v, where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +65,14 @@ class Entry:
 
     @property
     def name(self) -> str:
-        """The edit name for menus ("Undo split")."""
-        return self.records[-1].name
+        """The name of the edit that began this step (a ripple delete that also clears in/out is a ripple
+        delete)."""
+        return self.records[0].name
+
+    @property
+    def label(self) -> str:
+        """What the menu shows: "Undo <label>"."""
+        return label_of(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +121,15 @@ class History:
     def redo_name(self) -> str | None:
         return None if self._redo is None else self._redo.top.name
 
+    @property
+    def undo_label(self) -> str | None:
+        """"Ripple delete" for the Edit menu's "Undo Ripple delete", or None when there is nothing."""
+        return None if self._undo is None else self._undo.top.label
+
+    @property
+    def redo_label(self) -> str | None:
+        return None if self._redo is None else self._redo.top.label
+
     def apply(
         self, name: str, params: Mapping[str, Any] | None = None, merge_key: str | None = None
     ) -> History:
@@ -88,8 +138,9 @@ class History:
         ``last_record`` of the result is the row to append to edit_history (None after a no-op edit).
         """
         record = EditRecord(name, encode_params(params or {}), merge_key)
+        check_text(record.params, name)
         after = apply_edit(self.present, name, record.params)
-        if after is self.present:  # a no-op (e.g. trimming to where the edge already is): no undo step
+        if after is self.present or after == self.present:  # a no-op (e.g. clearing an unset range): no step
             return replace(self, last_record=None)
         return self.push(after, record)
 

@@ -8,7 +8,11 @@ and logged, never fatal.
 Two carriers behind one interface: Redis pub/sub (default) and PostgreSQL LISTEN/NOTIFY (where there is
 no Redis). A subscriber runs its own daemon thread, reconnects with back-off (50 ms doubling to 2 s)
 when the server goes away, and calls ``on_reconnect`` so the caller can catch up from stored state.
-Callbacks run on that thread: the UI must hand them to the Qt thread (a signal). No Qt here.
+Callbacks run on that thread: the UI must hand them to the Qt thread (a signal). A listener reads what has
+arrived in batches and, when it has fallen behind (a batch of more than ``COALESCE_ABOVE``), coalesces the batch
+before calling back (:func:`coalesce`: the newest progress of an
+operation, the newest save of a project, the newest heartbeat of a window; every other event as it came), so a
+flood of events costs the receiver one call per operation, not one per message. No Qt here.
 """
 
 from __future__ import annotations
@@ -159,14 +163,45 @@ class _ListenerThread:
         self._thread.join(timeout=5)
 
 
-def _deliver(callback: Callback, raw: bytes | str) -> None:
-    event = decode_event(raw)
-    if event is None:
-        return
-    try:
-        callback(event)
-    except Exception:  # noqa: BLE001 - one bad handler must not stop the channel
-        log.exception("an event handler failed")
+BATCH_MAX = 2000  # messages read before calling back (a flood is coalesced in batches of this size)
+COALESCE_ABOVE = 64  # a batch this small is delivered whole: only a receiver that fell behind sees coalescing
+
+
+def coalesce(events: list[Event]) -> list[Event]:
+    """The events a receiver needs from a batch, in arrival order: for ``progress`` only the newest of each
+    operation, for ``project_saved`` the highest revision of each project, for ``heartbeat`` the newest of each
+    source; every other event (start, end, error, cancel) kept. Pure; any thread."""
+    kept: dict[Any, tuple[int, Event]] = {}
+    others: list[tuple[int, Event]] = []
+    for n, event in enumerate(events):
+        if event.type == "progress":
+            key: Any = ("progress", event.source, str(event.get("operationId")))
+        elif event.type == "heartbeat":
+            key = ("heartbeat", event.source)
+        elif event.type == "project_saved":
+            key = ("project_saved", str(event.get("projectId")))
+            old = kept.get(key)
+            if old is not None and _revision(old[1]) > _revision(event):
+                continue
+        else:
+            others.append((n, event))
+            continue
+        kept[key] = (n, event)
+    return [e for _, e in sorted(others + list(kept.values()), key=lambda ne: ne[0])]
+
+
+def _revision(event: Event) -> int:
+    value = event.get("revision")
+    return value if isinstance(value, int) else 0
+
+
+def _deliver(callback: Callback, raws: list[bytes | str]) -> None:
+    events = [e for e in (decode_event(raw) for raw in raws) if e is not None]
+    for event in coalesce(events) if len(events) > COALESCE_ABOVE else events:
+        try:
+            callback(event)
+        except Exception:  # noqa: BLE001 - one bad handler must not stop the channel
+            log.exception("an event handler failed")
 
 
 class RedisEventBus:
@@ -194,9 +229,16 @@ class RedisEventBus:
                 pubsub.subscribe(CHANNEL)
                 ready()
                 while not stop.is_set():
+                    raws: list[bytes | str] = []
                     message = pubsub.get_message(timeout=0.5)
+                    while message is not None and len(raws) < BATCH_MAX:  # whatever else has arrived
+                        if message.get("type") == "message":
+                            raws.append(message["data"])
+                        message = pubsub.get_message(timeout=0.0)
                     if message is not None and message.get("type") == "message":
-                        _deliver(callback, message["data"])
+                        raws.append(message["data"])
+                    if raws:
+                        _deliver(callback, raws)
             finally:
                 pubsub.close()
                 client.close()
@@ -235,8 +277,8 @@ class PostgresEventBus:
                 conn.execute(f"LISTEN {PG_CHANNEL}")
                 ready()
                 while not stop.is_set():
-                    for notify in conn.notifies(timeout=0.5, stop_after=100):
-                        _deliver(callback, notify.payload)
+                    for notify in conn.notifies(timeout=0.5, stop_after=100):  # as they come (no batching here)
+                        _deliver(callback, [notify.payload])
 
         listener = _ListenerThread("cutline-events-pg", loop, on_reconnect)
         listener.wait_ready()

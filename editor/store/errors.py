@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from editor.model.errors import UserError
 
-class StoreError(Exception):
+
+class StoreError(UserError):
     """Base of every user-facing store error."""
 
 
@@ -38,6 +40,10 @@ class ConflictError(StoreError):
             f"project {project_id} was changed elsewhere (revision {actual}, this edit started from "
             f"{expected}); reload it and redo the edit"
         )
+
+
+class JournalError(StoreError):
+    """The local journal cannot be written (full disk, read-only folder): edits are kept in memory only."""
 
 
 class CorruptStateError(StoreError):

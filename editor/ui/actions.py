@@ -90,6 +90,15 @@ def conflicts(keymap: dict[str, str]) -> list[str]:
     return clashes
 
 
+def show_undo_labels(actions: dict[str, QAction], undo: str | None, redo: str | None) -> None:
+    """"Undo Ripple delete" / "Redo Split" in the Edit menu, each disabled when there is nothing to do."""
+    for name, verb, label in (("undo", "Undo", undo), ("redo", "Redo", redo)):
+        action = actions.get(name)
+        if action is not None:
+            action.setText(f"{verb} {label}" if label else verb)
+            action.setEnabled(label is not None)
+
+
 def build_actions(
     owner: QWidget, handlers: dict[str, Callable[[], None]], keymap: dict[str, str]
 ) -> dict[str, QAction]:

@@ -2,20 +2,23 @@
 
 The editor's state lives here as plain data: the :class:`EditingSession` (timeline + undo history +
 autosave), the playhead and the selected clip. Views listen to the signals; they never edit anything
-themselves. Blocking work (opening, importing, catching up with another window) goes through
-:class:`Tasks`. Qt main thread only.
+themselves. Blocking work (opening, importing) goes through :class:`Tasks`; saving, publishing and catching up
+with other windows happen on the session's saver thread, whose events come back through a queued signal.
+The newest open or new-project request wins: an older one that finishes later is closed unseen. Qt main thread
+only, except :meth:`EditorController.on_bus_event` / :meth:`on_bus_reconnect` (the bus listener's thread).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from editor.model.errors import TimelineError
+from editor.model.errors import TimelineError, UserError
 from editor.model.navigate import (
     duration,
     next_edit_point,
@@ -30,7 +33,6 @@ from editor.model.timeline import Timeline
 from editor.store.autosave import SaveEvent, summary_of
 from editor.store.bus import Event
 from editor.store.editing import EditingSession
-from editor.store.errors import StoreError
 from editor.ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,8 @@ class EditorController(QObject):
     save_state_changed = Signal(str, str)  # state: saved|saving|offline|error, detail
     message = Signal(str)  # one line for the status bar
     busy = Signal(str)  # "" when idle
+    history_changed = Signal(object, object)  # undo label or None, redo label or None
     _save_event = Signal(object)
-    _bus_event = Signal(object)
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,8 +56,9 @@ class EditorController(QObject):
         self._playhead = 0
         self._selection = (-1, -1)
         self._save_state = "saved"
+        self._open_generation = 0  # the newest open/new-project request; older results are dropped
+        self._session_generation = 0  # the request the open session came from (its saver's events carry it)
         self._save_event.connect(self._on_save_event)
-        self._bus_event.connect(self._on_bus_event)
 
     # ---- state ---------------------------------------------------------------------------------
     @property
@@ -78,23 +81,48 @@ class EditorController(QObject):
     def open_project(self, project_id: int, on_opened: Callable[[], None] | None = None) -> None:
         """Open a project (its history and any journaled edits) in the background."""
         self.busy.emit("Opening project…")
+        generation = self._next_generation()
 
         def load() -> EditingSession:
             return EditingSession.open(self.ctx.store.projects, self.ctx.journal_dir, project_id,
-                                       on_save=self._save_event.emit)
+                                       on_save=lambda e: self._save_event.emit((generation, e)), bus=self.ctx.bus)
 
         def done(session: EditingSession) -> None:
-            self._set_session(session)
+            if not self._still_wanted(generation, session):
+                return
+            self._set_session(session, generation)
             if on_opened:
                 on_opened()
 
-        self.ctx.tasks.run(load, on_done=done, on_error=self._fail)
+        self.ctx.tasks.run(load, on_done=done, on_error=lambda exc: self._fail_open(generation, exc))
+
+    @property
+    def open_requested(self) -> bool:
+        """True once an open or new project was asked for (the session's recent project then waits)."""
+        return self._open_generation > 0
+
+    def _next_generation(self) -> int:
+        self._open_generation += 1
+        return self._open_generation
+
+    def _still_wanted(self, generation: int, session: EditingSession) -> bool:
+        """False (and the session closed in the background) when a newer open was asked for meanwhile."""
+        if generation == self._open_generation:
+            return True
+        log.info("dropped a stale open of project %s", session.project_id)
+        self.ctx.tasks.run(session.close)
+        return False
+
+    def _fail_open(self, generation: int, exc: BaseException) -> None:
+        if generation == self._open_generation:
+            self._fail(exc)
 
     def new_project(self, name: str, files: list[str] | None = None,
                     on_opened: Callable[[], None] | None = None) -> None:
         """Create a project holding ``files`` one after another, and open it."""
         self.busy.emit("Creating project…")
         store = self.ctx.store
+        generation = self._next_generation()
 
         def create() -> EditingSession:
             from editor.jobs.importing import import_files
@@ -103,34 +131,45 @@ class EditorController(QObject):
             timeline = timeline_from_media(result.refs, name=name)
             project = store.projects.create(name, timeline_to_json(timeline), SCHEMA_VERSION,
                                             summary=summary_of(timeline))
-            session = EditingSession(store.projects, self.ctx.journal_dir, project, on_save=self._save_event.emit)
+            session = EditingSession(store.projects, self.ctx.journal_dir, project, bus=self.ctx.bus,
+                                     on_save=lambda e: self._save_event.emit((generation, e)))
             session.import_failures = result.failures  # type: ignore[attr-defined]
             return session
 
         def done(session: EditingSession) -> None:
-            self._set_session(session)
+            if not self._still_wanted(generation, session):
+                return
+            self._set_session(session, generation)
             failures = getattr(session, "import_failures", [])
             if failures:
                 self.message.emit(_failure_text(failures))
             if on_opened:
                 on_opened()
 
-        self.ctx.tasks.run(create, on_done=done, on_error=self._fail)
+        self.ctx.tasks.run(create, on_done=done, on_error=lambda exc: self._fail_open(generation, exc))
 
-    def _set_session(self, session: EditingSession) -> None:
+    def _set_session(self, session: EditingSession, generation: int) -> None:
         old = self.session
         if old is not None:
             self.ctx.tasks.run(old.close)
         self.session = session
+        self._session_generation = generation
         self._selection = (-1, -1)
         self._playhead = min(self._playhead, duration(session.timeline)) if old is None else 0
         self.busy.emit("")
         self.project_changed.emit((session.project_id, session.name))
         self.timeline_changed.emit(session.timeline)
         self.playhead_changed.emit(self._playhead)
-        self._set_save_state("saved" if not session.saver.pending else "saving", "")
-        if session.saver.recovered is not None:
-            self.message.emit("Recovered edits that had not reached the database; saving them now")
+        self._show_history()
+        if session.saver.journal_error is not None:
+            self._set_save_state("journal", session.saver.journal_error)
+        else:
+            self._set_save_state("saved" if not session.saver.pending else "saving", "")
+        if session.recovered:
+            self.message.emit(f"Recovered {session.recovered} edit(s) that had not reached the database;"
+                              " saving them now")
+        for note in session.saver.notes:
+            self.message.emit(f"Not recovered: {note}")
         if self.ctx.session_id:
             sid, pid = self.ctx.session_id, session.project_id
             self.ctx.tasks.run(self.ctx.store.sessions.add_recent_project, sid, pid)
@@ -149,12 +188,14 @@ class EditorController(QObject):
         if self.session is None:
             self.message.emit("Open or create a project first (Ctrl+O, Ctrl+N)")
             return False
+        before = self.session.history
         try:
             timeline = self.session.apply(name, params, merge_key)
         except TimelineError as exc:
             self.message.emit(str(exc))
             return False
-        self._after_edit(timeline)
+        if self.session.history is not before:  # an edit that changed nothing saves nothing
+            self._after_edit(timeline)
         return True
 
     def undo(self) -> None:
@@ -174,8 +215,10 @@ class EditorController(QObject):
         self._after_edit(timeline)
 
     def _after_edit(self, timeline: Timeline) -> None:
-        self._set_save_state("saving", "")
+        if self._save_state not in ("journal", "offline", "error"):  # an outage is said until it ends
+            self._set_save_state("saving", "")
         self.timeline_changed.emit(timeline)
+        self._show_history()
         end = duration(timeline)
         if self._playhead > end:
             self.set_playhead(end)
@@ -234,8 +277,9 @@ class EditorController(QObject):
         tl = self.timeline
         if tl is not None and tl.in_point is not None and tl.out_point is not None:
             start, end = tl.in_point, tl.out_point
-            if self.edit("ripple_delete_range", start=start, end=end):
-                self.edit("clear_in_out")
+            key = f"ripple:{uuid.uuid4().hex}"  # one key: one undo step, "Undo Ripple delete"
+            if self.edit("ripple_delete_range", key, start=start, end=end):
+                self.edit("clear_in_out", key)
                 self.set_playhead(start)
             return
         self.edit("ripple_delete_at_playhead", frame=self._playhead, track=self._track())
@@ -321,22 +365,36 @@ class EditorController(QObject):
         self._save_state = state
         self.save_state_changed.emit(state, detail)
 
+    def _show_history(self) -> None:
+        history = self.session.history if self.session is not None else None
+        self.history_changed.emit(history.undo_label if history else None, history.redo_label if history else None)
+
     @Slot(object)
-    def _on_save_event(self, event: SaveEvent) -> None:
+    def _on_save_event(self, tagged: tuple[int, SaveEvent]) -> None:
+        generation, event = tagged
         session = self.session
-        if session is None:
-            return
+        if session is None or generation != self._session_generation:
+            return  # from a session closed since (a stale open, the previous project)
         if event.kind == "saved":
-            self._set_save_state("saved" if event.pending == 0 else "saving", "")
-            self.ctx.bus.publish("project_saved", projectId=session.project_id, revision=event.revision)
+            session.receive(event)
+            if session.saver.journal_error is None:
+                self._set_save_state("saved" if event.pending == 0 else "saving", "")
+        elif event.kind == "adopt":
+            if session.receive(event):
+                self.timeline_changed.emit(session.timeline)
+                self.message.emit("Updated with edits from another window")
+            self._show_history()
+        elif event.kind == "journal":
+            if event.message:
+                self._set_save_state("journal", event.message)
+                self.message.emit(f"Edits are kept in memory only: {event.message}")
+            else:
+                self._set_save_state("saved" if not session.saver.pending else "saving", "")
+                self.message.emit("The journal can be written again")
         elif event.kind == "offline":
             waiting = session.saver.pending
             self._set_save_state("offline", f"{waiting} edit(s) kept on disk until the database is back")
             self.message.emit(f"Database unreachable: {event.message}. Edits are kept and saved when it returns.")
-        elif event.kind == "rebased" and event.timeline is not None:
-            session.adopt(event.timeline)
-            self.timeline_changed.emit(session.timeline)
-            self.message.emit("Another window changed this project; your edits were applied on top")
         elif event.kind == "dropped":
             self.message.emit(event.message)
         elif event.kind == "error":
@@ -344,27 +402,26 @@ class EditorController(QObject):
             self.message.emit(event.message)
 
     def on_bus_event(self, event: Event) -> None:
-        """Any thread (the bus listener): hand the event to the Qt thread."""
-        self._bus_event.emit(event)
-
-    @Slot(object)
-    def _on_bus_event(self, event: Event) -> None:
+        """The bus listener's thread: another window saved this project, so the saver catches up (on its own
+        thread: nothing here waits, parses or touches Qt). Other events are the jobs board's."""
         session = self.session
         if (event.type != "project_saved" or session is None or event.source == self.ctx.instance_id
                 or event.get("projectId") != session.project_id):
             return
-        revision = int(event.get("revision") or 0)
+        try:
+            session.hint(int(event.get("revision") or 0))
+        except (TypeError, ValueError):
+            log.warning("dropped a project_saved event with a bad revision: %r", event.get("revision"))
 
-        def merged(fetched: Any) -> None:
-            if fetched is not None and self.session is session and session.merge_remote(fetched):
-                self.timeline_changed.emit(session.timeline)
-                self.message.emit("Updated with an edit from another window")
-
-        self.ctx.tasks.run(session.fetch_remote, revision, on_done=merged, on_error=self._fail)
+    def on_bus_reconnect(self) -> None:
+        """The bus listener's thread: events may have been missed while it was away; the saver checks."""
+        session = self.session
+        if session is not None:
+            session.hint(0)
 
     def _fail(self, exc: BaseException) -> None:
         self.busy.emit("")
-        if isinstance(exc, (StoreError, TimelineError)) or type(exc).__name__.endswith("MediaError"):
+        if isinstance(exc, UserError):
             self.message.emit(str(exc))
         else:
             log.error("unexpected error", exc_info=exc)

@@ -31,7 +31,7 @@ from editor.jobs.board import JobsService
 from editor.model.navigate import duration
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
-from editor.ui.actions import ACTIONS, build_actions
+from editor.ui.actions import ACTIONS, build_actions, show_undo_labels
 from editor.ui.assets import MediaAssets
 from editor.ui.audio import AudioOutput
 from editor.ui.context import AppContext
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._build()
         self.actions_by_name = build_actions(self, self._handlers(), ctx.store.settings.keymap)
         self._build_menus()
+        show_undo_labels(self.actions_by_name, None, None)
         self._connect()
         self._update_title()
         self.status_timer = QTimer(self)
@@ -161,7 +162,9 @@ class MainWindow(QMainWindow):
         self.redis_label = QLabel()
         self.windows_label = QLabel()
         self.audio_label = QLabel(self.audio.status)
-        for label in (self.db_label, self.redis_label, self.windows_label, self.audio_label):
+        self.save_label = QLabel()  # says why edits are not saved, for as long as they are not
+        self.save_label.setObjectName("saveState")
+        for label in (self.save_label, self.db_label, self.redis_label, self.windows_label, self.audio_label):
             self.statusBar().addPermanentWidget(label)
         for widget in (self.media_bin, self.viewer, self.timeline_view, self.jobs_panel, self.jobs_dock, centre,
                        top, main):
@@ -203,6 +206,7 @@ class MainWindow(QMainWindow):
         c.selection_changed.connect(self.timeline_view.set_selection)
         c.project_changed.connect(self._on_project)
         c.save_state_changed.connect(self._on_save_state)
+        c.history_changed.connect(lambda undo, redo: show_undo_labels(self.actions_by_name, undo, redo))
         c.message.connect(self.show_message)
         c.busy.connect(lambda text: self.statusBar().showMessage(text) if text else self.statusBar().clearMessage())
         self.timeline_view.seek_requested.connect(self._seek)
@@ -371,10 +375,14 @@ class MainWindow(QMainWindow):
     def _on_save_state(self, state: str, detail: str) -> None:
         self._save_state = (state, detail)
         self._update_title()
+        prefix = {"journal": "Not saved to disk", "error": "Not saved", "offline": "Offline"}.get(state)
+        self.save_label.setText(f"{prefix}: {detail}" if prefix and detail else (prefix or ""))
+        self.save_label.setToolTip(detail)
 
     def _update_title(self) -> None:
         state, detail = self._save_state
         words = {"saved": "saved", "saving": "saving…", "offline": "offline — edits kept locally",
+                 "journal": "not saved — the journal cannot be written, edits kept in memory",
                  "error": "not saved"}.get(state, state)
         name = self._project_name
         self.setWindowTitle(f"{name} — {words} — Cutline" if name else "Cutline")

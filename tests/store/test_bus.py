@@ -21,7 +21,8 @@ import sys, time
 from editor.store.services import Store
 from editor.store.bus import open_bus, PostgresEventBus
 s = Store.open()
-bus = PostgresEventBus(s.endpoints.database_url, "child") if sys.argv[1] == "pg" else open_bus(s.redis, s.endpoints.database_url, "child")
+url = s.endpoints.database_url
+bus = PostgresEventBus(url, "child") if sys.argv[1] == "pg" else open_bus(s.redis, url, "child")
 for i in range(5):
     bus.publish("progress", operationId="job-1", operation="export", progress=i * 25, message=f"step {i}")
 bus.publish("complete", operationId="job-1", operation="export", progress=100, message="done")
@@ -112,3 +113,50 @@ def test_subscriber_reconnects_after_a_redis_restart_and_catches_up(tmp_path: Pa
         sub.close()
         conn.close()
         servers.stop()
+
+
+def test_a_flood_is_coalesced_per_operation_and_nothing_final_is_lost(store) -> None:
+    """10,000 progress events arrive faster than a slow receiver takes them: it gets the newest progress of each
+    operation of each batch, every start and end, and the highest save of each project."""
+    import queue as _queue
+    import threading as _threading
+    import uuid as _uuid
+
+    from editor.store.bus import RedisEventBus, coalesce
+
+    if not store.redis.configured:
+        pytest.skip("no Redis")
+    bus = RedisEventBus(store.redis, f"flood-{_uuid.uuid4().hex[:6]}")
+    got: _queue.Queue = _queue.Queue()
+    release = _threading.Event()
+
+    def slow(event) -> None:  # the first call blocks until the flood is sent: the rest piles up in Redis
+        release.wait(30)
+        got.put(event)
+
+    op = _uuid.uuid4().hex
+    sub = bus.subscribe(slow)
+    try:
+        bus.publish("job_started", operationId=op, operation="export")
+        from editor.store.bus import CHANNEL, encode_event
+
+        pipe = store.redis.client().pipeline(transaction=False)
+        for i in range(10_000):
+            pipe.publish(CHANNEL, encode_event("progress", bus.source, {"operationId": op, "progress": i / 100}))
+        pipe.publish(CHANNEL, encode_event("project_saved", bus.source, {"projectId": 7, "revision": 9}))
+        pipe.publish(CHANNEL, encode_event("project_saved", bus.source, {"projectId": 7, "revision": 8}))
+        pipe.publish(CHANNEL, encode_event("complete", bus.source, {"operationId": op, "progress": 100}))
+        pipe.execute()
+        release.set()
+        events = []
+        while not events or events[-1].type != "complete":
+            events.append(got.get(timeout=30))
+    finally:
+        sub.close()
+    progress = [e.get("progress") for e in events if e.type == "progress"]
+    assert events[0].type == "job_started" and events[-1].type == "complete"
+    assert len(progress) < 200, f"{len(progress)} progress calls for 10,000 messages: coalesced"
+    assert progress == sorted(progress) and progress[-1] == 99.99, "the newest progress is never dropped"
+    saves = [e.get("revision") for e in events if e.type == "project_saved"]
+    assert saves[0] == 9 and len(saves) <= 2, saves  # 8 only if a batch ended between the two
+    assert [e.type for e in coalesce([])] == []

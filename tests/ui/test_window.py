@@ -70,9 +70,11 @@ def test_keyboard_cut_workflow_is_saved_as_it_happens(qtbot, window, tmp_path: P
     assert duration(tl) == 89 and tl.in_point is None
     assert [it.duration for it in tl.tracks[0].items] == [20, 69]
     assert [it.source_in for it in tl.tracks[0].items] == [0, 31]
-    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the clear…
-    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # …and the delete
-    assert duration(c.timeline) == 100
+    undo = window.actions_by_name["undo"]
+    assert undo.text() == "Undo Ripple delete" and undo.isEnabled(), "one user action, one labelled step"
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the delete, in/out back
+    assert duration(c.timeline) == 100 and (c.timeline.in_point, c.timeline.out_point) == (20, 31)
+    assert window.actions_by_name["redo"].text() == "Redo Ripple delete"
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert duration(c.timeline) == 89
     press(qtbot, window, Qt.Key.Key_End)
