@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -31,6 +30,7 @@ from editor.media.errors import (
     PositionOutOfRangeError,
     describe_av_error,
 )
+from editor.media.frame_cache import FrameCache
 from editor.media.probe import open_input
 
 PIXEL_FORMATS = ("rgb24", "rgba", "bgra")
@@ -148,21 +148,22 @@ class FrameReader:
     """Exact decoded frames of one file's video, by frame index or by time in seconds.
 
     ``fit`` bounds the output size (aspect kept, rotation applied); ``pixel_format`` is one of rgb24,
-    rgba, bgra; ``cache_bytes`` bounds the memory of the decoded-frame cache. Worker thread; never
-    touches Qt. Raises NoVideoStreamError for audio-only files.
+    rgba, bgra; ``cache_bytes`` bounds the memory of the decoded-frame cache, or ``cache`` (a view on a
+    shared :class:`~editor.media.frame_cache.FrameBudget`) replaces it. ``thread_count`` sets the decoder's
+    threads (0: FFmpeg's choice); ``codec_options`` are FFmpeg decoder options (e.g. ``skip_loop_filter``).
+    Worker thread; never touches Qt. Raises NoVideoStreamError for audio-only files.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, fit: tuple[int, int] | None = None,
                  pixel_format: str = "rgb24", cache_bytes: int = 192 * 1024 * 1024,
-                 threads: bool = True) -> None:
+                 threads: bool = True, cache: FrameCache | None = None, thread_count: int = 0,
+                 codec_options: dict[str, str] | None = None) -> None:
         if pixel_format not in PIXEL_FORMATS:
             raise ValueError(f"pixel_format must be one of {PIXEL_FORMATS}")
         self.path = Path(path)
         self.pixel_format = pixel_format
         self._lock = threading.RLock()
-        self._cache: OrderedDict[tuple[int, int, int, str], Picture] = OrderedDict()
-        self._cache_size = 0
-        self._cache_max = cache_bytes
+        self._cache = cache if cache is not None else FrameCache(cache_bytes)
         self._container = open_input(self.path)
         try:
             streams = [s for s in self._container.streams.video
@@ -172,6 +173,10 @@ class FrameReader:
             self._stream = streams[0]
             if threads:
                 self._stream.thread_type = "AUTO"
+                if thread_count:
+                    self._stream.codec_context.thread_count = thread_count
+            if codec_options:
+                self._stream.codec_context.options = dict(codec_options)
             self._table = self._build_table()
             if len(self._table) == 0:
                 raise CorruptMediaError(f"{self.path}: the video stream holds no frames", self.path)
@@ -248,7 +253,6 @@ class FrameReader:
             key = (index, out[0], out[1], self.pixel_format)
             hit = self._cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(key)
                 return hit
             return self._decode_to(index, out, back_window)
 
@@ -257,7 +261,7 @@ class FrameReader:
         with self._lock:
             index = self.resolve(position)
             out = size or self.output_size
-            return self._cache.get((index, out[0], out[1], self.pixel_format))
+            return self._cache.peek((index, out[0], out[1], self.pixel_format))
 
     def iter_from(self, position: Position, *, size: tuple[int, int] | None = None,
                   every: int = 1):
@@ -319,9 +323,7 @@ class FrameReader:
 
     def clear_cache(self) -> None:
         """Forget the decoded pictures (e.g. when memory is short). Any thread."""
-        with self._lock:
-            self._cache.clear()
-            self._cache_size = 0
+        self._cache.clear()
 
     def advance_to(self, position: Position) -> None:
         """Decode up to (not including) ``position`` without converting, if it is ahead in this GOP or
@@ -333,7 +335,6 @@ class FrameReader:
         """Release the file and the cache. Any thread."""
         with self._lock:
             self._cache.clear()
-            self._cache_size = 0
             self._container.close()
 
     def __enter__(self) -> FrameReader:
@@ -390,13 +391,8 @@ class FrameReader:
         return rotation
 
     def _remember(self, key: tuple[int, int, int, str], pic: Picture) -> None:
-        if key in self._cache:
-            return
-        self._cache[key] = pic
-        self._cache_size += pic.nbytes
-        while self._cache_size > self._cache_max and len(self._cache) > 1:
-            _, old = self._cache.popitem(last=False)
-            self._cache_size -= old.nbytes
+        if key not in self._cache:
+            self._cache.put(key, pic, pic.nbytes)
 
     def _seek_for(self, index: int) -> None:
         key_pts = self._table.keyframe_before(self._table.pts[index])
