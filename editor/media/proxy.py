@@ -1,10 +1,11 @@
 """Short-GOP proxies: a small copy of a long-GOP source that seeks fast and shows the same frames.
 
 A camera file with one keyframe every few seconds needs up to a second to show an exact random frame
-(every frame from the keyframe before it must be decoded). Its proxy is the same video at viewer size,
-H.264 with a keyframe every 12 frames and no B-frames, and *the same timestamps*: frame N of the proxy is
-frame N of the source, so the viewer stays frame-exact while reading the proxy. Exports always read the
-source. Worker thread; never touches Qt.
+(every frame from the keyframe before it must be decoded), and a 4K file costs more to play than a small
+machine has. Its proxy is the same video at viewer size (540 lines), H.264 made for speed both ways
+(``ultrafast``, ``fastdecode``: no CABAC, no deblocking) with a keyframe every 12 frames and no B-frames,
+and *the same timestamps*: frame N of the proxy is frame N of the source, so the viewer stays frame-exact
+while reading the proxy. Exports always read the source. Worker thread; never touches Qt.
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ from editor.media.probe import open_input
 PROXY_GOP = 12
 PROXY_HEIGHT = 540
 LONG_GOP = 48  # sources whose keyframes are further apart than this (in frames) deserve a proxy
+BIG_PICTURE = 1920 * 1088  # sources with more pixels than 1080p deserve one too (playing them is costly)
+PROXY_OPTIONS = {"preset": "ultrafast", "tune": "fastdecode", "crf": "23", "bf": "0", "sc_threshold": "0"}
 
 
-def needs_proxy(keyframe_indices: list[int], frame_count: int) -> bool:
-    """True when the longest stretch between keyframes is over :data:`LONG_GOP` frames."""
+def needs_proxy(keyframe_indices: list[int], frame_count: int, size: tuple[int, int] | None = None) -> bool:
+    """True when the longest stretch between keyframes is over :data:`LONG_GOP` frames, or the picture
+    (``size``, coded width and height) is bigger than 1080p. Any thread."""
+    if size is not None and size[0] * size[1] > BIG_PICTURE:
+        return True
     marks = sorted(set(keyframe_indices)) + [frame_count]
     return any(b - a > LONG_GOP for a, b in zip(marks, marks[1:], strict=False))
 
@@ -38,8 +44,14 @@ def make_proxy(
     height: int = PROXY_HEIGHT,
     on_progress: Callable[[float, str], None] | None = None,
     cancel: threading.Event | None = None,
+    pause: Callable[[], None] | None = None,
+    threads: int = 0,
 ) -> Path:
-    """Write the proxy of ``source`` to ``out`` (via a temporary name; nothing is left on failure)."""
+    """Write the proxy of ``source`` to ``out`` (via a temporary name; nothing is left on failure).
+
+    ``pause()`` is called before each frame (a job waits there while playback is active); ``threads``
+    bounds the decoder's and the encoder's threads (0: FFmpeg's choice). Worker thread.
+    """
     src, dst = Path(source), Path(out)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
@@ -50,6 +62,8 @@ def make_proxy(
                 raise MediaError(f"{src}: has no video, so no proxy", src)
             vin = streams[0]
             vin.thread_type = "AUTO"
+            if threads:
+                vin.codec_context.thread_count = threads
             cc = vin.codec_context
             scale = min(1.0, height / max(1, cc.height))
             width, out_height = max(2, int(cc.width * scale) // 2 * 2), max(2, int(cc.height * scale) // 2 * 2)
@@ -60,13 +74,15 @@ def make_proxy(
                 vout.width, vout.height, vout.pix_fmt = width, out_height, "yuv420p"
                 vout.time_base = vin.time_base
                 vout.codec_context.time_base = vin.time_base
-                vout.options = {"preset": "veryfast", "crf": "26", "g": str(PROXY_GOP),
-                                "keyint_min": str(PROXY_GOP), "bf": "0", "sc_threshold": "0"}
+                vout.options = {**PROXY_OPTIONS, "g": str(PROXY_GOP), "keyint_min": str(PROXY_GOP),
+                                **({"threads": str(threads)} if threads else {})}
                 rotation = vin.metadata.get("rotate") if vin.metadata else None
                 if rotation:
                     vout.metadata["rotate"] = rotation
                 done = 0
                 for packet in inp.demux(vin):
+                    if pause is not None:
+                        pause()
                     if cancel is not None and cancel.is_set():
                         raise RenderCancelled(f"{src.name}: proxy cancelled", src)
                     try:
@@ -76,7 +92,8 @@ def make_proxy(
                     for frame in frames:
                         if frame.pts is None:
                             continue
-                        small = frame.reformat(width=width, height=out_height, format="yuv420p")
+                        small = frame.reformat(width=width, height=out_height, format="yuv420p",
+                                               interpolation="FAST_BILINEAR")
                         small.pts, small.time_base = frame.pts, vin.time_base
                         small.pict_type = av.video.frame.PictureType.NONE
                         for pkt in vout.encode(small):
