@@ -18,9 +18,9 @@ from typing import Any
 
 MiB = 1024 * 1024
 
-#: What the viewer's readers may hold together: about 45 frames at 960×540 BGRA (forward cache and the
+#: What the viewer's readers may hold together: about 60 frames at 960×540 BGRA (forward cache and the
 #: backward buffer of the file being stepped through).
-VIEWER_BUDGET = 96 * MiB
+VIEWER_BUDGET = 128 * MiB
 
 
 class FrameBudget:

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 import numpy as np
@@ -192,6 +192,9 @@ class FrameReader:
         self._pending: list[av.VideoFrame] = []
         self._demux: Any = None
         self.decoded_frames = 0  # statistics, for tests and the bench
+        #: what the decoder skips outside seeks: "DEFAULT" (nothing) or "NONREF" (frames nothing refers to;
+        #: a player that cannot keep up sets it, and read() then returns the next frame decoded)
+        self.skip_frame_default: Literal["DEFAULT", "NONREF"] = "DEFAULT"
 
     # -- facts -------------------------------------------------------------------------------------
     @property
@@ -435,7 +438,7 @@ class FrameReader:
                 self._demux = None
                 continue
             skip = skip_before_pts is not None and packet.pts is not None and packet.pts < skip_before_pts
-            cc.skip_frame = "NONREF" if skip else "DEFAULT"
+            cc.skip_frame = "NONREF" if skip else self.skip_frame_default
             try:
                 self._pending.extend(self._stream.decode(packet))
                 bad = 0

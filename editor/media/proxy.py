@@ -73,7 +73,7 @@ def make_proxy(
                 vout = container.add_stream("libx264", rate=vin.average_rate or Fraction(25))
                 vout.width, vout.height, vout.pix_fmt = width, out_height, "yuv420p"
                 vout.time_base = vin.time_base
-                vout.codec_context.time_base = vin.time_base
+                vout.codec_context.time_base = vin.time_base  # type: ignore[assignment]
                 vout.options = {**PROXY_OPTIONS, "g": str(PROXY_GOP), "keyint_min": str(PROXY_GOP),
                                 **({"threads": str(threads)} if threads else {})}
                 rotation = vin.metadata.get("rotate") if vin.metadata else None

@@ -257,9 +257,9 @@ def _compute(p: Path, bps: int, threads: int, pause: Callable[[], None] | None) 
     else:
         seconds_per_bucket = per_bucket / rate
         total_buckets = int(duration / seconds_per_bucket) + 1
-        edges = [total_buckets * k // parts for k in range(parts)] + [None]
+        edges: list[int | None] = [total_buckets * k // parts for k in range(parts)] + [None]
         with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="cutline-peaks") as pool:
-            results = list(pool.map(lambda k: _segment(p, rate, per_bucket, tb, first_pts, edges[k], edges[k + 1],
+            results = list(pool.map(lambda k: _segment(p, rate, per_bucket, tb, first_pts, edges[k] or 0, edges[k + 1],
                                                        pause), range(parts)))
         lo = np.concatenate([r[0] for r in results])
         hi = np.concatenate([r[1] for r in results])

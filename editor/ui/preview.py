@@ -1,11 +1,21 @@
-"""The picture in the viewer: the exact frame under the playhead, still or playing, decoded off the Qt thread.
+"""The window's playback engine: the exact frame under the playhead, still or playing, decoded off the Qt thread.
 
 One decode thread serves both: a still request (scrubbing, stepping) replaces any older one, so fast
 scrubbing never queues up stale work; playback runs a clocked loop at the timeline's rate times the
 shuttle speed (−4…4), dropping frames that would be late rather than falling behind. Frames come from
-the media engine's :class:`FrameReader` (exact, with its own cache of frames around the playhead),
-already scaled to the viewer's size and in Qt's native RGB32 (one copy into Qt's memory). Results reach the Qt
-thread as signals. Create and call on the Qt main thread.
+the media engine's :class:`FrameReader` (exact), already scaled to the viewer's size and in Qt's native
+RGB32 (one copy into Qt's memory). Results reach the Qt thread as signals.
+
+- Memory: every reader's decoded frames live in one byte budget (:class:`FrameBudget`), whatever the
+  number of files or their size.
+- Stepping back (holding ←, or J) goes through a :class:`BackwardBuffer` per file: chunks of decoded
+  frames, the next chunk back prefetched while the thread waits for the next request.
+- Playback first: while playing, :attr:`gate` says so and the window's background jobs pause; the
+  player's decoders use every core. When the machine still cannot keep up, playback degrades step by
+  step (frames nothing refers to are not decoded, then pictures at half size) and :attr:`dropping`
+  tells the viewer, instead of falling to a few frames a second; a proxy is read as soon as one exists.
+
+Create and call on the Qt main thread.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -22,7 +32,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from editor.jobs.priority import PlaybackGate, player_threads
+from editor.media.backward import BACK_STEP_MAX, BackwardBuffer
 from editor.media.errors import MediaError
+from editor.media.frame_cache import VIEWER_BUDGET, FrameBudget
 from editor.media.frames import FrameReader, Picture
 from editor.model.navigate import duration
 from editor.model.timeline import Clip, Timeline, source_factor
@@ -31,6 +44,10 @@ log = logging.getLogger(__name__)
 
 MAX_READERS = 4
 _SKIPPED: Any = object()  # a scrub frame overtaken by a newer request
+#: Degradation steps of playback that cannot keep up: 0 full, 1 reference frames only, 2 also half size.
+MAX_DEGRADE = 2
+_DROP_WINDOW = 1.0  # seconds over which dropped frames are counted
+_DEGRADE_AFTER = 3  # frames dropped within the window before the next step down
 
 
 def source_time(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | None:
@@ -87,11 +104,19 @@ class PreviewEngine(QObject):
     _position = Signal(int, int)  # frame, generation: from the decode thread
     playback_state = Signal(float)  # the shuttle rate; 0 when paused
     media_offline = Signal(str)  # path of a file that cannot be read ("" when fine again)
+    dropping = Signal(bool)  # playback is dropping frames (True) / keeps up again or stopped (False)
 
-    def __init__(self, parent: QObject | None = None, fit: tuple[int, int] = (960, 540)) -> None:
+    def __init__(self, parent: QObject | None = None, fit: tuple[int, int] = (960, 540),
+                 gate: PlaybackGate | None = None, budget: FrameBudget | None = None) -> None:
         super().__init__(parent)
         self.fit = fit
+        self.gate = gate if gate is not None else PlaybackGate()
+        self.budget = budget if budget is not None else FrameBudget(VIEWER_BUDGET)
+        self.threads = player_threads()
         self._readers: OrderedDict[str, FrameReader] = OrderedDict()
+        self._buffers: dict[str, BackwardBuffer] = {}
+        self.degrade = 0  # decode thread: the degradation step of the playback running now
+        self._dropping = False
         self._proxies: dict[str, str] = {}
         self._swap: set[str] = set()
         self._cond = threading.Condition()
@@ -136,6 +161,7 @@ class PreviewEngine(QObject):
             self._active = self._play_generation
             self._request = None
             self._cond.notify_all()
+        self.gate.set_playing(True)
         self.playback_state.emit(self._rate)
 
     def pause(self) -> None:
@@ -145,6 +171,7 @@ class PreviewEngine(QObject):
             self._rate = 0.0
             self._play_generation += 1
             self._cond.notify_all()
+        self.gate.set_playing(False)
         if was:
             self.playback_state.emit(0.0)
 
@@ -162,9 +189,11 @@ class PreviewEngine(QObject):
             self._rate = 0.0
             self._cond.notify_all()
         self._thread.join(timeout=3)
+        self.gate.set_playing(False)
         for reader in self._readers.values():
             reader.close()
         self._readers.clear()
+        self._buffers.clear()
 
     # ---- decode thread -------------------------------------------------------------------------
     def use_proxy(self, source: str, proxy: str) -> None:
@@ -181,20 +210,45 @@ class PreviewEngine(QObject):
             proxy = self._proxies.get(path)
         reader = self._readers.get(path)
         if reader is not None and swap:
-            self._readers.pop(path).close()
+            self._forget_reader(path)
             reader = None
         if reader is None:
+            cache = self.budget.cache()
             try:
-                reader = FrameReader(proxy or path, fit=self.fit, pixel_format="bgra")
+                reader = FrameReader(proxy or path, fit=self.fit, pixel_format="bgra", cache=cache,
+                                     thread_count=self.threads)
             except MediaError:
                 if proxy is None:
                     raise
-                reader = FrameReader(path, fit=self.fit, pixel_format="bgra")  # a damaged proxy: the source
+                reader = FrameReader(path, fit=self.fit, pixel_format="bgra", cache=cache,
+                                     thread_count=self.threads)  # a damaged proxy: the source
             self._readers[path] = reader
+            self._buffers[path] = BackwardBuffer(reader, cache)
             while len(self._readers) > MAX_READERS:
-                self._readers.popitem(last=False)[1].close()
+                self._forget_reader(next(iter(self._readers)))
         self._readers.move_to_end(path)
         return reader
+
+    def _forget_reader(self, path: str) -> None:
+        """Decode thread only."""
+        reader = self._readers.pop(path, None)
+        self._buffers.pop(path, None)
+        if reader is not None:
+            reader.close()
+
+    def _prefetch(self) -> bool:
+        """Idle time of the decode thread: a piece of the next backward chunk; True if more to do."""
+        for buffer in list(self._buffers.values()):
+            if buffer.has_work():
+                try:
+                    return buffer.prefetch_step() or any(b.has_work() for b in self._buffers.values())
+                except MediaError:
+                    buffer._plan = None
+                    return False
+        return False
+
+    def _has_prefetch(self) -> bool:
+        return any(b.has_work() for b in self._buffers.values())
 
     def _picture(self, timeline: Timeline, frame: int, scrub: bool = False) -> QImage | None:
         """The exact picture at ``frame``. With ``scrub``, a far jump on a long-GOP source first shows the
@@ -215,31 +269,45 @@ class PreviewEngine(QObject):
                     with self._cond:
                         if self._request is not None:
                             return _SKIPPED
-            picture = reader.read(at)
+            index = reader.resolve(at)
+            picture = self._buffers[path].read(index) if path in self._buffers else reader.read(index)
             self._last_exact = (path, frame)
         except MediaError as exc:
-            self._readers.pop(path, None)
-            if path not in self._offline:
-                self._offline.add(path)
-                log.warning("cannot show %s: %s", path, exc)
-                self.media_offline.emit(path)
+            self._went_offline(path, exc)
             return None
+        self._back_online(path)
+        return picture_to_qimage(picture)
+
+    def _went_offline(self, path: str, exc: MediaError) -> None:
+        """Decode thread only."""
+        self._forget_reader(path)
+        if path not in self._offline:
+            self._offline.add(path)
+            log.warning("cannot show %s: %s", path, exc)
+            self.media_offline.emit(path)
+
+    def _back_online(self, path: str) -> None:
         if path in self._offline:
             self._offline.discard(path)
             self.media_offline.emit("")
-        return picture_to_qimage(picture)
 
     def _near_last(self, path: str, frame: int) -> bool:
-        """Stepping forward a little from the last exact frame: the decoder is already there."""
+        """Stepping forward a little from the last exact frame (the decoder is already there), or back a
+        frame or three (the backward buffer has it or decodes its chunk)."""
         last_path, last_frame = self._last_exact
-        return last_path == path and 0 <= frame - last_frame <= 12
+        return last_path == path and -BACK_STEP_MAX <= frame - last_frame <= 12
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._closed or self._request is not None or self._rate != 0)
+                ready = self._cond.wait_for(lambda: self._closed or self._request is not None or self._rate != 0,
+                                            timeout=0 if self._has_prefetch() else None)
                 if self._closed:
                     return
+            if not ready:
+                self._prefetch()
+                continue
+            with self._cond:
                 if self._rate != 0:
                     timeline, start, rate, generation = (self._timeline, self._play_from, self._rate,
                                                          self._play_generation)
@@ -260,10 +328,23 @@ class PreviewEngine(QObject):
 
     def _play(self, timeline: Timeline, start: int, rate: float, generation: int,
               clock: Callable[[], float | None] | None) -> None:
+        try:
+            self._play_loop(timeline, start, rate, generation, clock)
+        finally:
+            for reader in self._readers.values():
+                reader.skip_frame_default = "DEFAULT"  # stills are always every frame, full size
+            self._set_dropping(False)
+
+    def _play_loop(self, timeline: Timeline, start: int, rate: float, generation: int,
+                   clock: Callable[[], float | None] | None) -> None:
         fps = float(timeline.rate)
         end = duration(timeline)
         t0 = time.monotonic()
         last = None
+        self.degrade = 0
+        drops: deque[float] = deque()
+        changed_at = t0
+        shown: tuple[str, int] | None = None  # source file and frame index of the picture on screen
         while True:
             with self._cond:
                 if self._play_generation != generation or self._closed:
@@ -278,6 +359,7 @@ class PreviewEngine(QObject):
                     if self._play_generation == generation:
                         self._rate = 0.0
                         self._play_generation += 1
+                self.gate.set_playing(False)
                 self.playback_state.emit(0.0)
                 return
             if last is not None and frame == last:
@@ -285,10 +367,64 @@ class PreviewEngine(QObject):
                 with self._cond:
                     self._cond.wait(max(0.0, min(0.05, next_due - time.monotonic())))
                 continue
+            now = time.monotonic()
             if last is not None and abs(frame - last) > 1 and abs(rate) <= 1:
                 self.frames_dropped += abs(frame - last) - 1
-            image = self._picture(timeline, frame)
+                drops.extend([now] * (abs(frame - last) - 1))
+            while drops and now - drops[0] > _DROP_WINDOW:
+                drops.popleft()
+            if len(drops) >= _DEGRADE_AFTER and self.degrade < MAX_DEGRADE and now - changed_at > _DROP_WINDOW:
+                self.degrade += 1  # cannot keep up: decode less
+                changed_at = now
+                drops.clear()
+                log.info("playback cannot keep up: degrading to step %d", self.degrade)
+            elif not drops and self.degrade and now - changed_at > 10 * _DROP_WINDOW:
+                self.degrade -= 1  # ten clean seconds: try one step better
+                changed_at = now
+            self._set_dropping(bool(drops) or self.degrade > 0)
+            image, shown_now = self._play_picture(timeline, frame, rate, shown)
+            last = frame
+            if image is _SKIPPED:  # the picture on screen is already this frame or a later one
+                self.frames_dropped += 1
+                drops.append(now)
+                self._position.emit(frame, generation)
+                continue
+            shown = shown_now
             self.frames_shown += 1
             self.frame_ready.emit(image, frame)
             self._position.emit(frame, generation)
-            last = frame
+
+    def _play_picture(self, timeline: Timeline, frame: int, rate: float,
+                      shown: tuple[str, int] | None) -> tuple[Any, tuple[str, int] | None]:
+        """The picture for timeline ``frame`` while playing (at the current degradation step), its
+        (path, source index); ``_SKIPPED`` when the picture on screen already is that frame or later."""
+        found = source_time(timeline, frame)
+        if found is None:
+            return None, None
+        clip, seconds = found
+        path = clip.media.path
+        try:
+            reader = self._reader(path)
+            at = min(seconds, max(Fraction(0), reader.duration - Fraction(1, 1000)))
+            index = reader.resolve(at)
+            if shown is not None and shown[0] == path and rate > 0 and 0 < shown[1] - index < 8:
+                return _SKIPPED, shown
+            size = None
+            if self.degrade >= 2:
+                w, h = reader.output_size
+                size = (max(2, w // 4 * 2), max(2, h // 4 * 2))
+            reader.skip_frame_default = "NONREF" if self.degrade >= 1 and rate > 0 else "DEFAULT"
+            if rate < 0 and path in self._buffers:
+                picture = self._buffers[path].read(index, size)
+            else:
+                picture = reader.read(index, size=size, back_window=0)
+        except MediaError as exc:
+            self._went_offline(path, exc)
+            return None, None
+        self._back_online(path)
+        return picture_to_qimage(picture), (path, picture.index)
+
+    def _set_dropping(self, dropping: bool) -> None:
+        if dropping != self._dropping:
+            self._dropping = dropping
+            self.dropping.emit(dropping)
