@@ -21,6 +21,7 @@ Create and call on the Qt main thread.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict, deque
@@ -34,7 +35,7 @@ from PySide6.QtGui import QImage
 
 from editor.jobs.priority import PlaybackGate, player_threads
 from editor.media.backward import BACK_STEP_MAX, BackwardBuffer
-from editor.media.errors import MediaError
+from editor.media.errors import MediaError, MediaNotFoundError
 from editor.media.frame_cache import VIEWER_BUDGET, FrameBudget
 from editor.media.frames import FrameReader, Picture
 from editor.model.navigate import duration
@@ -43,11 +44,13 @@ from editor.model.timeline import Clip, Timeline, source_factor
 log = logging.getLogger(__name__)
 
 MAX_READERS = 4
-_SKIPPED: Any = object()  # a scrub frame overtaken by a newer request
+_SKIPPED: Any = object()  # a scrub frame overtaken by a newer request; while playing: a frame not decoded
+_SAME: Any = object()  # while playing: the picture on screen already is this frame
 #: Degradation steps of playback that cannot keep up: 0 full, 1 reference frames only, 2 also half size.
 MAX_DEGRADE = 2
 _DROP_WINDOW = 1.0  # seconds over which dropped frames are counted
 _DEGRADE_AFTER = 3  # frames dropped within the window before the next step down
+_FILE_CHECK_SECONDS = 0.5  # how often an open file is checked for still being there
 
 
 def source_time(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | None:
@@ -115,6 +118,7 @@ class PreviewEngine(QObject):
         self.threads = player_threads()
         self._readers: OrderedDict[str, FrameReader] = OrderedDict()
         self._buffers: dict[str, BackwardBuffer] = {}
+        self._checked: dict[str, float] = {}  # decode thread: when each open file was last seen on disk
         self.degrade = 0  # decode thread: the degradation step of the playback running now
         self._dropping = False
         self._proxies: dict[str, str] = {}
@@ -212,6 +216,13 @@ class PreviewEngine(QObject):
         if reader is not None and swap:
             self._forget_reader(path)
             reader = None
+        if reader is not None:
+            now = time.monotonic()
+            if now - self._checked.get(path, 0.0) > _FILE_CHECK_SECONDS:
+                self._checked[path] = now
+                if not os.path.exists(path):  # an open file still reads after it is deleted: say so
+                    self._forget_reader(path)
+                    raise MediaNotFoundError(f"{path}: the file was moved or deleted", path)
         if reader is None:
             cache = self.budget.cache()
             try:
@@ -384,9 +395,10 @@ class PreviewEngine(QObject):
             self._set_dropping(bool(drops) or self.degrade > 0)
             image, shown_now = self._play_picture(timeline, frame, rate, shown)
             last = frame
-            if image is _SKIPPED:  # the picture on screen is already this frame or a later one
-                self.frames_dropped += 1
-                drops.append(now)
+            if image is _SKIPPED or image is _SAME:  # the picture on screen is this frame or a later one
+                if image is _SKIPPED:
+                    self.frames_dropped += 1
+                    drops.append(now)
                 self._position.emit(frame, generation)
                 continue
             shown = shown_now
@@ -397,7 +409,8 @@ class PreviewEngine(QObject):
     def _play_picture(self, timeline: Timeline, frame: int, rate: float,
                       shown: tuple[str, int] | None) -> tuple[Any, tuple[str, int] | None]:
         """The picture for timeline ``frame`` while playing (at the current degradation step), its
-        (path, source index); ``_SKIPPED`` when the picture on screen already is that frame or later."""
+        (path, source index); ``_SAME`` when the picture on screen is that frame, ``_SKIPPED`` when it is a
+        later one (that frame was not decoded)."""
         found = source_time(timeline, frame)
         if found is None:
             return None, None
@@ -407,8 +420,8 @@ class PreviewEngine(QObject):
             reader = self._reader(path)
             at = min(seconds, max(Fraction(0), reader.duration - Fraction(1, 1000)))
             index = reader.resolve(at)
-            if shown is not None and shown[0] == path and rate > 0 and 0 < shown[1] - index < 8:
-                return _SKIPPED, shown
+            if shown is not None and shown[0] == path and rate > 0 and 0 <= shown[1] - index < 8:
+                return (_SAME if shown[1] == index else _SKIPPED), shown
             size = None
             if self.degrade >= 2:
                 w, h = reader.output_size
