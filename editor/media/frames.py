@@ -87,10 +87,11 @@ def fit_size(source: tuple[int, int], box: tuple[int, int] | None) -> tuple[int,
 
 
 def convert_frame(frame: av.VideoFrame, size: tuple[int, int], pixel_format: str, rotation: int,
-                  index: int, time: Fraction, duration: Fraction, threads: int = 2) -> Picture:
+                  index: int, time: Fraction, duration: Fraction, threads: int = 2,
+                  interpolation: str | None = None) -> Picture:
     """Scale + convert ``frame`` in one reformat call and apply display ``rotation``. Worker thread.
 
-    ``size`` is the output (display-oriented) size.
+    ``size`` is the output (display-oriented) size; ``interpolation`` overrides the scaler (default AREA).
     """
     turns = (rotation // 90) % 4
     w, h = size
@@ -98,7 +99,7 @@ def convert_frame(frame: av.VideoFrame, size: tuple[int, int], pixel_format: str
     # AREA: good quality for downscaling and cheaper than the default bilinear at these ratios.
     scaling = coded[0] < frame.width or coded[1] < frame.height
     out = frame.reformat(width=coded[0], height=coded[1], format=pixel_format, threads=threads,
-                         interpolation="AREA" if scaling else None)
+                         interpolation=(interpolation or "AREA") if scaling else None)
     plane = out.planes[0]
     if turns:
         bpp = _BYTES_PER_PIXEL[pixel_format]
@@ -195,6 +196,8 @@ class FrameReader:
         #: what the decoder skips outside seeks: "DEFAULT" (nothing) or "NONREF" (frames nothing refers to;
         #: a player that cannot keep up sets it, and read() then returns the next frame decoded)
         self.skip_frame_default: Literal["DEFAULT", "NONREF"] = "DEFAULT"
+        #: the scaler for pictures from now on (None: AREA, the best for stills; a player behind sets a faster one)
+        self.interpolation: str | None = None
 
     # -- facts -------------------------------------------------------------------------------------
     @property
@@ -531,4 +534,5 @@ class FrameReader:
 
     def _convert(self, frame: av.VideoFrame, index: int, out: tuple[int, int]) -> Picture:
         return convert_frame(frame, out, self.pixel_format, self.rotation, index,
-                             self._table.time_of(index), self._table.duration_of(index))
+                             self._table.time_of(index), self._table.duration_of(index),
+                             interpolation=self.interpolation)

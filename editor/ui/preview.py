@@ -44,13 +44,20 @@ from editor.model.timeline import Clip, Timeline, source_factor
 log = logging.getLogger(__name__)
 
 MAX_READERS = 4
-_SKIPPED: Any = object()  # a scrub frame overtaken by a newer request; while playing: a frame not decoded
-_SAME: Any = object()  # while playing: the picture on screen already is this frame
+_SKIPPED: Any = object()  # a scrub frame overtaken by a newer request
+_SAME: Any = object()  # while playing: the picture on screen already is this frame (or a later one)
 #: Degradation steps of playback that cannot keep up: 0 full, 1 reference frames only, 2 also half size.
 MAX_DEGRADE = 2
 _DROP_WINDOW = 1.0  # seconds over which dropped frames are counted
 _DEGRADE_AFTER = 3  # frames dropped within the window before the next step down
 _FILE_CHECK_SECONDS = 0.5  # how often an open file is checked for still being there
+_KEEP_PLAYED = 8  # frames of a playback kept in the cache
+_BIG = 1920 * 1088  # sources bigger than this are scaled with the fast scaler while playing
+
+
+def _big(reader: FrameReader) -> bool:
+    w, h = reader.coded_size
+    return w * h > _BIG
 
 
 def source_time(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | None:
@@ -119,6 +126,8 @@ class PreviewEngine(QObject):
         self._readers: OrderedDict[str, FrameReader] = OrderedDict()
         self._buffers: dict[str, BackwardBuffer] = {}
         self._checked: dict[str, float] = {}  # decode thread: when each open file was last seen on disk
+        self._played: deque[tuple[str, tuple[int, int, int, str]]] = deque()  # decode thread: recent play keys
+        self._skipped_now = 0  # decode thread: frames the last playback read skipped
         self.degrade = 0  # decode thread: the degradation step of the playback running now
         self._dropping = False
         self._proxies: dict[str, str] = {}
@@ -343,7 +352,8 @@ class PreviewEngine(QObject):
             self._play_loop(timeline, start, rate, generation, clock)
         finally:
             for reader in self._readers.values():
-                reader.skip_frame_default = "DEFAULT"  # stills are always every frame, full size
+                reader.skip_frame_default = "DEFAULT"  # stills are always every frame, full size, best scaler
+                reader.interpolation = None
             self._set_dropping(False)
 
     def _play_loop(self, timeline: Timeline, start: int, rate: float, generation: int,
@@ -393,12 +403,13 @@ class PreviewEngine(QObject):
                 self.degrade -= 1  # ten clean seconds: try one step better
                 changed_at = now
             self._set_dropping(bool(drops) or self.degrade > 0)
+            self._skipped_now = 0
             image, shown_now = self._play_picture(timeline, frame, rate, shown)
             last = frame
-            if image is _SKIPPED or image is _SAME:  # the picture on screen is this frame or a later one
-                if image is _SKIPPED:
-                    self.frames_dropped += 1
-                    drops.append(now)
+            if self._skipped_now:
+                self.frames_dropped += self._skipped_now
+                drops.extend([now] * self._skipped_now)
+            if image is _SAME:  # the picture on screen is this frame already
                 self._position.emit(frame, generation)
                 continue
             shown = shown_now
@@ -409,8 +420,8 @@ class PreviewEngine(QObject):
     def _play_picture(self, timeline: Timeline, frame: int, rate: float,
                       shown: tuple[str, int] | None) -> tuple[Any, tuple[str, int] | None]:
         """The picture for timeline ``frame`` while playing (at the current degradation step), its
-        (path, source index); ``_SAME`` when the picture on screen is that frame, ``_SKIPPED`` when it is a
-        later one (that frame was not decoded)."""
+        (path, source index); ``_SAME`` when the picture on screen is that frame or a later one (a frame
+        not decoded at this degradation step)."""
         found = source_time(timeline, frame)
         if found is None:
             return None, None
@@ -421,21 +432,36 @@ class PreviewEngine(QObject):
             at = min(seconds, max(Fraction(0), reader.duration - Fraction(1, 1000)))
             index = reader.resolve(at)
             if shown is not None and shown[0] == path and rate > 0 and 0 <= shown[1] - index < 8:
-                return (_SAME if shown[1] == index else _SKIPPED), shown
+                return _SAME, shown  # on screen already (a frame skipped at this step was counted then)
             size = None
             if self.degrade >= 2:
                 w, h = reader.output_size
                 size = (max(2, w // 4 * 2), max(2, h // 4 * 2))
             reader.skip_frame_default = "NONREF" if self.degrade >= 1 and rate > 0 else "DEFAULT"
+            reader.interpolation = "FAST_BILINEAR" if self.degrade >= 1 or _big(reader) else None
             if rate < 0 and path in self._buffers:
                 picture = self._buffers[path].read(index, size)
             else:
                 picture = reader.read(index, size=size, back_window=0)
+                self._forget_played(path, reader, picture)
+            if rate > 0 and picture.index > index:
+                self._skipped_now = picture.index - index  # frames not decoded at this degradation step
         except MediaError as exc:
             self._went_offline(path, exc)
             return None, None
         self._back_online(path)
         return picture_to_qimage(picture), (path, picture.index)
+
+    def _forget_played(self, path: str, reader: FrameReader, picture: Picture) -> None:
+        """Played frames leave the cache soon (the last few stay for a step back after pausing), so that
+        playing never fills the budget the backward buffer needs. Decode thread only."""
+        played = self._played
+        played.append((path, (picture.index, picture.width, picture.height, reader.pixel_format)))
+        while len(played) > _KEEP_PLAYED:
+            old_path, key = played.popleft()
+            buffer = self._buffers.get(old_path)
+            if buffer is not None:
+                buffer.cache.discard(key)
 
     def _set_dropping(self, dropping: bool) -> None:
         if dropping != self._dropping:
