@@ -59,14 +59,15 @@ def _make_media(folder: Path) -> list[tuple[str, Path, int, Fraction]]:
     from editor.media.synth import make_clip
 
     hevc = "libx265" in av.codecs_available
-    files = [("1080p30 H.264", folder / "p1080_30.mp4", 300, Fraction(30), (1920, 1080), None),
-             ("1080p60 H.264", folder / "p1080_60.mp4", 480, Fraction(60), (1920, 1080), None),
+    # grain 20 makes 1080p cost what camera footage costs to decode (~140 frames/s in ffmpeg here)
+    files = [("1080p30 H.264", folder / "p1080_30.mp4", 300, Fraction(30), (1920, 1080), None, 20),
+             ("1080p60 H.264", folder / "p1080_60.mp4", 480, Fraction(60), (1920, 1080), None, 20),
              ("4K30 HEVC" if hevc else "4K30 H.264 (no libx265)", folder / "p2160_30.mp4", 150, Fraction(30),
-              (3840, 2160), "libx265" if hevc else None)]
+              (3840, 2160), "libx265" if hevc else None, 30)]
     out = []
-    for name, path, frames, fps, size, codec in files:
+    for name, path, frames, fps, size, codec, grain in files:
         t0 = time.perf_counter()
-        make_clip(path, frames=frames, fps=fps, size=size, gop=250, texture=True, grain=6, codec=codec,
+        make_clip(path, frames=frames, fps=fps, size=size, gop=250, texture=True, grain=grain, codec=codec,
                   preset="ultrafast")
         print(f"(made {name}: {frames} frames in {time.perf_counter() - t0:.1f} s)", flush=True)
         out.append((name, path, frames, fps))
@@ -282,7 +283,7 @@ def waveform_case(store: Any, app: Any, temp: Path) -> None:
                     "-ac", "2", "-c:a", "aac", "-b:a", "128k", str(path)], check=True)
     print(f"(made a 30-minute AAC file in {time.perf_counter() - t0:.1f} s)", flush=True)
     rows = []
-    for _ in range(2):
+    for _ in range(3):  # interleaved: the machine is shared, so compare within each round
         t0 = time.perf_counter()
         raw = subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-f", "f32le", "-"],
                              capture_output=True, check=True).stdout
@@ -301,6 +302,9 @@ def waveform_case(store: Any, app: Any, temp: Path) -> None:
         ours_s = time.perf_counter() - t0
         k = min(ours.size, ff_hi.size)
         rows.append((ff_s, coarse_s, ours_s, float(np.abs(ours[:k] - ff_hi[:k]).max())))
+    ratios = sorted(ff_s / ours_s for ff_s, _c, ours_s, _d in rows)
+    rounds = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"30-minute waveform: median ratio to ffmpeg {ratios[1]:.2f} (rounds: {rounds})")
     for ff_s, coarse_s, ours_s, diff in rows:
         print(f"30-minute waveform: exact {ours_s:.2f} s vs ffmpeg -f f32le + the same min/max {ff_s:.2f} s "
               f"(ratio {ff_s / ours_s:.2f}, target >= 1.0; peaks differ by at most {diff:.3f}); "
@@ -322,5 +326,5 @@ def waveform_case(store: Any, app: Any, temp: Path) -> None:
     first = f"{seen[0]:.2f} s" if seen else "never"
     exact = f"{seen[1]:.2f} s" if len(seen) > 1 else "not within 30 s"
     print(f"in the window: first waveform {first} after opening (target < 1 s), exact {exact}; longest Qt stall "
-          f"{max(lags) + 16 if lags else 0:.0f} ms (target < 16 ms beyond the 16 ms tick: lag max {max(lags):.1f} ms, "
-          f"p99 {pct(lags, .99):.1f} ms)", flush=True)
+          f"(16 ms timer lateness, max) {max(lags) if lags else 0:.1f} ms, p99 {pct(lags, .99) if lags else 0:.1f} ms "
+          "(target < 16 ms)", flush=True)

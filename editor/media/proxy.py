@@ -11,10 +11,12 @@ while reading the proxy. Exports always read the source. Worker thread; never to
 from __future__ import annotations
 
 import os
+import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -80,33 +82,19 @@ def make_proxy(
                 if rotation:
                     vout.metadata["rotate"] = rotation
                 done = 0
-                for packet in inp.demux(vin):
-                    if pause is not None:
-                        pause()
-                    if cancel is not None and cancel.is_set():
-                        raise RenderCancelled(f"{src.name}: proxy cancelled", src)
-                    try:
-                        frames = vin.decode(packet)
-                    except av.error.InvalidDataError:
-                        continue
-                    for frame in frames:
-                        if frame.pts is None:
-                            continue
-                        small = frame.reformat(width=width, height=out_height, format="yuv420p",
-                                               interpolation="FAST_BILINEAR")
-                        small.pts, small.time_base = frame.pts, vin.time_base
-                        small.pict_type = av.video.frame.PictureType.NONE
-                        for pkt in vout.encode(small):
-                            container.mux(pkt)
-                        done += 1
-                        if on_progress is not None and done % 25 == 0:
-                            if total:
-                                percent = 100.0 * done / total
-                            elif duration:
-                                percent = 100.0 * float(frame.time or 0) / duration
-                            else:
-                                percent = 0.0
-                            on_progress(min(99.0, percent), f"{done} frames")
+                # decode + scale on a helper thread, encode here: the two halves overlap (PyAV drops the GIL)
+                for small, t in _scaled_frames(inp, vin, width, out_height, src, pause, cancel):
+                    for pkt in vout.encode(small):
+                        container.mux(pkt)
+                    done += 1
+                    if on_progress is not None and done % 25 == 0:
+                        if total:
+                            percent = 100.0 * done / total
+                        elif duration:
+                            percent = 100.0 * t / duration
+                        else:
+                            percent = 0.0
+                        on_progress(min(99.0, percent), f"{done} frames")
                 for pkt in vout.encode(None):
                     container.mux(pkt)
         os.replace(tmp, dst)
@@ -122,3 +110,61 @@ def make_proxy(
     if on_progress is not None:
         on_progress(100.0, "proxy ready")
     return dst
+
+
+_END = object()
+
+
+def _scaled_frames(inp: Any, vin: Any, width: int, height: int, src: Path, pause: Callable[[], None] | None,
+                   cancel: threading.Event | None) -> Iterator[tuple[av.VideoFrame, float]]:
+    """The source's frames scaled for the proxy (with their time in seconds), decoded on a helper thread
+    a few frames ahead of the caller. Errors of the helper are raised here. Worker thread."""
+    frames: queue.Queue[Any] = queue.Queue(maxsize=8)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                frames.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for packet in inp.demux(vin):
+                if pause is not None:
+                    pause()
+                if cancel is not None and cancel.is_set():
+                    raise RenderCancelled(f"{src.name}: proxy cancelled", src)
+                try:
+                    decoded = vin.decode(packet)
+                except av.error.InvalidDataError:
+                    continue
+                for frame in decoded:
+                    if frame.pts is None:
+                        continue
+                    small = frame.reformat(width=width, height=height, format="yuv420p",
+                                           interpolation="FAST_BILINEAR")
+                    small.pts, small.time_base = frame.pts, vin.time_base
+                    small.pict_type = av.video.frame.PictureType.NONE
+                    if not put((small, float(frame.time or 0))):
+                        return
+            put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put(exc)
+
+    helper = threading.Thread(target=produce, name="cutline-proxy-decode", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item = frames.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        helper.join(timeout=5)

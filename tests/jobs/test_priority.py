@@ -110,3 +110,39 @@ def test_background_threads_and_the_processes_they_start_run_at_a_lower_priority
     assert thread_nice() == before, "only that thread was lowered, not the player's"
     assert os.getpriority(os.PRIO_PROCESS, 0) == before
     assert lower_thread_priority(0) is None
+
+
+def test_a_window_runner_starts_thread_jobs_only_when_playback_stops_and_below_the_player(store) -> None:
+    """The job runner of a window, on the real servers: a waveform job waits for the gate, runs niced."""
+    from editor.jobs.runner import JobRunner
+    from editor.store.bus import RedisEventBus
+
+    if not store.redis.configured:
+        pytest.skip("no Redis")
+    runner = JobRunner(store, RedisEventBus(store.redis, "test-priority"), "inst-priority")
+    gate = PlaybackGate()
+    runner.run_below_playback(gate)
+    started = threading.Event()
+    seen_nice: list[int | None] = []
+
+    def work(progress, cancel) -> str:
+        seen_nice.append(thread_nice())
+        started.set()
+        return "peaks"
+
+    gate.set_playing(True)
+    base = thread_nice()
+    job = runner.start_thread_job("waveform", work, title="Waveform")
+    try:
+        waiting = threading.Event()
+        for _ in range(400):  # until the job's thread is parked at the gate
+            if gate.waits:
+                break
+            waiting.wait(0.05)
+        assert gate.waits == 1 and not started.is_set()
+        gate.set_playing(False)
+        state = runner.wait(job, WAIT)
+        assert state is not None and state.status == "complete"
+        assert base is not None and seen_nice == [min(19, base + 19)]
+    finally:
+        runner.close()
