@@ -49,7 +49,9 @@ _SAME: Any = object()  # while playing: the picture on screen already is this fr
 #: Degradation steps of playback that cannot keep up: 0 full, 1 reference frames only, 2 also half size.
 MAX_DEGRADE = 2
 _DROP_WINDOW = 1.0  # seconds over which dropped frames are counted
-_DEGRADE_AFTER = 3  # frames dropped within the window before the next step down
+_DEGRADE_AFTER = 3  # frames late within the window before the next step down
+_WARM_UP = 0.5  # seconds after a start whose late frames do not count (opening the file, the first seek)
+_RECOVER_AFTER = 3.0  # seconds on time before trying one step better (doubles when it fails again soon)
 _FILE_CHECK_SECONDS = 0.5  # how often an open file is checked for still being there
 _KEEP_PLAYED = 8  # frames of a playback kept in the cache
 _BIG = 1920 * 1088  # sources bigger than this are scaled with the fast scaler while playing
@@ -363,8 +365,9 @@ class PreviewEngine(QObject):
         t0 = time.monotonic()
         last = None
         self.degrade = 0
-        drops: deque[float] = deque()
+        drops: deque[float] = deque()  # when frames were late (the clock passed them): cannot keep up
         changed_at = t0
+        recover_after = _RECOVER_AFTER
         shown: tuple[str, int] | None = None  # source file and frame index of the picture on screen
         while True:
             with self._cond:
@@ -391,24 +394,26 @@ class PreviewEngine(QObject):
             now = time.monotonic()
             if last is not None and abs(frame - last) > 1 and abs(rate) <= 1:
                 self.frames_dropped += abs(frame - last) - 1
-                drops.extend([now] * (abs(frame - last) - 1))
+                if now - t0 > _WARM_UP:  # the first frames after a start may be late: opening, seeking
+                    drops.extend([now] * (abs(frame - last) - 1))
             while drops and now - drops[0] > _DROP_WINDOW:
                 drops.popleft()
             if len(drops) >= _DEGRADE_AFTER and self.degrade < MAX_DEGRADE and now - changed_at > _DROP_WINDOW:
+                if now - changed_at < 2 * recover_after:
+                    recover_after *= 2  # it came back soon after a step up: wait longer before the next try
                 self.degrade += 1  # cannot keep up: decode less
                 changed_at = now
                 drops.clear()
                 log.info("playback cannot keep up: degrading to step %d", self.degrade)
-            elif not drops and self.degrade and now - changed_at > 10 * _DROP_WINDOW:
-                self.degrade -= 1  # ten clean seconds: try one step better
+            elif not drops and self.degrade and now - changed_at > recover_after:
+                self.degrade -= 1  # on time for a while: try one step better
                 changed_at = now
             self._set_dropping(bool(drops) or self.degrade > 0)
             self._skipped_now = 0
             image, shown_now = self._play_picture(timeline, frame, rate, shown)
             last = frame
-            if self._skipped_now:
+            if self._skipped_now:  # frames the degraded decoder skipped on purpose: dropped, but not late
                 self.frames_dropped += self._skipped_now
-                drops.extend([now] * self._skipped_now)
             if image is _SAME:  # the picture on screen is this frame already
                 self._position.emit(frame, generation)
                 continue
