@@ -4,8 +4,8 @@
   parallel threads (PyAV releases the GIL while decoding), and the samples are reduced straight from
   the decoder's float planes (no resampler), so it is at least as fast as FFmpeg's CLI decoding to mono.
 - :func:`coarse_peaks` is the picture for the first second: it decodes only every n-th audio packet
-  (about 4,000 of them whatever the length) and spreads each one's min/max over the packets it stands
-  for. The window shows it at once and replaces it with the exact peaks when they arrive.
+  (about 4,000 of them; in long files two packets after each of 2,000 seeks) and spreads each one's
+  min/max over the packets it stands for. The window shows it at once and replaces it with the exact peaks when they arrive.
 
 Worker thread; never touches Qt.
 """
@@ -66,6 +66,8 @@ class Peaks:
 SEGMENT_MIN_SECONDS = 120.0
 #: Packets the coarse pass decodes (spread over the whole file).
 COARSE_PACKETS = 4000
+#: Places the coarse pass seeks to in long files (one seek and two packets each: ~0.1 ms a place).
+SEEK_PROBES = 2000
 _BATCH = 1 << 16  # samples reduced at once
 
 
@@ -104,11 +106,13 @@ def cached_peaks(path: str | os.PathLike[str], *, buckets_per_second: int = 100,
 
 
 def coarse_peaks(path: str | os.PathLike[str], *, buckets_per_second: int = 100,
-                 packets: int = COARSE_PACKETS) -> Peaks:
+                 packets: int = COARSE_PACKETS, seek: bool | None = None) -> Peaks:
     """Approximate peaks fast: one audio packet in n decoded (after the packet before it, so that the
     decoder's overlap is right), its min/max standing for the n packets from it on (n chosen so that
-    about ``packets`` are used). Same bucket size and count as
-    :func:`waveform_peaks`. Raises NoAudioStreamError when there is no audio. Worker thread."""
+    about ``packets`` are used). Same bucket size and count as :func:`waveform_peaks` (give or take the
+    last one). Long files (whose demuxing would read every packet, pictures too) are probed by seeking
+    to :data:`SEEK_PROBES` places instead (``seek`` forces either way). Raises NoAudioStreamError when there
+    is no audio. Worker thread."""
     p = Path(path)
     with open_input(p) as container:
         stream = _audio_stream(container, p)
@@ -123,8 +127,15 @@ def coarse_peaks(path: str | os.PathLike[str], *, buckets_per_second: int = 100,
         probes: list[np.ndarray] = []
         first_pts: int | None = None
         end_sample = 0
+        if seek is None:
+            seek = total > 4 * SEEK_PROBES  # long files: seeking beats reading every packet (and picture)
+        if seek and duration:
+            first_pts = _first_sample_pts(container, stream)
+            if first_pts is not None:
+                end_sample = int(duration * rate)
+                _probe_by_seeking(container, stream, first_pts, duration, rate, starts, probes)
         try:
-            for n, packet in enumerate(container.demux(stream)):
+            for n, packet in enumerate([] if starts else container.demux(stream)):
                 primer = every > 1 and (n + 1) % every == 0  # decoded to prime the next probe, not used
                 if primer and packet.size:
                     try:
@@ -184,6 +195,39 @@ def coarse_peaks(path: str | os.PathLike[str], *, buckets_per_second: int = 100,
     first_touched = int(np.argmax(touched))
     last = np.where(last < 0, first_touched, last)
     return Peaks(buckets_per_second, count, _pack(lo[last], hi[last]))
+
+
+def _probe_by_seeking(container: Any, stream: Any, first_pts: int, duration: float, rate: int,
+                      starts: list[int], probes: list[np.ndarray]) -> None:
+    """Decode two packets after each of :data:`SEEK_PROBES` evenly spaced seeks; keep the second's samples."""
+    tb = stream.time_base or Fraction(1, rate)
+    for k in range(SEEK_PROBES):
+        at = first_pts + int(Fraction(duration * k / SEEK_PROBES).limit_denominator(1000) / tb)
+        try:
+            container.seek(at, stream=stream, backward=True)
+            stream.codec_context.flush_buffers()
+            used = 0
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    break
+                frames = stream.decode(packet)
+                used += 1
+                if used == 1 and k:  # the first packet primes the decoder's overlap
+                    continue
+                for frame in frames:
+                    if frame.pts is None:
+                        continue
+                    mono = _mono(frame)
+                    s0 = int((frame.pts - first_pts) * tb * rate)
+                    if s0 < 0:
+                        mono, s0 = mono[-s0:], 0
+                    if mono.size:
+                        starts.append(s0)
+                        probes.append(mono)
+                if frames:
+                    break
+        except av.error.FFmpegError:
+            continue
 
 
 def _first_sample_pts(container: Any, stream: Any) -> int | None:

@@ -57,3 +57,15 @@ def test_no_audio_says_so_in_one_line(tmp_path: Path) -> None:
         with pytest.raises(NoAudioStreamError) as exc:
             call(path)
         assert "\n" not in str(exc.value) and "no audio" in str(exc.value)
+
+
+def test_coarse_peaks_by_seeking_show_the_same_sound(long_audio: Path) -> None:
+    exact = waveform_peaks(long_audio, buckets_per_second=20).as_array().astype(np.int32)
+    seeking = coarse_peaks(long_audio, buckets_per_second=20, seek=True).as_array().astype(np.int32)
+    assert abs(len(seeking) - len(exact)) <= 1
+    n = min(len(seeking), len(exact))
+    assert seeking[:n, 1].max() <= exact[:, 1].max() + 2000 and seeking[:n, 0].min() >= exact[:, 0].min() - 2000
+    # the probes land where they were decoded (each stands for the buckets after it, up to the next one)
+    probed_loud = np.flatnonzero(seeking[:n, 1] > 5000)
+    assert probed_loud.size > 0 and (exact[probed_loud, 1] > 2000).mean() > 0.3
+    assert seeking[0, 1] > 5000, "the beep at 0 s"
