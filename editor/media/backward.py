@@ -98,6 +98,10 @@ class BackwardBuffer:
         """True when :meth:`prefetch_step` has frames to decode. Viewer decode thread."""
         return self._plan is not None
 
+    def cancel_prefetch(self) -> None:
+        """Forget the chunk planned (the user moved on). Viewer decode thread."""
+        self._plan = None
+
     def prefetch_step(self) -> bool:
         """Decode a few frames of the next chunk back; True while more remain. Viewer decode thread."""
         plan = self._plan

@@ -5,7 +5,8 @@
   the decoder's float planes (no resampler), so it is at least as fast as FFmpeg's CLI decoding to mono.
 - :func:`coarse_peaks` is the picture for the first second: it decodes only every n-th audio packet
   (about 4,000 of them; in long files two packets after each of 2,000 seeks) and spreads each one's
-  min/max over the packets it stands for. The window shows it at once and replaces it with the exact peaks when they arrive.
+  min/max over the packets it stands for. The window shows it at once and replaces it with the exact
+  peaks when they arrive.
 
 Worker thread; never touches Qt.
 """

@@ -264,8 +264,9 @@ class PreviewEngine(QObject):
             if buffer.has_work():
                 try:
                     return buffer.prefetch_step() or any(b.has_work() for b in self._buffers.values())
-                except MediaError:
-                    buffer._plan = None
+                except Exception:  # noqa: BLE001 - a prefetch is a guess; the request itself reports errors
+                    log.debug("backward prefetch failed", exc_info=True)
+                    buffer.cancel_prefetch()
                     return False
         return False
 
@@ -350,6 +351,8 @@ class PreviewEngine(QObject):
 
     def _play(self, timeline: Timeline, start: int, rate: float, generation: int,
               clock: Callable[[], float | None] | None) -> None:
+        for buffer in self._buffers.values():
+            buffer.cancel_prefetch()  # playing moves on: a chunk planned for stepping back is not wanted now
         try:
             self._play_loop(timeline, start, rate, generation, clock)
         finally:
