@@ -36,7 +36,7 @@ def test_a_background_job_pauses_while_playback_is_active_and_resumes_after() ->
     worker.start()
     # while playing, the job is parked in its first pause point: wait until the gate counts it
     deadline = threading.Event()
-    for _ in range(200):
+    for _ in range(400):
         if gate.waits >= 1:
             break
         deadline.wait(0.05)
@@ -146,3 +146,52 @@ def test_a_window_runner_starts_thread_jobs_only_when_playback_stops_and_below_t
         assert base is not None and seen_nice == [min(19, base + 19)]
     finally:
         runner.close()
+
+
+def _render_children() -> dict[int, int]:
+    """pid → nice of this process's children whose command line holds the render spec (Linux)."""
+    found: dict[int, int] = {}
+    for task in os.listdir("/proc/self/task"):
+        try:
+            kids = open(f"/proc/self/task/{task}/children").read().split()
+        except OSError:
+            continue
+        for pid in map(int, kids):
+            try:
+                cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+                if b".spec-" in cmdline:
+                    found[pid] = os.getpriority(os.PRIO_PROCESS, pid)
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice is Linux only")
+def test_a_window_export_renders_in_a_child_below_the_player(store, long_project, tmp_path) -> None:
+    from editor.jobs.priority import EXPORT_NICE
+    from editor.jobs.runner import JobRunner
+    from editor.store.bus import RedisEventBus
+
+    if not store.redis.configured:
+        pytest.skip("no Redis")
+    if not os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children"):
+        pytest.skip("this kernel does not list children per thread")
+    runner = JobRunner(store, RedisEventBus(store.redis, "test-priority-export"), "inst-export")
+    runner.run_below_playback(PlaybackGate())
+    base = thread_nice()
+    job = runner.start_export(long_project.timeline, tmp_path / "out.mp4", "high")
+    seen: dict[int, int] = {}
+    try:
+        waiter = threading.Event()
+        for _ in range(600):  # until the render child is there (or the job is over)
+            seen.update(_render_children())
+            state = runner.local_state(job)
+            if seen or (state is not None and state.finished):
+                break
+            waiter.wait(0.05)
+    finally:
+        runner.cancel(job)
+        runner.wait(job, WAIT)
+        runner.close()
+    assert base is not None and seen, "the render child was seen"
+    assert set(seen.values()) == {min(19, base + EXPORT_NICE)}
