@@ -12,8 +12,9 @@ RGB32 (one copy into Qt's memory). Results reach the Qt thread as signals.
   frames, the next chunk back prefetched while the thread waits for the next request.
 - Playback first: while playing, :attr:`gate` says so and the window's background jobs pause; the
   player's decoders use every core. When the machine still cannot keep up, playback degrades step by
-  step (frames nothing refers to are not decoded, then pictures at half size) and :attr:`dropping`
-  tells the viewer, instead of falling to a few frames a second; a proxy is read as soon as one exists.
+  step (pictures at half size with the fast scaler, then frames nothing refers to are not decoded) and
+  :attr:`dropping` tells the viewer, instead of falling to a few frames a second; a proxy is read as
+  soon as one exists.
 
 Create and call on the Qt main thread.
 """
@@ -46,7 +47,8 @@ log = logging.getLogger(__name__)
 MAX_READERS = 4
 _SKIPPED: Any = object()  # a scrub frame overtaken by a newer request
 _SAME: Any = object()  # while playing: the picture on screen already is this frame (or a later one)
-#: Degradation steps of playback that cannot keep up: 0 full, 1 reference frames only, 2 also half size.
+#: Degradation steps of playback that cannot keep up: 0 full, 1 half size (fast scaler), 2 also reference
+#: frames only.
 MAX_DEGRADE = 2
 _DROP_WINDOW = 1.0  # seconds over which dropped frames are counted
 _DEGRADE_AFTER = 3  # frames late within the window before the next step down
@@ -442,10 +444,10 @@ class PreviewEngine(QObject):
             if shown is not None and shown[0] == path and rate > 0 and 0 <= shown[1] - index < 8:
                 return _SAME, shown  # on screen already (a frame skipped at this step was counted then)
             size = None
-            if self.degrade >= 2:
+            if self.degrade >= 1:  # first every frame at half size, then also only the reference frames
                 w, h = reader.output_size
                 size = (max(2, w // 4 * 2), max(2, h // 4 * 2))
-            reader.skip_frame_default = "NONREF" if self.degrade >= 1 and rate > 0 else "DEFAULT"
+            reader.skip_frame_default = "NONREF" if self.degrade >= 2 and rate > 0 else "DEFAULT"
             reader.interpolation = "FAST_BILINEAR" if self.degrade >= 1 or _big(reader) else None
             if rate < 0 and path in self._buffers:
                 picture = self._buffers[path].read(index, size)
