@@ -151,6 +151,7 @@ def playback_table(store: Any, app: Any, temp: Path, seconds: float) -> None:
         print(f"| {name} | {limit:.0f} fps | {d['fps']:.1f} of {float(fps):.0f} ({d['rt']:.2f}×), {d['dropped']}, "
               f"{d['p99']:.1f} ms, {d['rss']:.0f} MB | {a['fps']:.1f} ({a['rt']:.2f}×), {a['dropped']}, "
               f"{a['p99']:.1f} ms, {a['rss']:.0f} MB |")
+    play_while_exporting(store, app, sampler, media[0][1], media[0][3], temp)
     seek_and_step(app, media[0][1], temp)
 
 
@@ -205,6 +206,24 @@ def measure_file(store: Any, app: Any, sampler: Sampler, seconds: float, name: s
           f"{after['fps']:.1f} frames/s ({after['rt']:.2f}x), {after['dropped']} dropped, lag p99 "
           f"{after['p99']:.1f} ms, {after['rss']:.0f} MB", flush=True)
     return (name, fps, limit, during, after, paused, jobs_s, proxy_s, length)
+
+
+def play_while_exporting(store: Any, app: Any, sampler: Sampler, path: Path, fps: Fraction, temp: Path) -> None:
+    """The same file exported (fast H.264, a child process at nice +10) while the window plays it."""
+    win = open_window(store, app, path)
+    try:
+        sampler.run(30, during=lambda: bool(win.jobs.runner.running()))  # its own proxy job, if any
+        out = temp / "export-while-playing.mp4"
+        t0 = time.perf_counter()
+        job = win.jobs.start_export(win.controller.timeline, str(out), "fast")
+        figures = play_for(win, sampler, 8.0, fps)
+        sampler.run(120, during=lambda: job in win.jobs.runner.running())
+        took = time.perf_counter() - t0
+    finally:
+        win.shutdown()
+    print(f"{path.name} played while its export ran: {figures['fps']:.1f} frames/s ({figures['rt']:.2f}x), "
+          f"{figures['dropped']} dropped, lag p99 {figures['p99']:.1f} ms, degrade step {figures['degrade']}; "
+          f"the export took {took:.1f} s", flush=True)
 
 
 def _number(image: Any) -> int:
