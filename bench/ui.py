@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--case", choices=("servers-up", "redis-hung", "postgres-stopped"),
                         help="run only this editing case")
+    parser.add_argument("--playback-only", action="store_true", help="only the playback, seek and waveform figures")
     args = parser.parse_args()
     if args.case:
         editing_case(args.case, args.seconds)
@@ -200,6 +201,9 @@ def main() -> None:
     os.environ["CUTLINE_CONFIG_DIR"] = str(temp / "config")
     (temp / "data").mkdir(mode=0o755)
 
+    if args.playback_only:
+        playback_main(temp, args.seconds)
+        return
     # First ever start: no servers, no database (initdb included).
     first = subprocess.run([sys.executable, "-c", STARTUP, "0"], cwd=ROOT, capture_output=True, text=True)
     print(f"first ever start to a usable window, servers included: {first.stdout.strip() or first.stderr[-300:]} ms"
@@ -277,6 +281,7 @@ def main() -> None:
     finally:
         win.shutdown()
         store.close(stop_servers=False)
+    playback_cases(temp, args.seconds)
 
     # Start-up with the servers running (they are: this process left them up), opening the last project.
     times = []
@@ -298,6 +303,36 @@ def main() -> None:
 
     shutil.rmtree(temp, ignore_errors=True)
     editing_cases(args.seconds)
+
+
+def playback_cases(temp: Path, seconds: float) -> None:
+    """Issue 17's figures: playback in the window per file, while its jobs run and after; seeks and steps;
+    the 30-minute waveform (see bench/ui_playback.py)."""
+    from PySide6.QtWidgets import QApplication
+
+    from bench.ui_playback import playback_table, waveform_case
+    from editor.store.services import Store
+
+    app = QApplication.instance() or QApplication(["cutline"])
+    store = Store.open()
+    try:
+        playback_table(store, app, temp, max(seconds, 6.0))
+        waveform_case(store, app, temp)
+    finally:
+        store.close(stop_servers=False)
+
+
+def playback_main(temp: Path, seconds: float) -> None:
+    """``--playback-only``: the playback figures, then the servers stopped and the folder removed."""
+    import shutil
+
+    from editor.store.servers import EmbeddedServers
+
+    try:
+        playback_cases(temp, seconds)
+    finally:
+        EmbeddedServers(temp / "data" / "servers").stop()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,11 @@ Cancelling works from any process: :meth:`JobRunner.cancel` (or :func:`request_c
 ``job:{id}:cancel`` and publishes a ``cancelled`` event with ``request: true``; the owning runner sees
 either, sets the job's cancel event, and the render child is terminated (no partial file is left).
 
+In a window (:meth:`JobRunner.run_below_playback`), every job's thread runs below the player: exports
+at nice +10 (their render child inherits it), thread jobs at nice +19, and thread jobs wait while the
+window's :class:`~editor.jobs.priority.PlaybackGate` says playback is active before they start (the work
+itself pauses at its own pause points, see :mod:`editor.jobs.priority`).
+
 Thread: any for the public methods (they never block on PostgreSQL: the writes happen on the job's
 worker thread). Listeners run on worker threads: a window hands them to the Qt thread. No Qt.
 """
@@ -33,6 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from editor.jobs.export import PRESETS, export_range, render_spec_for
+from editor.jobs.priority import BACKGROUND_NICE, EXPORT_NICE, PlaybackGate, lower_thread_priority
 from editor.jobs.state import (
     RUNNING,
     JobState,
@@ -106,6 +112,14 @@ class JobRunner:
         self._ticker: threading.Thread | None = None
         self._subscription: Any = None
         self._closed = threading.Event()
+        self.gate: PlaybackGate | None = None
+        self.below_playback = False
+
+    def run_below_playback(self, gate: PlaybackGate) -> None:
+        """From now on jobs run below the player: lower OS priority, and thread jobs wait for ``gate``
+        (playback not active) before they start. Any thread."""
+        self.gate = gate
+        self.below_playback = True
 
     # ---- listening -------------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> Callable[[], None]:
@@ -181,6 +195,8 @@ class JobRunner:
     def _run(self, job: _Job, work: JobWork, on_done: Callable[[JobState, Any], None] | None) -> None:
         state = job.state
         recorded = True
+        if self.below_playback:
+            lower_thread_priority(EXPORT_NICE if state.operation == "export" else BACKGROUND_NICE)
         try:
             self.repo.start(state.id, state.operation, job.params, self.instance_id,
                             project_id=state.project_id, output_path=state.output_path)  # write 1 of 2
@@ -193,6 +209,8 @@ class JobRunner:
         status, message, result = "complete", "done", None
         try:
             if job.cancel.is_set():
+                raise JobCancelled("cancelled before it started")
+            if self.gate is not None and state.operation != "export" and not self.gate.wait_idle(job.cancel):
                 raise JobCancelled("cancelled before it started")
             result = work(lambda p, m: self._report(job, p, m), job.cancel)
             if job.cancel.is_set() and state.operation != "export":

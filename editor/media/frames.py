@@ -15,11 +15,10 @@ from __future__ import annotations
 import bisect
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 import numpy as np
@@ -31,6 +30,7 @@ from editor.media.errors import (
     PositionOutOfRangeError,
     describe_av_error,
 )
+from editor.media.frame_cache import FrameCache
 from editor.media.probe import open_input
 
 PIXEL_FORMATS = ("rgb24", "rgba", "bgra")
@@ -87,10 +87,11 @@ def fit_size(source: tuple[int, int], box: tuple[int, int] | None) -> tuple[int,
 
 
 def convert_frame(frame: av.VideoFrame, size: tuple[int, int], pixel_format: str, rotation: int,
-                  index: int, time: Fraction, duration: Fraction, threads: int = 2) -> Picture:
+                  index: int, time: Fraction, duration: Fraction, threads: int = 2,
+                  interpolation: str | None = None) -> Picture:
     """Scale + convert ``frame`` in one reformat call and apply display ``rotation``. Worker thread.
 
-    ``size`` is the output (display-oriented) size.
+    ``size`` is the output (display-oriented) size; ``interpolation`` overrides the scaler (default AREA).
     """
     turns = (rotation // 90) % 4
     w, h = size
@@ -98,7 +99,7 @@ def convert_frame(frame: av.VideoFrame, size: tuple[int, int], pixel_format: str
     # AREA: good quality for downscaling and cheaper than the default bilinear at these ratios.
     scaling = coded[0] < frame.width or coded[1] < frame.height
     out = frame.reformat(width=coded[0], height=coded[1], format=pixel_format, threads=threads,
-                         interpolation="AREA" if scaling else None)
+                         interpolation=(interpolation or "AREA") if scaling else None)
     plane = out.planes[0]
     if turns:
         bpp = _BYTES_PER_PIXEL[pixel_format]
@@ -148,21 +149,22 @@ class FrameReader:
     """Exact decoded frames of one file's video, by frame index or by time in seconds.
 
     ``fit`` bounds the output size (aspect kept, rotation applied); ``pixel_format`` is one of rgb24,
-    rgba, bgra; ``cache_bytes`` bounds the memory of the decoded-frame cache. Worker thread; never
-    touches Qt. Raises NoVideoStreamError for audio-only files.
+    rgba, bgra; ``cache_bytes`` bounds the memory of the decoded-frame cache, or ``cache`` (a view on a
+    shared :class:`~editor.media.frame_cache.FrameBudget`) replaces it. ``thread_count`` sets the decoder's
+    threads (0: FFmpeg's choice); ``codec_options`` are FFmpeg decoder options (e.g. ``skip_loop_filter``).
+    Worker thread; never touches Qt. Raises NoVideoStreamError for audio-only files.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, fit: tuple[int, int] | None = None,
                  pixel_format: str = "rgb24", cache_bytes: int = 192 * 1024 * 1024,
-                 threads: bool = True) -> None:
+                 threads: bool = True, cache: FrameCache | None = None, thread_count: int = 0,
+                 codec_options: dict[str, str] | None = None) -> None:
         if pixel_format not in PIXEL_FORMATS:
             raise ValueError(f"pixel_format must be one of {PIXEL_FORMATS}")
         self.path = Path(path)
         self.pixel_format = pixel_format
         self._lock = threading.RLock()
-        self._cache: OrderedDict[tuple[int, int, int, str], Picture] = OrderedDict()
-        self._cache_size = 0
-        self._cache_max = cache_bytes
+        self._cache = cache if cache is not None else FrameCache(cache_bytes)
         self._container = open_input(self.path)
         try:
             streams = [s for s in self._container.streams.video
@@ -172,6 +174,10 @@ class FrameReader:
             self._stream = streams[0]
             if threads:
                 self._stream.thread_type = "AUTO"
+                if thread_count:
+                    self._stream.codec_context.thread_count = thread_count
+            if codec_options:
+                self._stream.codec_context.options = dict(codec_options)
             self._table = self._build_table()
             if len(self._table) == 0:
                 raise CorruptMediaError(f"{self.path}: the video stream holds no frames", self.path)
@@ -187,6 +193,11 @@ class FrameReader:
         self._pending: list[av.VideoFrame] = []
         self._demux: Any = None
         self.decoded_frames = 0  # statistics, for tests and the bench
+        #: what the decoder skips outside seeks: "DEFAULT" (nothing) or "NONREF" (frames nothing refers to;
+        #: a player that cannot keep up sets it, and read() then returns the next frame decoded)
+        self.skip_frame_default: Literal["DEFAULT", "NONREF"] = "DEFAULT"
+        #: the scaler for pictures from now on (None: AREA, the best for stills; a player behind sets a faster one)
+        self.interpolation: str | None = None
 
     # -- facts -------------------------------------------------------------------------------------
     @property
@@ -248,7 +259,6 @@ class FrameReader:
             key = (index, out[0], out[1], self.pixel_format)
             hit = self._cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(key)
                 return hit
             return self._decode_to(index, out, back_window)
 
@@ -257,7 +267,7 @@ class FrameReader:
         with self._lock:
             index = self.resolve(position)
             out = size or self.output_size
-            return self._cache.get((index, out[0], out[1], self.pixel_format))
+            return self._cache.peek((index, out[0], out[1], self.pixel_format))
 
     def iter_from(self, position: Position, *, size: tuple[int, int] | None = None,
                   every: int = 1):
@@ -319,9 +329,7 @@ class FrameReader:
 
     def clear_cache(self) -> None:
         """Forget the decoded pictures (e.g. when memory is short). Any thread."""
-        with self._lock:
-            self._cache.clear()
-            self._cache_size = 0
+        self._cache.clear()
 
     def advance_to(self, position: Position) -> None:
         """Decode up to (not including) ``position`` without converting, if it is ahead in this GOP or
@@ -333,7 +341,6 @@ class FrameReader:
         """Release the file and the cache. Any thread."""
         with self._lock:
             self._cache.clear()
-            self._cache_size = 0
             self._container.close()
 
     def __enter__(self) -> FrameReader:
@@ -390,13 +397,8 @@ class FrameReader:
         return rotation
 
     def _remember(self, key: tuple[int, int, int, str], pic: Picture) -> None:
-        if key in self._cache:
-            return
-        self._cache[key] = pic
-        self._cache_size += pic.nbytes
-        while self._cache_size > self._cache_max and len(self._cache) > 1:
-            _, old = self._cache.popitem(last=False)
-            self._cache_size -= old.nbytes
+        if key not in self._cache:
+            self._cache.put(key, pic, pic.nbytes)
 
     def _seek_for(self, index: int) -> None:
         key_pts = self._table.keyframe_before(self._table.pts[index])
@@ -439,7 +441,7 @@ class FrameReader:
                 self._demux = None
                 continue
             skip = skip_before_pts is not None and packet.pts is not None and packet.pts < skip_before_pts
-            cc.skip_frame = "NONREF" if skip else "DEFAULT"
+            cc.skip_frame = "NONREF" if skip else self.skip_frame_default
             try:
                 self._pending.extend(self._stream.decode(packet))
                 bad = 0
@@ -532,4 +534,5 @@ class FrameReader:
 
     def _convert(self, frame: av.VideoFrame, index: int, out: tuple[int, int]) -> Picture:
         return convert_frame(frame, out, self.pixel_format, self.rotation, index,
-                             self._table.time_of(index), self._table.duration_of(index))
+                             self._table.time_of(index), self._table.duration_of(index),
+                             interpolation=self.interpolation)

@@ -23,7 +23,8 @@ from editor.media.render import RenderClip
 log = logging.getLogger(__name__)
 
 CHUNK = 2400  # 50 ms of stereo samples
-AHEAD = 10  # chunks decoded ahead (0.5 s)
+AHEAD = 16  # chunks decoded ahead (0.8 s): sound never waits for a picture decode
+SINK_CHUNKS = 8  # the device's own buffer (0.4 s): a stalled Qt thread (up to ~0.3 s) does not stutter
 BYTES_PER_SAMPLE = 4  # s16 stereo
 
 
@@ -83,7 +84,7 @@ class AudioOutput(QObject):
                                         name="cutline-audio", daemon=True)
         self._thread.start()
         self._sink = self._sink_class(self._device, self._format, self)
-        self._sink.setBufferSize(CHUNK * BYTES_PER_SAMPLE * 4)
+        self._sink.setBufferSize(CHUNK * BYTES_PER_SAMPLE * SINK_CHUNKS)
         self._io = self._sink.start()
         self._pending = b""
         self._timer.start()

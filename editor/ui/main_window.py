@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.jobs.board import JobsService
+from editor.jobs.priority import PlaybackGate
 from editor.model.navigate import duration
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
@@ -64,9 +65,12 @@ class MainWindow(QMainWindow):
         self.jobs = JobsService(ctx.store, ctx.bus, ctx.instance_id, on_change=self.job_changed.emit,
                                 on_presence=lambda _e: self.presence_changed.emit())
         self.controller = EditorController(ctx, self)
-        self.preview = PreviewEngine(self)
+        self.gate = PlaybackGate()  # playback first: this window's background jobs wait while it plays
+        self.jobs.runner.run_below_playback(self.gate)
+        self.preview = PreviewEngine(self, gate=self.gate)
         self.audio = AudioOutput(self)
-        self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self, start_job=self.jobs.runner.start_thread_job)
+        self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self, start_job=self.jobs.runner.start_thread_job,
+                                  gate=self.gate)
         self._project_name: str | None = None
         self._save_state = ("saved", "")
         self._other_windows = 0
@@ -226,6 +230,7 @@ class MainWindow(QMainWindow):
         self.preview.frame_ready.connect(self._on_frame)
         self.preview.position_changed.connect(self._on_play_position)
         self.preview.playback_state.connect(self._on_playback_state)
+        self.preview.dropping.connect(self.viewer.set_dropping)
         self.preview.media_offline.connect(self._on_preview_offline)
 
     # ---- state -> views ------------------------------------------------------------------------
@@ -573,6 +578,7 @@ class MainWindow(QMainWindow):
         self.status_timer.stop()
         self.audio.stop()
         self.preview.close()
+        self.assets.close()
         self.jobs.close()
         subscription = getattr(self, "bus_subscription", None)
         if subscription is not None:

@@ -103,6 +103,7 @@ class TimelineView(QWidget):
         self._thumbs: dict[str, tuple[list[int], dict[int, QImage]]] = {}
         self._scaled: dict[tuple[str, int, int], QPixmap] = {}
         self._waves: dict[str, tuple[np.ndarray, float]] = {}
+        self._paint_spans: list[tuple[float, float]] = []  # x ranges of the paint event being handled
         self._snaps: list[int] | None = None
         self._drag: _Drag | None = None
         self._scrubbing = False
@@ -519,6 +520,8 @@ class TimelineView(QWidget):
     # --- painting ----------------------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        # the columns to repaint: a moving playhead repaints two thin strips, not every waveform column
+        self._paint_spans = [(r.left(), r.right() + 1) for r in event.region()]
         p = QPainter(self)
         w, bottom = self._track_right(), self._rows_bottom()
         p.fillRect(self.rect(), theme.BASE)
@@ -674,6 +677,15 @@ class TimelineView(QWidget):
             return
         lo = max(body.left(), float(HEADER_W))
         hi = min(body.right(), float(right))
+        spans = self._paint_spans or [(lo, hi)]
+        for a, b in spans:
+            a, b = max(lo, float(math.floor(a))), min(hi, float(b))
+            if b - a >= 1:
+                self._paint_waveform_span(p, tl, clip, start, body, peaks, bps, a, b)
+
+    def _paint_waveform_span(self, p: QPainter, tl: Timeline, clip: Clip, start: int, body: QRectF,
+                             peaks: np.ndarray, bps: float, lo: float, hi: float) -> None:
+        """The waveform between x = ``lo`` and ``hi`` (one polygon, one column a pixel)."""
         cols = int(hi - lo)
         if cols < 1:
             return

@@ -1,4 +1,5 @@
-"""The viewer: the current frame letterboxed, a timecode overlay, an audio level meter and a message overlay.
+"""The viewer: the current frame letterboxed, a timecode overlay, an audio level meter, a message overlay and a
+"dropping frames" mark while playback cannot keep up.
 
 It paints the QImage it is given as it is (no conversion per paint); smooth scaling only while paused.
 Qt main thread only.
@@ -37,6 +38,7 @@ class ViewerWidget(QWidget):
         self._peaks = [MIN_DB, MIN_DB]
         self._peak_at = [0.0, 0.0]
         self._message = ""
+        self._dropping = False
         self._show_meter = True
         self._font = theme.mono_font(10.0)
         self._msg_font = theme.ui_font(11.0, bold=True)
@@ -78,6 +80,16 @@ class ViewerWidget(QWidget):
         """Show or hide the audio meter (hide it for media without sound)."""
         self._show_meter = visible
         self.update()
+
+    def set_dropping(self, dropping: bool) -> None:
+        """Show (True) or hide the "dropping frames" mark: playback cannot keep up and is degraded."""
+        if dropping != self._dropping:
+            self._dropping = dropping
+            self.update()
+
+    def dropping(self) -> bool:
+        """True while the "dropping frames" mark is shown."""
+        return self._dropping
 
     def show_message(self, text: str) -> None:
         """Show a message over the picture (empty text hides it), e.g. "Media offline: /path/file.mp4"."""
@@ -128,6 +140,8 @@ class ViewerWidget(QWidget):
             self._paint_message(p, area)
         if self._timecode or self._frame_no is not None:
             self._paint_overlay(p)
+        if self._dropping:
+            self._paint_dropping(p, area)
         if self._show_meter:
             self._paint_meter(p)
         p.end()
@@ -155,6 +169,17 @@ class ViewerWidget(QWidget):
         box = QRectF(r.center().x() - tw / 2, r.top() + 4, tw, 22)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(0, 0, 0, 160))
+        p.drawRoundedRect(box, 4, 4)
+        p.setPen(theme.TEXT)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_dropping(self, p: QPainter, area: QRect) -> None:
+        p.setFont(self._font)
+        fm = QFontMetrics(self._font)
+        text = "dropping frames"
+        box = QRectF(area.left() + 8, area.top() + 8, fm.horizontalAdvance(text) + 14, 20)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(190, 40, 40, 200))
         p.drawRoundedRect(box, 4, 4)
         p.setPen(theme.TEXT)
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,6 @@ from editor.media.errors import (
     UnsupportedMediaError,
 )
 from editor.media.frames import FrameReader
-from editor.media.playback import PlaybackEngine, PlaybackState
 from editor.media.probe import probe
 from editor.media.render import RenderClip, RenderSpec, render
 from editor.media.synth import make_clip, read_frame_number
@@ -93,38 +90,6 @@ def test_corrupt_packet_in_the_middle_is_skipped(tmp_path) -> None:
     out = tmp_path / "out.mp4"
     render(RenderSpec((RenderClip(str(bad), 0, 4, 0),), width=320, height=240), out)
     assert probe(out).video.frame_count == 100
-
-
-def test_file_that_disappears_during_playback(tmp_path) -> None:
-    clip = make_clip(tmp_path / "vanish.mp4", frames=100, gop=25)
-    errors: list[MediaError] = []
-    states: list[PlaybackState] = []
-    got_error = threading.Event()
-
-    def on_error(e: MediaError) -> None:
-        errors.append(e)
-        got_error.set()
-
-    with PlaybackEngine(clip.path, viewer_size=(160, 120), on_error=on_error, on_state=states.append) as eng:
-        assert eng.wait_ready(5)
-        eng.play()
-        time.sleep(0.3)
-        clip.path.unlink()
-        assert got_error.wait(3)
-        assert isinstance(errors[0], MediaNotFoundError)
-        assert_one_line(errors[0], clip.path)
-        assert eng.state == PlaybackState.ERROR and states[-1] == PlaybackState.ERROR
-
-
-def test_playback_of_garbage_reports_error(tmp_path) -> None:
-    path = tmp_path / "garbage.mov"
-    path.write_bytes(os.urandom(5000))
-    errors: list[MediaError] = []
-    with PlaybackEngine(path, on_error=errors.append) as eng:
-        eng.wait_ready(5)
-        assert eng.state == PlaybackState.ERROR
-    assert errors and isinstance(errors[0], MediaError)
-    assert_one_line(errors[0], path)
 
 
 def test_corrupt_error_class_exists() -> None:

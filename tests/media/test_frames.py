@@ -97,4 +97,4 @@ def test_cache_memory_is_bounded(media) -> None:
     with FrameReader(media.mp4.path, cache_bytes=320 * 240 * 3 * 5) as reader:
         for i in range(0, 60):
             reader.read(i)
-        assert reader._cache_size <= 320 * 240 * 3 * 5 + 320 * 240 * 4
+        assert reader._cache.nbytes <= 320 * 240 * 3 * 5 + 320 * 240 * 4

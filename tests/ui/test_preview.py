@@ -10,7 +10,7 @@ from PySide6.QtGui import QImage
 from editor.jobs.importing import import_files
 from editor.media.synth import make_clip, read_frame_number
 from editor.model.navigate import timeline_from_media
-from editor.ui.preview import PreviewEngine, qimage_to_rgb
+from editor.ui.preview import _SAME, PreviewEngine, qimage_to_rgb
 
 
 def number(image: QImage) -> int:
@@ -88,3 +88,96 @@ def test_a_long_gop_source_gets_a_proxy_job_and_the_viewer_stays_exact(qtbot, tm
     finally:
         engine.close()
         tasks.shutdown()
+
+
+def test_holding_left_steps_back_exactly_across_a_keyframe_without_a_keyframe_flash(qtbot, long_gop) -> None:
+    engine = PreviewEngine(fit=(320, 240))
+    shown: list[tuple[int, int]] = []
+    engine.frame_ready.connect(lambda image, frame: shown.append((frame, number(image))))
+    try:
+        engine.show(long_gop, 110)
+        qtbot.waitUntil(lambda: bool(shown) and shown[-1] == (110, 110), timeout=10000)
+        shown.clear()
+        for frame in range(109, 85, -1):  # across the keyframe at 100
+            engine.show(long_gop, frame)
+            qtbot.waitUntil(lambda f=frame: bool(shown) and shown[-1][0] == f, timeout=10000)
+        assert shown == [(f, f) for f in range(109, 85, -1)], "every step exact, no keyframe shown first"
+        assert engine.budget.used <= engine.budget.max_bytes
+    finally:
+        engine.close()
+
+
+def test_playing_sets_the_playback_gate_and_stopping_clears_it(qtbot, long_gop) -> None:
+    from editor.jobs.priority import PlaybackGate
+
+    gate = PlaybackGate()
+    engine = PreviewEngine(fit=(320, 240), gate=gate)
+    try:
+        engine.play(long_gop, 150)
+        assert gate.playing
+        engine.pause()
+        assert not gate.playing
+        engine.play(long_gop, 195)  # the end of the timeline stops playback and clears the gate
+        qtbot.waitUntil(lambda: engine.rate == 0 and not gate.playing, timeout=10000)
+    finally:
+        engine.close()
+    assert not gate.playing
+
+
+def test_a_file_that_disappears_during_playback_shows_media_offline(qtbot, tmp_path) -> None:
+    path = tmp_path / "vanish.mp4"
+    make_clip(path, frames=250, fps=Fraction(25), size=(160, 120), gop=25)
+    timeline = timeline_from_media(import_files([path]).refs)
+    engine = PreviewEngine(fit=(160, 120))
+    offline: list[str] = []
+    engine.media_offline.connect(offline.append)
+    try:
+        with qtbot.waitSignal(engine.frame_ready, timeout=10000):
+            engine.play(timeline, 0)
+        path.unlink()
+        qtbot.waitUntil(lambda: bool(offline), timeout=10000)
+        assert offline[0] == str(path)
+    finally:
+        engine.close()
+
+
+def test_garbage_media_shows_media_offline_instead_of_a_picture(qtbot, tmp_path) -> None:
+    import os
+
+    good = tmp_path / "good.mp4"
+    make_clip(good, frames=10, size=(160, 120))
+    timeline = timeline_from_media(import_files([good]).refs)
+    good.write_bytes(os.urandom(5000))  # the file the timeline names is garbage now
+    engine = PreviewEngine(fit=(160, 120))
+    offline: list[str] = []
+    frames: list[object] = []
+    engine.media_offline.connect(offline.append)
+    engine.frame_ready.connect(lambda image, frame: frames.append(image))
+    try:
+        engine.show(timeline, 3)
+        qtbot.waitUntil(lambda: bool(offline) and bool(frames), timeout=10000)
+        assert offline == [str(good)] and frames[-1] is None
+    finally:
+        engine.close()
+
+
+def test_degraded_playback_skips_frames_but_every_picture_shown_is_exact(qtbot, long_gop) -> None:
+    engine = PreviewEngine(fit=(320, 240))
+    try:
+        engine.degrade = 2  # what a machine that cannot keep up gets: reference frames only, half size
+        shown = None
+        pictures: list[tuple[int, int, int]] = []
+        skipped = 0
+        for frame in range(0, 60):
+            image, now = engine._play_picture(long_gop, frame, 1.0, shown)
+            if image is _SAME:  # the picture on screen stays
+                skipped += 1
+                continue
+            shown = now
+            pictures.append((frame, now[1], number(image)))
+            assert (image.width(), image.height()) == (160, 120)
+        assert all(index == n and index >= frame for frame, index, n in pictures), "exact pictures only"
+        assert any(index > frame for frame, index, _ in pictures), "frames nothing refers to were not decoded"
+        assert skipped > 0 and len(pictures) > 10
+    finally:
+        engine.close()
