@@ -466,3 +466,35 @@ def measure_sync(path: str | os.PathLike[str], *, threshold: float = 0.25) -> Sy
         offsets.append((beeps[near] - float(f)) * 1000)
     return SyncReport(tuple(flashes), tuple(beeps), tuple(offsets), tuple(lonely),
                       tuple(b for j, b in enumerate(beeps) if j not in used))
+
+
+#: The shapes of file :func:`make_shape` makes (every one with pictures numbered and, with ``flash``, beeps).
+SHAPES = ("ts", "remux_ts", "open_gop_ts", "open_gop_mkv", "edit_list_mp4", "delayed_mp4", "mkv", "vfr",
+          "hevc_mkv", "open_gop_hevc_ts")
+
+
+def make_shape(folder: str | os.PathLike[str], name: str, *, frames: int = 80, gop: int = 20,
+               **kwargs: Any) -> SynthClip:
+    """One clip of the shape ``name`` (see ``SHAPES``) in ``folder``: a B-frame H.264 MPEG-TS with its start
+    offset, a TS remux of a B-frame MP4, files that start with an open GOP (H.264 TS and MKV, HEVC TS), an
+    MP4 whose edit list hides a pre-roll, one whose picture starts 0.1 s after its sound, MKV, variable frame
+    rate, HEVC. ``frame_times`` and ``first_number`` say what frame k must be. Test thread.
+    """
+    root = Path(folder)
+    kw: dict[str, Any] = {"frames": frames, "gop": gop, **kwargs}
+    makers: dict[str, Any] = {
+        "ts": lambda: make_clip(root / "bframes.ts", **kw),
+        "remux_ts": lambda: remux(make_clip(root / "remux-src.mp4", **kw), root / "remux.ts"),
+        "open_gop_ts": lambda: make_open_gop_clip(root / "opengop.ts", **kw),
+        "open_gop_mkv": lambda: make_open_gop_clip(root / "opengop.mkv", **kw),
+        "edit_list_mp4": lambda: make_edit_list_clip(root / "editlist.mp4", start_frame=gop + gop // 3, **kw),
+        "delayed_mp4": lambda: make_edit_list_clip(root / "delayed.mp4", start_frame=gop, delay=Fraction(1, 10),
+                                                   **kw),
+        "mkv": lambda: make_clip(root / "plain.mkv", **kw),
+        "vfr": lambda: make_clip(root / "vfr.mp4", vfr=True, **kw),
+        "hevc_mkv": lambda: make_clip(root / "hevc.mkv", codec="libx265", **kw),
+        "open_gop_hevc_ts": lambda: make_open_gop_clip(root / "opengop-hevc.ts", codec="libx265", **kw),
+    }
+    if name not in makers:
+        raise KeyError(f"unknown shape {name!r}; one of {', '.join(SHAPES)}")
+    return makers[name]()

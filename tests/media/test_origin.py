@@ -3,48 +3,19 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import av
 import pytest
 
 from editor.media import synth
 from editor.media.origin import packets_from, scan_video, time_origin
-from editor.media.synth import SynthClip, read_frame_number
-
-SHAPES = ("ts", "remux_ts", "open_gop_ts", "open_gop_mkv", "edit_list_mp4", "delayed_mp4", "mkv", "vfr",
-          "hevc_mkv", "open_gop_hevc_ts")
-
-
-def make_shape(root: Path, name: str) -> SynthClip:
-    kw = dict(frames=80, gop=20, flash=True)
-    if name == "ts":
-        return synth.make_clip(root / "bframes.ts", **kw)
-    if name == "remux_ts":
-        return synth.remux(synth.make_clip(root / "remux-src.mp4", **kw), root / "remux.ts")
-    if name == "open_gop_ts":
-        return synth.make_open_gop_clip(root / "opengop.ts", **kw)
-    if name == "open_gop_mkv":
-        return synth.make_open_gop_clip(root / "opengop.mkv", **kw)
-    if name == "edit_list_mp4":
-        return synth.make_edit_list_clip(root / "editlist.mp4", start_frame=27, **kw)
-    if name == "delayed_mp4":
-        return synth.make_edit_list_clip(root / "delayed.mp4", start_frame=20, delay=Fraction(1, 10), **kw)
-    if name == "mkv":
-        return synth.make_clip(root / "plain.mkv", **kw)
-    if name == "vfr":
-        return synth.make_clip(root / "vfr.mp4", vfr=True, **kw)
-    if name == "hevc_mkv":
-        return synth.make_clip(root / "hevc.mkv", codec="libx265", **kw)
-    if name == "open_gop_hevc_ts":
-        return synth.make_open_gop_clip(root / "opengop-hevc.ts", codec="libx265", **kw)
-    raise KeyError(name)
+from editor.media.synth import SHAPES, SynthClip, make_shape, read_frame_number
 
 
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SynthClip]:
     root = tmp_path_factory.mktemp("shapes")
-    return {name: make_shape(root, name) for name in SHAPES}
+    return {name: make_shape(root, name, flash=True) for name in SHAPES}
 
 
 @pytest.mark.parametrize("name", SHAPES)
