@@ -123,12 +123,19 @@ def cmd_thumbnails(args: argparse.Namespace) -> int:
         raise MediaError("--count must be at least 1")
     size = parse_size(args.size)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise MediaError(f"{out}: exists and is not a folder")
     cache = _cache(args)
     hits_before = _hits(cache)
     thumbs = filmstrip(args.file, args.count, size, exact=args.exact, cache=cache)
+    if any(not th.jpeg for th in thumbs):  # never an empty file
+        raise MediaError(f"{args.file}: some thumbnails could not be decoded; nothing written")
+    out.mkdir(parents=True, exist_ok=True)
     for i, th in enumerate(thumbs):
-        (out / f"thumb-{i:03d}.jpg").write_bytes(th.jpeg)
+        target = out / f"thumb-{i:03d}.jpg"
+        tmp = target.with_name(f".{target.name}.partial")
+        tmp.write_bytes(th.jpeg)
+        tmp.replace(target)
     size_text = f"{thumbs[0].width}x{thumbs[0].height}" if thumbs else "-"
     served = _hits(cache) - hits_before
     cached = f", {min(served, len(thumbs))} served from the cache" if cache is not None else ", no cache"

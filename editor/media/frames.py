@@ -147,6 +147,10 @@ class FrameReader:
             self._container.close()
             raise
         cc = self._stream.codec_context
+        if not cc.width or not cc.height:
+            self._container.close()
+            raise CorruptMediaError(f"{self.path}: the video cannot be decoded (no picture size in the stream)",
+                                    self.path)
         self.coded_size = (cc.width, cc.height)
         self.display_size = (cc.height, cc.width) if self.rotation % 180 == 90 else (cc.width, cc.height)
         self.output_size = fit_size(self.display_size, fit)
