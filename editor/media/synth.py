@@ -498,3 +498,63 @@ def make_shape(folder: str | os.PathLike[str], name: str, *, frames: int = 80, g
     if name not in makers:
         raise KeyError(f"unknown shape {name!r}; one of {', '.join(SHAPES)}")
     return makers[name]()
+
+
+def add_streams(clip: SynthClip, path: str | os.PathLike[str], *, audio_languages: tuple[str, ...] = ("eng", "fra"),
+                subtitle_languages: tuple[str, ...] = ("deu",), titles: bool = True) -> SynthClip:
+    """``clip`` (with audio) copied into ``path`` with one audio stream per language (the first is the clip's
+    own sound, the others tones of other pitches) and, for MKV, one SubRip stream per subtitle language.
+    Languages are ISO 639-2 codes, stored in the streams' metadata; with ``titles`` each stream gets a title
+    too. Test thread."""
+    path = Path(path)
+    srt = path.with_name(f".{path.stem}.srt")
+    srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n\n", encoding="utf-8")
+    try:
+        with av.open(str(clip.path)) as inp, av.open(str(srt)) as subs, \
+                av.open(str(path), "w", container_options=_CONTAINER_OPTIONS.get(path.suffix.lower(), {})) as out:
+            sv: Any = inp.streams.video[0]
+            sa: Any = inp.streams.audio[0]
+            ov: Any = out.add_stream_from_template(sv)
+            oa: Any = out.add_stream_from_template(sa)
+            oa.metadata["language"] = audio_languages[0]
+            if titles:
+                oa.metadata["title"] = f"Sound {audio_languages[0]}"
+            extra: list[Any] = []
+            for n, lang in enumerate(audio_languages[1:], start=1):
+                stream: Any = out.add_stream(_AUDIO_CODECS.get(path.suffix.lower(), "aac"), rate=48000,
+                                             layout="stereo")
+                stream.metadata["language"] = lang
+                if titles:
+                    stream.metadata["title"] = f"Sound {lang}"
+                extra.append((stream, 440.0 * (n + 1)))
+            sub_streams: list[Any] = []
+            if path.suffix.lower() in (".mkv", ".webm"):
+                for lang in subtitle_languages:
+                    st: Any = out.add_stream_from_template(subs.streams.subtitles[0])
+                    st.metadata["language"] = lang
+                    if titles:
+                        st.metadata["title"] = f"Subtitles {lang}"
+                    sub_streams.append(st)
+            for packet in inp.demux():
+                if packet.size == 0:
+                    continue
+                packet.stream = ov if packet.stream.type == "video" else oa
+                out.mux(packet)
+            samples = int(clip.duration * 48000)
+            for stream, hz in extra:
+                size = stream.codec_context.frame_size or 1024
+                for start in range(0, samples, size):
+                    idx = np.arange(start, min(samples, start + size))
+                    tone = (0.3 * np.sin(2 * np.pi * hz * idx / 48000)).astype(np.float32)
+                    af = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
+                    af.sample_rate, af.pts, af.time_base = 48000, start, Fraction(1, 48000)
+                    out.mux(stream.encode(af))
+                out.mux(stream.encode(None))
+            sub_packets = [p for p in subs.demux(subs.streams.subtitles[0]) if p.size]
+            for st in sub_streams:
+                for packet in sub_packets:  # type: ignore[assignment]
+                    packet.stream = st
+                    out.mux(packet)
+    finally:
+        srt.unlink(missing_ok=True)
+    return dataclasses.replace(clip, path=path)

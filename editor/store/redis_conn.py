@@ -38,9 +38,10 @@ def redact_redis_url(url: str) -> str:
 class RedisConnection:
     """Lazy, retried, self-healing access to one Redis server (or to none: ``url=None``)."""
 
-    def __init__(self, url: str | None, *, name: str = "cutline") -> None:
+    def __init__(self, url: str | None, *, name: str = "cutline", connect_timeout: float = CONNECT_TIMEOUT,
+                 op_timeout: float = OP_TIMEOUT, retries: int = 3) -> None:
         self.url = url
-        self.display_url = redact_redis_url(url) if url else "none"
+        self._timeouts = (connect_timeout, op_timeout, retries)
         self._name = name
         self._client: redis.Redis | None = None
         self._lock = threading.Lock()
@@ -48,6 +49,11 @@ class RedisConnection:
         self._backoff = RETRY_MIN
         self._was_down = False
         self.failures = 0
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password (computed when shown: a cache hit need not load the database code)."""
+        return redact_redis_url(self.url) if self.url else "none"
 
     @property
     def configured(self) -> bool:
@@ -64,11 +70,12 @@ class RedisConnection:
             raise redis.ConnectionError("no Redis is configured")
         with self._lock:
             if self._client is None:
+                connect_timeout, op_timeout, retries = self._timeouts
                 self._client = redis.Redis.from_url(
                     self.url,
-                    socket_connect_timeout=CONNECT_TIMEOUT,
-                    socket_timeout=OP_TIMEOUT,
-                    retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), 3),
+                    socket_connect_timeout=connect_timeout,
+                    socket_timeout=op_timeout,
+                    retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries),
                     retry_on_error=[redis.ConnectionError, redis.TimeoutError],
                     health_check_interval=15,
                     client_name=self._name,
