@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "editor.cli.servers",
     "editor.cli.projects",
     "editor.cli.media",
+    "editor.cli.cut",
     "editor.cli.interchange",
     "editor.cli.jobs",
 )

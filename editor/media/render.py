@@ -27,7 +27,7 @@ from pathlib import Path
 
 import av
 
-from editor.media.errors import MediaError, RenderCancelled, RenderError
+from editor.media.errors import MediaError, RenderError
 from editor.media.render_copy import copy_plan
 from editor.media.render_output import choose_codecs, output_format, output_formats
 from editor.media.render_reencode import render_reencode

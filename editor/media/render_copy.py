@@ -13,149 +13,163 @@ accumulates. Worker thread or child process; never touches Qt.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
+import bisect
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import av
-import numpy as np
 
 from editor.media.errors import RenderError
+from editor.media.origin import FrameIndex, SeekPoint, packets_from, scan_video
 from editor.media.probe import open_input
+from editor.media.render_audio import AudioFeeder, AudioPacketCopier, audio_codec_for
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, OutputFormat, choose_codecs
-from editor.media.render_sources import AudioSource, SourcePool, time_origin
+from editor.media.render_sources import SourcePool
 from editor.media.render_spec import Progress, RenderClip, RenderSpec, SegmentReport
-
-LOOKAHEAD = 20  # packets: more than any decoder's reordering depth
 
 
 @dataclass(frozen=True)
 class CopyRange:
-    """A segment's real range in source pts (stream time base): [key, end)."""
+    """A segment's real range: frames [first, end) of the source, from the keyframe ``key`` to the packet of
+    decode-order rank ``last_rank``."""
 
-    key: int
+    index: FrameIndex
+    key: SeekPoint
+    first: int
     end: int
-    tb: Fraction
-    origin: Fraction
+    last_rank: int
 
-    def seconds(self, pts: int) -> Fraction:
-        return pts * self.tb - self.origin
-
-
-def _video_packets(container: Any, stream: Any, start_pts: int) -> Iterator[Any]:
-    container.seek(start_pts, stream=stream, backward=True)
-    for packet in container.demux(stream):
-        if packet.size and packet.pts is not None:
-            yield packet
+    def seconds(self, frame: int) -> Fraction:
+        return self.index.time_of(frame) if frame < len(self.index) else self.index.duration
 
 
-def _find_key(container: Any, stream: Any, pts_in: int) -> int:
-    """pts of the keyframe at or before ``pts_in`` (the file's first keyframe when there is none before)."""
-    tb = Fraction(stream.time_base)
-    target, step = pts_in, int(2 / tb) or 1
-    first_key: int | None = None
-    for _attempt in range(8):
-        key = None
-        first_key = None
-        for packet in _video_packets(container, stream, max(0, target)):
-            if packet.is_keyframe:
-                if first_key is None:
-                    first_key = packet.pts
-                if packet.pts > pts_in:
-                    break
-                key = packet.pts
-            if first_key is not None and packet.dts is not None and packet.dts > pts_in:
-                break
-        if key is not None:
-            return key
-        if first_key is None or target <= 0:
+def decode_order(ix: FrameIndex) -> list[int]:
+    """The pts of every packet of ``ix`` in decode order. Any thread."""
+    return [pts for pts, _ in sorted(ix.order.items(), key=lambda kv: kv[1])]
+
+
+def copy_range(ix: FrameIndex, clip: RenderClip, order: list[int] | None = None) -> CopyRange:
+    """The real range a copy of ``clip`` holds: from the keyframe at or before its first frame, to the end of
+    the shortest decode-order run that holds every frame before its out-point with no gap. Any thread."""
+    if not len(ix):
+        raise RenderError(f"{clip.path}: has no video frames to copy", clip.path)
+    order = order if order is not None else decode_order(ix)
+    lo = max(0, ix.index_at(clip.source_in + Fraction(1, 10**6)))
+    hi = min(len(ix), max(lo + 1, bisect.bisect_left(ix.pts, ix.origin.pts_at(clip.source_out) - 1)))
+    key = ix.keyframe_before(lo)
+    first = ix.frame_at_pts(key.pts)
+    if first is None:
+        first = 0
+    count, top, end, last_rank = 0, first - 1, len(ix), len(order) - 1
+    for rank in range(key.order, len(order)):
+        p = order[rank]
+        if p < key.pts:
+            continue  # a leading picture of an open GOP: it needs the GOP before
+        i = ix.frame_at_pts(p)
+        if i is None:
+            continue
+        count += 1
+        top = max(top, i)
+        if top + 1 >= hi and count == top - first + 1:
+            end, last_rank = top + 1, rank
             break
-        target, step = target - step, step * 2  # the seek landed after the keyframe we need
-    if first_key is None:
-        raise RenderError(f"{container.name}: no keyframe found to copy from", container.name)
-    return first_key
+    return CopyRange(ix, key, first, end, last_rank)
 
 
-def packets_until(packets: Iterator[Any], key: int, end: int) -> Iterator[tuple[Any, int | None]]:
-    """From the keyframe ``key`` on, the packets of [key, E) in decode order, where E >= ``end`` is the first
-    point at which every frame before ``end`` has been sent and no frame is missing; yields (packet, None)
-    and finally (None, E). Packets before the keyframe, or shown before it, are skipped."""
-    window: deque[Any] = deque()
-    it = iter(packets)
-    started = False
-    sent_max: int | None = None
-    exhausted = False
-    last_end: int | None = None
-    while True:
-        while not exhausted and len(window) < LOOKAHEAD:
-            p = next(it, None)
-            if p is None:
-                exhausted = True
-                break
-            if not started:
-                if not (p.is_keyframe and p.pts == key):
-                    continue
-                started = True
-            if p.pts < key:
-                continue  # a leading picture of an open GOP: it needs the GOP before
-            window.append(p)
-        if not window:
-            yield None, last_end
-            return
-        future_min = min(p.pts for p in window)
-        if future_min >= end and (sent_max is None or future_min > sent_max):
-            yield None, future_min
-            return
-        p = window.popleft()
-        sent_max = p.pts if sent_max is None else max(sent_max, p.pts)
-        last_end = max(last_end or 0, p.pts + (p.duration or 0))
-        yield p, None
-
-
-def copy_range(container: Any, stream: Any, clip: RenderClip, origin: Fraction) -> CopyRange:
-    """The real range a copy of ``clip`` holds (without writing anything). Worker thread."""
-    tb = Fraction(stream.time_base)
-    pts_in = int(round((origin + clip.source_in) / tb))
-    pts_out = int(round((origin + clip.source_out) / tb))
-    key = _find_key(container, stream, pts_in)
-    end_key = _find_key(container, stream, pts_out) if pts_out > key else key
-    end = key
-    for _packet, e in packets_until(_video_packets(container, stream, end_key), end_key, pts_out):
-        if e is not None:
-            end = e
-    return CopyRange(key, max(end, key + 1), tb, origin)
+def run_timestamps(ix: FrameIndex, key: SeekPoint, last_rank: int, order: list[int]) -> tuple[dict[int, int], int]:
+    """Decode timestamps for a copied run, made from its presentation timestamps (the k-th packet in decode
+    order gets the k-th smallest pts), so they increase whatever the source stored (Matroska stores none),
+    and the reordering delay they need (subtract it from all of them: then dts <= pts). Any thread."""
+    run = [p for p in order[key.order:last_rank + 1] if p >= key.pts and ix.frame_at_pts(p) is not None]
+    ordered = sorted(run)
+    delay = max((o - p for o, p in zip(ordered, run, strict=True)), default=0)
+    return dict(zip(run, ordered, strict=True)), max(0, delay)
 
 
 def _describe(clip: RenderClip, r: CopyRange) -> str:
     name = Path(clip.path).name
-    a, b = r.seconds(r.key), r.seconds(r.end)
+    a, b = r.seconds(r.first), r.seconds(r.end)
     parts = []
-    if abs(a - clip.source_in) > Fraction(1, 1000):
+    if abs(a - clip.source_in) > Fraction(1, 2000):
         parts.append(f"starts at the keyframe at {float(a):.3f} s (asked {float(clip.source_in):.3f} s)")
-    if abs(b - clip.source_out) > Fraction(1, 1000):
+    if abs(b - clip.source_out) > Fraction(1, 2000):
         parts.append(f"ends at {float(b):.3f} s (asked {float(clip.source_out):.3f} s; its last B-frames need it)")
     if not parts:
         return ""
     return f"{name}: keyframe cut {float(a):.3f}-{float(b):.3f} s: " + ", ".join(parts)
 
 
-def copy_plan(spec: RenderSpec) -> list[SegmentReport]:
+@dataclass(frozen=True)
+class StreamMeta:
+    """What a copy needs to know of a file's streams without opening it again."""
+
+    width: int
+    height: int
+    rate: Fraction
+    video_signature: tuple
+    audio_signature: tuple | None
+
+
+_INDEX_CACHE: dict[tuple[str, int, int], tuple[FrameIndex, list[int], StreamMeta]] = {}
+
+
+def _cached(path: str) -> tuple[FrameIndex, list[int], StreamMeta]:
+    try:
+        st = Path(path).stat()
+    except OSError:
+        st = None
+    key = (str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1)
+    hit = _INDEX_CACHE.get(key)
+    if hit is not None:
+        return hit
+    with open_input(path) as src:
+        if not src.streams.video:
+            raise RenderError(f"{path}: has no video stream to copy", path)
+        sv = src.streams.video[0]
+        sa = src.streams.audio[0] if src.streams.audio else None
+        meta = StreamMeta(sv.codec_context.width, sv.codec_context.height,
+                          Fraction(sv.average_rate or sv.guessed_rate or 25), _signature(sv),
+                          _audio_signature(sa) if sa is not None else None)
+        ix = scan_video(src, sv)
+    if len(_INDEX_CACHE) > 16:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[key] = (ix, decode_order(ix), meta)
+    return _INDEX_CACHE[key]
+
+
+def file_index(path: str) -> tuple[FrameIndex, list[int]]:
+    """The frame index of ``path`` and its packets' pts in decode order, kept for the process while the file
+    is unchanged (a command that plans a cut and then makes it scans the file once). Worker thread."""
+    ix, order, _meta = _cached(path)
+    return ix, order
+
+
+def stream_meta(path: str) -> StreamMeta:
+    """Size, rate and codec signatures of ``path``'s streams (from the same cache as ``file_index``)."""
+    return _cached(path)[2]
+
+
+def _indexes(clips: list[RenderClip]) -> dict[str, tuple[FrameIndex, list[int]]]:
+    return {c.path: file_index(c.path) for c in clips}
+
+
+def copy_plan(spec: RenderSpec, indexes: dict[str, tuple[FrameIndex, list[int]]] | None = None
+              ) -> list[SegmentReport]:
     """What a copy of ``spec`` will hold, segment by segment (real source ranges and output times), before
     anything is written; RenderError (one line) when the clips cannot be copied. Worker thread."""
     clips = sorted(spec.clips, key=lambda c: c.timeline_start)
+    for c in clips:
+        if c.speed != 1:
+            raise RenderError(f"{Path(c.path).name}: stream copy cannot change speed; use re-encode")
+    indexes = indexes if indexes is not None else _indexes(clips)
     reports: list[SegmentReport] = []
     at = Fraction(0)
     for i, c in enumerate(clips):
-        if c.speed != 1:
-            raise RenderError(f"{Path(c.path).name}: stream copy cannot change speed; use re-encode")
-        with open_input(c.path) as src:
-            if not src.streams.video:
-                raise RenderError(f"{c.path}: has no video stream to copy", c.path)
-            r = copy_range(src, src.streams.video[0], c, time_origin(src))
-        a, b = r.seconds(r.key), r.seconds(r.end)
+        ix, order = indexes[c.path]
+        r = copy_range(ix, c, order)
+        a, b = r.seconds(r.first), r.seconds(r.end)
         reports.append(SegmentReport(i, c.path, c.source_in, c.source_out, a, b, at, at + b - a, "copy",
                                      _describe(c, r)))
         at += b - a
@@ -167,43 +181,25 @@ def _signature(stream: Any) -> tuple:
     return (cc.name, cc.width, cc.height, cc.format.name if cc.format else None, bytes(cc.extradata or b""))
 
 
-def audio_codec_for(fmt: OutputFormat, requested: str, source: Any) -> str:
-    """The audio codec of a copy or smart output: the user's choice, else the source's when the container
-    takes it, else the container's default. Any thread."""
-    if requested:
-        return requested
-    name = CODEC_OF_DECODER.get(source.codec_context.name) if source is not None else None
-    return name if name in fmt.audio else fmt.audio[0]
+def _audio_signature(stream: Any) -> tuple:
+    cc = stream.codec_context
+    return (cc.name, cc.sample_rate, cc.channels, bytes(cc.extradata or b""))
 
 
-def write_audio(writer: AudioWriter, pieces: list[tuple[str, Fraction, Fraction, Fraction]], pool: SourcePool,
-                progress: Progress | None = None) -> None:
-    """Decode each (path, source start, source end, output start) piece and encode it, sample-exact: piece
-    k fills output samples [round(start_k * rate), round(start_{k+1} * rate)). Worker thread."""
-    rate = writer.rate
-    for k, (path, a, b, out_start) in enumerate(pieces):
-        first = round(out_start * rate)
-        last = round((out_start + b - a) * rate)
-        if writer.samples_written < first:  # a gap: silence
-            writer.write(np.zeros((2, first - writer.samples_written), np.float32))
-        source = AudioSource(RenderClip(path, a, b, out_start), rate, pool)
-        try:
-            left = last - max(first, writer.samples_written)
-            while left > 0:
-                n = min(left, rate)
-                writer.write(source.read(n))
-                left -= n
-                if progress is not None:
-                    progress.check()
-        finally:
-            source.close()
-        del k
+def _copy_audio_ok(fmt: OutputFormat, requested: str, clips: list[RenderClip], ref_a: Any) -> bool:
+    """Whether the sound can be copied too: the container takes its codec, every source has the same."""
+    codec = CODEC_OF_DECODER.get(ref_a.codec_context.name)
+    if codec is None or codec not in fmt.audio or requested not in ("", codec) or codec.startswith("pcm"):
+        return False
+    sig = _audio_signature(ref_a)
+    return all(stream_meta(c.path).audio_signature == sig for c in clips)
 
 
 def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, list[str], list[SegmentReport]]:
     """Write ``spec`` by stream copy to ``tmp``; returns (frames, notes, segments)."""
     clips = sorted(spec.clips, key=lambda c: c.timeline_start)
-    plan = copy_plan(spec)
+    indexes = _indexes(clips)
+    plan = copy_plan(spec, indexes)
     first = open_input(clips[0].path)
     try:
         ref_v = first.streams.video[0]
@@ -222,30 +218,53 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
         pool = SourcePool(limit=2)
         with av.open(str(tmp), "w", format=fmt.muxer) as out:
             ov = out.add_stream_from_template(ref_v)
-            writer = AudioWriter(out, audio_codec_for(fmt, spec.audio_codec, ref_a), spec.sample_rate,
-                                 spec.audio_bitrate) if has_audio else None
+            pieces = [(c.path, r.actual_in, r.actual_out, r.output_start) for c, r in zip(clips, plan, strict=True)]
+            feeder: AudioFeeder | AudioPacketCopier | None = None
+            if has_audio and ref_a is not None and _copy_audio_ok(fmt, spec.audio_codec, clips, ref_a):
+                feeder = AudioPacketCopier(out, out.add_stream_from_template(ref_a), pieces)
+            elif has_audio:
+                writer = AudioWriter(out, audio_codec_for(fmt, spec.audio_codec, ref_a), spec.sample_rate,
+                                     spec.audio_bitrate)
+                feeder = AudioFeeder(writer, pieces, pool, progress)
             bsf = _annexb_filter(fmt, ref_v)
             otb = Fraction(ref_v.time_base)
             last_dts: int | None = None
+            runs = []
+            for c in clips:
+                ix, order = indexes[c.path]
+                rng = copy_range(ix, c, order)
+                runs.append((rng, *run_timestamps(ix, rng.key, rng.last_rank, order)))
+            delay = max((d * rng.index.time_base for rng, _m, d in runs), default=Fraction(0))
             total = sum((r.actual_out - r.actual_in for r in plan), Fraction(0)) or Fraction(1)
             for c, r in zip(clips, plan, strict=True):
-                with open_input(c.path) as src:
+                if stream_meta(c.path).video_signature != ref_sig:
+                    raise RenderError(f"{c.path}: its video does not match the first clip's codec "
+                                      "parameters, so it cannot be stream-copied; use re-encode", c.path)
+                with _reuse(first) if c.path == clips[0].path else open_input(c.path) as src:
                     sv = src.streams.video[0] if src.streams.video else None
-                    if sv is None or _signature(sv) != ref_sig:
+                    if sv is None:
                         raise RenderError(f"{c.path}: its video does not match the first clip's codec "
                                           "parameters, so it cannot be stream-copied; use re-encode", c.path)
-                    tb = Fraction(sv.time_base)
-                    origin = time_origin(src)
-                    key = int(round((origin + r.actual_in) / tb))
-                    end = int(round((origin + r.actual_out) / tb))
-                    shift = r.output_start - (key * tb)  # source seconds -> output seconds
-                    for packet, _e in packets_until(_video_packets(src, sv, key), key, end):
-                        if packet is None:
+                    ix, order = indexes[c.path]
+                    rng, dts_of, _ = runs[len([x for x in plan if x.index < r.index])]
+                    tb = ix.time_base
+                    shift = r.output_start - ix.pts[rng.first] * tb  # source seconds -> output seconds
+                    shift_ticks, delay_ticks = int(round(shift / otb)), int(round(delay / otb))
+                    next_feed = Fraction(0)
+                    for packet in packets_from(src, sv, rng.key, ix.order):
+                        if packet.size == 0 or packet.pts is None:
+                            continue
+                        rank = ix.order.get(packet.pts, -1)
+                        if rank > rng.last_rank:
                             break
+                        if packet.pts < rng.key.pts or ix.frame_at_pts(packet.pts) is None:
+                            continue
                         progress.check()
-                        pts = int(round((packet.pts * tb + shift) / otb))
-                        dts_src = packet.dts if packet.dts is not None else packet.pts
-                        dts = int(round((dts_src * tb + shift) / otb))
+                        if tb == otb:
+                            pts, dts = packet.pts + shift_ticks, dts_of[packet.pts] - delay_ticks + shift_ticks
+                        else:
+                            pts = int(round((packet.pts * tb + shift) / otb))
+                            dts = int(round((dts_of[packet.pts] * tb - delay + shift) / otb))
                         if last_dts is not None and dts <= last_dts:
                             dts = last_dts + 1
                         if dts > pts:
@@ -257,15 +276,29 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
                             p.stream = ov
                             out.mux(p)
                         frames += 1
-                        progress.report(100.0 * float(pts * otb / total) * 0.9, "copying")
-            if writer is not None:
-                write_audio(writer, [(c.path, r.actual_in, r.actual_out, r.output_start)
-                                     for c, r in zip(clips, plan, strict=True)], pool, progress)
-                writer.write(np.zeros((2, 0), np.float32), final=True)
+                        if feeder is not None and pts * otb >= next_feed:  # interleave, every 0.25 s
+                            next_feed = pts * otb + Fraction(1, 4)
+                            feeder.feed_until(next_feed)
+                            progress.report(100.0 * float(pts * otb / total) * 0.9, "copying")
+            if feeder is not None:
+                feeder.finish()
         pool.close()
         return frames, notes, plan
     finally:
         first.close()
+
+
+class _reuse:
+    """``with _reuse(container)``: use an open container without closing it at the end of the block."""
+
+    def __init__(self, container: Any) -> None:
+        self.container = container
+
+    def __enter__(self) -> Any:
+        return self.container
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 def _annexb_filter(fmt: OutputFormat, stream: Any) -> Any:

@@ -20,8 +20,8 @@ import numpy as np
 
 from editor.media.errors import RenderError
 from editor.media.render_output import AudioWriter, add_video_stream, choose_codecs
-from editor.media.render_spec import Progress, RenderClip, RenderSpec
 from editor.media.render_sources import AudioSource, SourcePool, VideoSource, black_frame, conform
+from editor.media.render_spec import Progress, RenderClip, RenderSpec
 
 
 class ClipIndex:

@@ -37,6 +37,9 @@ def time_origin(container: Any) -> Fraction:
     return origin_of(container).seconds
 
 
+AUDIO_PREROLL = Fraction(1, 10)
+
+
 class SourcePool:
     """Open containers per file: ``acquire`` an idle one (or open it), ``release`` it for the next clip.
 
@@ -188,7 +191,18 @@ class AudioSource:
         stb = Fraction(self.stream.time_base)
         resampler = av.AudioResampler(format="fltp", layout="stereo", rate=self.rate)
         start = self.origin + self.clip.source_in
-        self.container.seek(max(0, int(start / stb)), stream=self.stream, backward=True)
+        first = (self.stream.start_time or 0) * stb
+        if start - AUDIO_PREROLL <= first:
+            # from the file's start: read a freshly opened file, since a seek to the start skips the encoder
+            # priming that the demuxer trims on a first read (the sound would start ~10 ms late)
+            fresh = open_input(self.clip.path)
+            self._release()
+            self.pool, self.container = None, fresh
+            self.stream = fresh.streams.audio[0]
+        else:
+            # decode from a little earlier: the first frame after a seek has no overlap to add (AAC, MP3,
+            # Opus fade in there), and it is cut away below anyway
+            self.container.seek(int((start - AUDIO_PREROLL) / stb), stream=self.stream, backward=True)
         skip: int | None = None
         for packet in self.container.demux(self.stream):
             try:
@@ -254,11 +268,14 @@ class AudioSource:
             self.pos -= drop
         return out
 
-    def close(self) -> None:
+    def _release(self) -> None:
         if self.pool is not None:
             self.pool.release(self.clip.path, self.container)
         else:
             self.container.close()
+
+    def close(self) -> None:
+        self._release()
 
 
 def _planes(frame: av.VideoFrame) -> list[np.ndarray]:

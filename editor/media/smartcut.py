@@ -38,7 +38,8 @@ import numpy as np
 from editor.media.errors import RenderError
 from editor.media.origin import FrameIndex, packets_from, scan_video
 from editor.media.probe import open_input
-from editor.media.render_copy import audio_codec_for, write_audio
+from editor.media.render_audio import AudioFeeder, audio_codec_for
+from editor.media.render_copy import file_index
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, choose_codecs
 from editor.media.render_sources import SourcePool, VideoSource, conform
 from editor.media.render_spec import Progress, RenderClip, RenderSpec, SegmentReport
@@ -116,6 +117,7 @@ class _Writer:
         self.last_dts: int | None = None
         self.after_encoded = False
         self.frames = 0
+        self.feeder: AudioFeeder | None = None  # the sound, written up to each picture as it is muxed
 
     def write(self, data: bytes, pts: int, dts: int, keyframe: bool, duration: int, encoded: bool) -> None:
         if encoded and self.length_size:
@@ -136,6 +138,8 @@ class _Writer:
             self.out.mux(p)
         self.last_dts = dts
         self.frames += 1
+        if self.feeder is not None:
+            self.feeder.feed_until(dts * self.otb)
 
 
 # -- planning ---------------------------------------------------------------------------------------
@@ -165,12 +169,40 @@ class _Segment:
         return "copy" if kinds == {"copy"} else "reencode" if kinds == {"encode"} else "smart"
 
 
-def _decode_order(ix: FrameIndex) -> list[int]:
-    return [pts for pts, _ in sorted(ix.order.items(), key=lambda kv: kv[1])]
+def _nal_types(data: bytes, length_size: int) -> list[int]:
+    nals = _split_annexb(data) if length_size == 0 else []
+    pos = 0
+    while length_size and pos + length_size <= len(data):
+        n = int.from_bytes(data[pos:pos + length_size], "big")
+        nals.append(data[pos + length_size:pos + length_size + n])
+        pos += length_size + n
+    return [nal[0] & 0x1F for nal in nals if nal]
 
 
-def _plan_parts(ix: FrameIndex, lo: int, hi: int, order: list[int]) -> list[_Part]:
-    key_pts = [k for k in ix.keyframes if ix.pts[lo] <= k.pts < ix.pts[hi - 1] + 1]
+def _clean_start(path: str, codec: str, ix: FrameIndex) -> Any:
+    """A test of whether copying may start at a keyframe after re-encoded frames: an IDR picture (H.264; a
+    decoder does not switch back cleanly at the recovery-point I-frame of an open GOP) or any IRAP (HEVC)."""
+    if codec != "h264":
+        return lambda key: True
+    cache: dict[int, bool] = {}
+
+    def clean(key: Any) -> bool:
+        if key.pts not in cache:
+            with open_input(path) as src:
+                sv = src.streams.video[0]
+                length_size, _ = _parameter_sets(codec, bytes(sv.codec_context.extradata or b""))
+                packet = next(iter(packets_from(src, sv, key, ix.order)), None)
+                cache[key.pts] = packet is not None and 5 in _nal_types(bytes(packet), length_size)
+        return cache[key.pts]
+
+    return clean
+
+
+def _plan_parts(ix: FrameIndex, lo: int, hi: int, order: list[int], clean: Any = None) -> list[_Part]:
+    key_pts = [k for k in ix.keyframes if ix.pts[lo] <= k.pts < ix.pts[hi - 1] + 1
+               and ix.frame_at_pts(k.pts) is not None]
+    if clean is not None:
+        key_pts = [k for k in key_pts if ix.frame_at_pts(k.pts) == lo or clean(k)]
     if not key_pts:
         return [_Part("encode", lo, hi)]
     k1 = key_pts[0]
@@ -278,6 +310,7 @@ def _plan(spec: RenderSpec, clips: list[RenderClip], ref_sig: tuple, forced: dic
     segments: list[_Segment] = []
     at = Fraction(0)
     indexes: dict[str, tuple[FrameIndex, list[int], tuple]] = {}
+    cleans: dict[str, Any] = {}
     for i, clip in enumerate(clips):
         reason = forced.get(i, "")
         ix = None
@@ -288,9 +321,8 @@ def _plan(spec: RenderSpec, clips: list[RenderClip], ref_sig: tuple, forced: dic
                 with open_input(clip.path) as src:
                     if not src.streams.video:
                         raise RenderError(f"{clip.path}: has no video stream", clip.path)
-                    sv = src.streams.video[0]
-                    index = scan_video(src, sv)
-                    indexes[clip.path] = (index, _decode_order(index), _signature(sv))
+                    sig = _signature(src.streams.video[0])
+                indexes[clip.path] = (*file_index(clip.path), sig)
             ix, order, sig = indexes[clip.path]
             if sig != ref_sig and not reason:
                 reason = "its video has other codec parameters than the first segment's"
@@ -303,7 +335,9 @@ def _plan(spec: RenderSpec, clips: list[RenderClip], ref_sig: tuple, forced: dic
                 raise RenderError(f"{clip.path}: segment {i + 1} holds no frame", clip.path)
             b = ix.time_of(hi) if hi < len(ix) else ix.duration
             duration = b - ix.time_of(lo)
-            parts = [_Part("encode", lo, hi)] if reason else _plan_parts(ix, lo, hi, order)
+            if clip.path not in cleans:
+                cleans[clip.path] = _clean_start(clip.path, ref_sig[0], ix)
+            parts = [_Part("encode", lo, hi)] if reason else _plan_parts(ix, lo, hi, order, cleans[clip.path])
             segments.append(_Segment(clip, ix, lo, hi, parts, at, duration, reason))
         else:
             duration = clip.timeline_end - clip.timeline_start
@@ -328,7 +362,12 @@ def _write(spec: RenderSpec, tmp: Path, segments: list[_Segment], muxer: str, re
                   for s in segments if s.index is not None and any(k.dts is not None for k in s.index.keyframes)]
         delay = int(round(max(delays, default=Fraction(0)) / otb))
         writer = _Writer(out, ov, otb, delay, length_size, _pack(sets, length_size), bsf)
-        awriter = AudioWriter(out, acodec, spec.sample_rate, spec.audio_bitrate) if acodec else None
+        if acodec:
+            pieces = [(s.clip.path, s.clip.source_in if s.index is None else s.index.time_of(s.lo),
+                       (s.clip.source_out if s.index is None else s.index.time_of(s.lo) + s.duration), s.out_start)
+                      for s in segments]
+            writer.feeder = AudioFeeder(AudioWriter(out, acodec, spec.sample_rate, spec.audio_bitrate), pieces, pool,
+                                        progress)
         ref_info = (ref.codec_context.width, ref.codec_context.height, ref.codec_context.format.name,
                     ref.average_rate or spec.fps)
         total = len(segments)
@@ -346,12 +385,8 @@ def _write(spec: RenderSpec, tmp: Path, segments: list[_Segment], muxer: str, re
                         else:
                             _encode_part(src, sv, s, part, writer, codec, ref_info, spec, otb)
             progress.report(100.0 * (n + 1) / total * 0.85, f"segment {n + 1} of {total}")
-        if awriter is not None:
-            pieces = [(s.clip.path, s.clip.source_in if s.index is None else s.index.time_of(s.lo),
-                       (s.clip.source_out if s.index is None else s.index.time_of(s.lo) + s.duration), s.out_start)
-                      for s in segments]
-            write_audio(awriter, pieces, pool, progress)
-            awriter.write(np.zeros((2, 0), np.float32), final=True)
+        if writer.feeder is not None:
+            writer.feeder.finish()
     pool.close()
     return writer.frames
 
@@ -495,33 +530,40 @@ def frames_match(a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-def _decode_indices(path: str | Path, wanted: set[int]) -> dict[int, np.ndarray]:
-    """The frames ``wanted`` (indices from the time origin) of a file, as small gray arrays."""
+def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]]) -> dict[int, np.ndarray]:
+    """The frames of each [lo, hi) range (indices from the time origin) of a file as small gray arrays, each
+    range decoded straight through from the keyframe before it, as a player plays across a seam."""
     out: dict[int, np.ndarray] = {}
-    if not wanted:
+    if not ranges:
         return out
     with open_input(path) as c:
         sv = c.streams.video[0]
         sv.thread_type = "AUTO"
         ix = scan_video(c, sv)
-        wanted = {i for i in wanted if 0 <= i < len(ix)}
-        groups: dict[int, set[int]] = {}
-        for i in wanted:
-            groups.setdefault(ix.keyframe_before(i).pts, set()).add(i)
-        for key_pts in sorted(groups):
-            key = next(k for k in ix.keyframes if k.pts == key_pts)
-            need = groups[key_pts]
-            top = max(need)
+        for lo, hi in sorted(ranges):
+            lo, hi = max(0, lo), min(hi, len(ix))
+            if hi <= lo:
+                continue
+            key = ix.keyframe_before(lo)
             stop = False
             for packet in packets_from(c, sv, key, ix.order):
-                for frame in (sv.decode(packet) if packet.size else sv.decode(None)):
+                try:
+                    frames = sv.decode(packet) if packet.size else sv.decode(None)
+                except av.error.InvalidDataError:
+                    continue  # a packet the decoder refuses: its frames are missing, so the seam fails
+                for frame in frames:
                     i = ix.frame_at_pts(frame.pts)
-                    if i in need:
+                    if i is not None and lo <= i < hi and not frame.is_corrupt:
                         out[i] = _gray(frame)
-                    if i is not None and i >= top:
+                    if i is not None and i >= hi - 1:
                         stop = True
                 if stop:
                     break
+            else:
+                for frame in sv.decode(None):
+                    i = ix.frame_at_pts(frame.pts)
+                    if i is not None and lo <= i < hi:
+                        out[i] = _gray(frame)
             sv.codec_context.flush_buffers()
     return out
 
@@ -530,27 +572,29 @@ def _verify(tmp: Path, segments: list[_Segment], fps: Fraction, progress: Progre
     """Decode the output frames on both sides of every seam and compare them with the source frames;
     returns {segment: output time} for the segments whose seam differs."""
     checks: list[tuple[int, int, str, int]] = []  # (segment, output frame, source path, source frame)
+    out_ranges: list[tuple[int, int]] = []
+    src_ranges: dict[str, list[tuple[int, int]]] = {}
     out_first = 0
     for n, s in enumerate(segments):
         ix = s.index
-        count = (s.hi - s.lo) if ix is not None else 0
+        count = (s.hi - s.lo) if ix is not None else max(1, round(s.duration * fps))
         if ix is not None:
-            edges: set[int] = set()
-            for p in s.parts:
-                edges.update({p.lo, p.lo + 1, p.hi - 1, p.hi - 2})
-            for i in sorted(e for e in edges if s.lo <= e < s.hi):
-                checks.append((n, out_first + i - s.lo, s.clip.path, i))
-        else:
-            count = max(1, round(s.duration * fps))
+            for p in s.parts:  # every seam: the segment's start, each switch between copy and encode
+                lo = max(s.lo, p.lo - 2)
+                hi = min(s.hi, p.lo + 2)
+                out_ranges.append((out_first + lo - s.lo - (2 if p.lo == s.lo and n else 0), out_first + hi - s.lo))
+                src_ranges.setdefault(s.clip.path, []).append((lo, hi))
+                checks += [(n, out_first + i - s.lo, s.clip.path, i) for i in range(lo, hi)]
+            end_lo = max(s.lo, s.hi - 2)
+            out_ranges.append((out_first + end_lo - s.lo, out_first + s.hi - s.lo + 2))
+            src_ranges.setdefault(s.clip.path, []).append((end_lo, s.hi))
+            checks += [(n, out_first + i - s.lo, s.clip.path, i) for i in range(end_lo, s.hi)]
         out_first += count
-    got_out = _decode_indices(tmp, {c[1] for c in checks})
-    by_source: dict[str, set[int]] = {}
-    for _n, _o, path, i in checks:
-        by_source.setdefault(path, set()).add(i)
+    got_out = _decode_ranges(tmp, out_ranges)
     got_src: dict[tuple[str, int], np.ndarray] = {}
-    for path, idx in by_source.items():
+    for path, ranges in src_ranges.items():
         progress.check()
-        for i, arr in _decode_indices(path, idx).items():
+        for i, arr in _decode_ranges(path, ranges).items():
             got_src[(path, i)] = arr
     bad: dict[int, Fraction] = {}
     for n, o, path, i in checks:
