@@ -14,6 +14,7 @@ accumulates. Worker thread or child process; never touches Qt.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +26,7 @@ from editor.media.errors import RenderError
 from editor.media.origin import FrameIndex, SeekPoint, packets_from, scan_video
 from editor.media.probe import open_input
 from editor.media.render_audio import AudioFeeder, AudioPacketCopier, audio_codec_for
+from editor.media.render_bitstream import end_of_sequence, nal_types, parameter_sets
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, OutputFormat, choose_codecs
 from editor.media.render_sources import SourcePool
 from editor.media.render_spec import Progress, RenderClip, RenderSpec, SegmentReport
@@ -50,18 +52,58 @@ def decode_order(ix: FrameIndex) -> list[int]:
     return [pts for pts, _ in sorted(ix.order.items(), key=lambda kv: kv[1])]
 
 
-def copy_range(ix: FrameIndex, clip: RenderClip, order: list[int] | None = None) -> CopyRange:
-    """The real range a copy of ``clip`` holds: from the keyframe at or before its first frame, to the end of
-    the shortest decode-order run that holds every frame before its out-point with no gap. Any thread."""
+def idr_test(path: str, ix: FrameIndex) -> Callable[[SeekPoint], bool]:
+    """Whether a keyframe of ``path`` can start a copy after another segment or after re-encoded frames: an
+    IDR picture for H.264 (at the recovery-point I-frame of an open GOP a decoder keeps the picture order of
+    what came before and drops frames), any keyframe for other codecs. Reads one packet per keyframe asked
+    about. Worker thread."""
+    with open_input(path) as src:
+        cc = src.streams.video[0].codec_context
+        codec, extradata = cc.name, bytes(cc.extradata or b"")
+    if codec != "h264":
+        return lambda key: True
+    length_size, _ = parameter_sets(codec, extradata)
+    cache: dict[int, bool] = {}
+
+    def clean(key: SeekPoint) -> bool:
+        if key.pts not in cache:
+            with open_input(path) as src:
+                packet = next(iter(packets_from(src, src.streams.video[0], key, ix.order)), None)
+                cache[key.pts] = packet is not None and 5 in nal_types(bytes(packet), length_size)
+        return cache[key.pts]
+
+    return clean
+
+
+def copy_range(ix: FrameIndex, clip: RenderClip, order: list[int] | None = None,
+               clean: Callable[[SeekPoint], bool] | None = None) -> CopyRange:
+    """The real range a copy of ``clip`` holds: from the keyframe at or before its first frame (that is a frame
+    of the file, and passes ``clean``; else the first after it that does), to the end of the shortest
+    decode-order run that holds every frame before its out-point with no gap. Any thread."""
     if not len(ix):
         raise RenderError(f"{clip.path}: has no video frames to copy", clip.path)
     order = order if order is not None else decode_order(ix)
     lo = max(0, ix.index_at(clip.source_in + Fraction(1, 10**6)))
     hi = min(len(ix), max(lo + 1, bisect.bisect_left(ix.pts, ix.origin.pts_at(clip.source_out) - 1)))
-    key = ix.keyframe_before(lo)
+    keys = ix.keyframes
+    start = keys.index(ix.keyframe_before(lo))
+
+    def usable(k: SeekPoint) -> bool:
+        return ix.frame_at_pts(k.pts) is not None and (clean is None or clean(k))
+
+    j = next((j for j in range(start, -1, -1) if usable(keys[j])), None)
+    if j is None:
+        j = next((j for j in range(start + 1, len(keys)) if usable(keys[j])), None)
+    if j is None and clean is not None:
+        raise RenderError(f"{Path(clip.path).name}: open-GOP H.264 with no IDR picture to start a joined segment "
+                          f"at ({float(clip.source_in):.3f} s): a decoder would drop its first frames; use smart, "
+                          "or copy each segment to its own file", clip.path)
+    if j is None:
+        raise RenderError(f"{clip.path}: no keyframe to copy from", clip.path)
+    key = keys[j]
     first = ix.frame_at_pts(key.pts)
-    if first is None:
-        first = 0
+    assert first is not None
+    hi = max(hi, first + 1)
     count, top, end, last_rank = 0, first - 1, len(ix), len(order) - 1
     for rank in range(key.order, len(order)):
         p = order[rank]
@@ -166,9 +208,12 @@ def copy_plan(spec: RenderSpec, indexes: dict[str, tuple[FrameIndex, list[int]]]
     indexes = indexes if indexes is not None else _indexes(clips)
     reports: list[SegmentReport] = []
     at = Fraction(0)
+    cleans: dict[str, Callable[[SeekPoint], bool]] = {}
     for i, c in enumerate(clips):
         ix, order = indexes[c.path]
-        r = copy_range(ix, c, order)
+        if i and c.path not in cleans:
+            cleans[c.path] = idr_test(c.path, ix)
+        r = copy_range(ix, c, order, cleans.get(c.path) if i else None)
         a, b = r.seconds(r.first), r.seconds(r.end)
         reports.append(SegmentReport(i, c.path, c.source_in, c.source_out, a, b, at, at + b - a, "copy",
                                      _describe(c, r)))
@@ -227,12 +272,18 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
                                      spec.audio_bitrate)
                 feeder = AudioFeeder(writer, pieces, pool, progress)
             bsf = _annexb_filter(fmt, ref_v)
+            vname = ref_v.codec_context.name
+            eos = b""
+            if vname in ("h264", "hevc"):
+                length_size, _sets = parameter_sets(vname, bytes(ref_v.codec_context.extradata or b""))
+                eos = end_of_sequence(vname, length_size)
             otb = Fraction(ref_v.time_base)
             last_dts: int | None = None
             runs = []
-            for c in clips:
+            for c, r in zip(clips, plan, strict=True):
                 ix, order = indexes[c.path]
-                rng = copy_range(ix, c, order)
+                rng = copy_range(ix, c, order, (lambda k, r=r, ix=ix: ix.time_of(ix.frame_at_pts(k.pts) or 0)
+                                                == r.actual_in) if r.index else None)
                 runs.append((rng, *run_timestamps(ix, rng.key, rng.last_rank, order)))
             delay = max((d * rng.index.time_base for rng, _m, d in runs), default=Fraction(0))
             total = sum((r.actual_out - r.actual_in for r in plan), Fraction(0)) or Fraction(1)
@@ -270,6 +321,13 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
                         if dts > pts:
                             raise RenderError(f"{c.path}: timestamps cannot be kept in order at a join; "
                                               "use smart or re-encode", c.path)
+                        if rank == rng.last_rank and eos and r.index + 1 < len(plan):
+                            # the next segment starts a new coded sequence: say so, or a decoder carries
+                            # this one's picture order over and drops the first frames of an open GOP
+                            data = bytes(packet) + eos
+                            flags = packet.is_keyframe
+                            packet = av.Packet(data)
+                            packet.is_keyframe = flags
                         packet.pts, packet.dts, packet.time_base = pts, dts, otb
                         last_dts = dts
                         for p in (bsf(packet) if bsf else [packet]):

@@ -39,7 +39,8 @@ from editor.media.errors import RenderError
 from editor.media.origin import FrameIndex, packets_from, scan_video
 from editor.media.probe import open_input
 from editor.media.render_audio import AudioFeeder, audio_codec_for
-from editor.media.render_copy import file_index
+from editor.media.render_bitstream import pack, parameter_sets, split_annexb
+from editor.media.render_copy import file_index, idr_test
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, choose_codecs
 from editor.media.render_sources import SourcePool, VideoSource, conform
 from editor.media.render_spec import Progress, RenderClip, RenderSpec, SegmentReport
@@ -50,59 +51,6 @@ SEAM_TOLERANCE = 14.0  # the largest mean absolute difference (0-255) of one blo
 
 class SmartCutUnsupported(Exception):
     """The spec cannot be smart-cut; the message says why (the caller falls back to re-encoding)."""
-
-
-# -- bitstream forms --------------------------------------------------------------------------------
-
-def _split_annexb(data: bytes) -> list[bytes]:
-    out, i, n, starts = [], 0, len(data), []
-    while i < n - 2:
-        if data[i] == 0 and data[i + 1] == 0 and data[i + 2] == 1:
-            starts.append(i + 3)
-            i += 3
-        else:
-            i += 1
-    for k, s in enumerate(starts):
-        e = starts[k + 1] - 3 if k + 1 < len(starts) else n
-        nal = data[s:e]
-        while k + 1 < len(starts) and nal.endswith(b"\x00"):
-            nal = nal[:-1]
-        out.append(nal)
-    return out
-
-
-def _parameter_sets(codec: str, extradata: bytes) -> tuple[int, list[bytes]]:
-    """(NAL length size, parameter set NALs) from avcC / hvcC extradata; (0, NALs) for Annex B extradata."""
-    if not extradata:
-        return 0, []
-    if extradata[0] != 1:
-        return 0, _split_annexb(extradata)
-    nals: list[bytes] = []
-    if codec == "h264":
-        length_size, pos = (extradata[4] & 3) + 1, 5
-        for group in range(2):
-            count = extradata[pos] & (0x1F if group == 0 else 0xFF)
-            pos += 1
-            for _ in range(count):
-                n = int.from_bytes(extradata[pos:pos + 2], "big")
-                nals.append(extradata[pos + 2:pos + 2 + n])
-                pos += 2 + n
-        return length_size, nals
-    length_size, arrays, pos = (extradata[21] & 3) + 1, extradata[22], 23
-    for _ in range(arrays):
-        count = int.from_bytes(extradata[pos + 1:pos + 3], "big")
-        pos += 3
-        for _ in range(count):
-            n = int.from_bytes(extradata[pos:pos + 2], "big")
-            nals.append(extradata[pos + 2:pos + 2 + n])
-            pos += 2 + n
-    return length_size, nals
-
-
-def _pack(nals: list[bytes], length_size: int) -> bytes:
-    if length_size == 0:
-        return b"".join(b"\x00\x00\x00\x01" + n for n in nals)
-    return b"".join(len(n).to_bytes(length_size, "big") + n for n in nals)
 
 
 # -- the writer -------------------------------------------------------------------------------------
@@ -121,7 +69,7 @@ class _Writer:
 
     def write(self, data: bytes, pts: int, dts: int, keyframe: bool, duration: int, encoded: bool) -> None:
         if encoded and self.length_size:
-            data = _pack(_split_annexb(data), self.length_size)
+            data = pack(split_annexb(data), self.length_size)
         if not encoded and self.after_encoded and keyframe:
             data = self.source_sets + data  # switch the decoder back to the source's parameter sets
         self.after_encoded = encoded
@@ -167,35 +115,6 @@ class _Segment:
     def mode(self) -> str:
         kinds = {p.kind for p in self.parts}
         return "copy" if kinds == {"copy"} else "reencode" if kinds == {"encode"} else "smart"
-
-
-def _nal_types(data: bytes, length_size: int) -> list[int]:
-    nals = _split_annexb(data) if length_size == 0 else []
-    pos = 0
-    while length_size and pos + length_size <= len(data):
-        n = int.from_bytes(data[pos:pos + length_size], "big")
-        nals.append(data[pos + length_size:pos + length_size + n])
-        pos += length_size + n
-    return [nal[0] & 0x1F for nal in nals if nal]
-
-
-def _clean_start(path: str, codec: str, ix: FrameIndex) -> Any:
-    """A test of whether copying may start at a keyframe after re-encoded frames: an IDR picture (H.264; a
-    decoder does not switch back cleanly at the recovery-point I-frame of an open GOP) or any IRAP (HEVC)."""
-    if codec != "h264":
-        return lambda key: True
-    cache: dict[int, bool] = {}
-
-    def clean(key: Any) -> bool:
-        if key.pts not in cache:
-            with open_input(path) as src:
-                sv = src.streams.video[0]
-                length_size, _ = _parameter_sets(codec, bytes(sv.codec_context.extradata or b""))
-                packet = next(iter(packets_from(src, sv, key, ix.order)), None)
-                cache[key.pts] = packet is not None and 5 in _nal_types(bytes(packet), length_size)
-        return cache[key.pts]
-
-    return clean
 
 
 def _plan_parts(ix: FrameIndex, lo: int, hi: int, order: list[int], clean: Any = None) -> list[_Part]:
@@ -336,7 +255,7 @@ def _plan(spec: RenderSpec, clips: list[RenderClip], ref_sig: tuple, forced: dic
             b = ix.time_of(hi) if hi < len(ix) else ix.duration
             duration = b - ix.time_of(lo)
             if clip.path not in cleans:
-                cleans[clip.path] = _clean_start(clip.path, ref_sig[0], ix)
+                cleans[clip.path] = idr_test(clip.path, ix)
             parts = [_Part("encode", lo, hi)] if reason else _plan_parts(ix, lo, hi, order, cleans[clip.path])
             segments.append(_Segment(clip, ix, lo, hi, parts, at, duration, reason))
         else:
@@ -354,14 +273,14 @@ def _write(spec: RenderSpec, tmp: Path, segments: list[_Segment], muxer: str, re
         codec = ref.codec_context.name
         ov = out.add_stream_from_template(ref)
         otb = Fraction(ref.time_base)
-        length_size, sets = _parameter_sets(codec, bytes(ref.codec_context.extradata or b""))
+        length_size, sets = parameter_sets(codec, bytes(ref.codec_context.extradata or b""))
         bsf = None
         if muxer == "mpegts" and length_size:
             bsf = av.BitStreamFilterContext({"h264": "h264_mp4toannexb", "hevc": "hevc_mp4toannexb"}[codec], ref).filter
         delays = [max((k.pts - k.dts) for k in s.index.keyframes if k.dts is not None) * s.index.time_base
                   for s in segments if s.index is not None and any(k.dts is not None for k in s.index.keyframes)]
         delay = int(round(max(delays, default=Fraction(0)) / otb))
-        writer = _Writer(out, ov, otb, delay, length_size, _pack(sets, length_size), bsf)
+        writer = _Writer(out, ov, otb, delay, length_size, pack(sets, length_size), bsf)
         if acodec:
             pieces = [(s.clip.path, s.clip.source_in if s.index is None else s.index.time_of(s.lo),
                        (s.clip.source_out if s.index is None else s.index.time_of(s.lo) + s.duration), s.out_start)
