@@ -113,7 +113,7 @@ class _Segment:
 
     @property
     def mode(self) -> str:
-        kinds = {p.kind for p in self.parts}
+        kinds = {p.kind for p in self.parts} or {"encode"}  # no parts: re-encoded on the output's frame grid
         return "copy" if kinds == {"copy"} else "reencode" if kinds == {"encode"} else "smart"
 
 
@@ -449,7 +449,8 @@ def frames_match(a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]]) -> dict[int, np.ndarray]:
+def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]], size: tuple[int, int] | None = None
+                   ) -> dict[int, np.ndarray]:
     """The frames of each [lo, hi) range (indices from the time origin) of a file as small gray arrays, each
     range decoded straight through from the keyframe before it, as a player plays across a seam."""
     out: dict[int, np.ndarray] = {}
@@ -473,6 +474,8 @@ def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]]) -> dict[int,
                 for frame in frames:
                     i = ix.frame_at_pts(frame.pts)
                     if i is not None and lo <= i < hi and not frame.is_corrupt:
+                        if size is not None and (frame.width, frame.height) != size:
+                            frame = conform(frame, size[0], size[1], 0)  # as a re-encoded segment fits it
                         out[i] = _gray(frame)
                     if i is not None and i >= hi - 1:
                         stop = True
@@ -482,6 +485,8 @@ def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]]) -> dict[int,
                 for frame in sv.decode(None):
                     i = ix.frame_at_pts(frame.pts)
                     if i is not None and lo <= i < hi:
+                        if size is not None and (frame.width, frame.height) != size:
+                            frame = conform(frame, size[0], size[1], 0)
                         out[i] = _gray(frame)
             sv.codec_context.flush_buffers()
     return out
@@ -510,10 +515,12 @@ def _verify(tmp: Path, segments: list[_Segment], fps: Fraction, progress: Progre
             checks += [(n, out_first + i - s.lo, s.clip.path, i) for i in range(end_lo, s.hi)]
         out_first += count
     got_out = _decode_ranges(tmp, out_ranges)
+    with open_input(tmp) as c:
+        size = (c.streams.video[0].codec_context.width, c.streams.video[0].codec_context.height)
     got_src: dict[tuple[str, int], np.ndarray] = {}
     for path, ranges in src_ranges.items():
         progress.check()
-        for i, arr in _decode_ranges(path, ranges).items():
+        for i, arr in _decode_ranges(path, ranges, size).items():
             got_src[(path, i)] = arr
     bad: dict[int, Fraction] = {}
     for n, o, path, i in checks:
