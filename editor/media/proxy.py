@@ -18,6 +18,7 @@ from pathlib import Path
 import av
 
 from editor.media.errors import MediaError, RenderCancelled, describe_av_error
+from editor.media.origin import time_origin
 from editor.media.probe import open_input
 
 PROXY_GOP = 12
@@ -49,6 +50,7 @@ def make_proxy(
             if not streams:
                 raise MediaError(f"{src}: has no video, so no proxy", src)
             vin = streams[0]
+            origin = time_origin(inp, vin)  # frames before it are not frames of the file: not in the proxy
             vin.thread_type = "AUTO"
             cc = vin.codec_context
             scale = min(1.0, height / max(1, cc.height))
@@ -74,7 +76,7 @@ def make_proxy(
                     except av.error.InvalidDataError:
                         continue
                     for frame in frames:
-                        if frame.pts is None:
+                        if frame.pts is None or frame.pts < origin.pts:
                             continue
                         small = frame.reformat(width=width, height=out_height, format="yuv420p")
                         small.pts, small.time_base = frame.pts, vin.time_base
@@ -86,7 +88,7 @@ def make_proxy(
                             if total:
                                 percent = 100.0 * done / total
                             elif duration:
-                                percent = 100.0 * float(frame.time or 0) / duration
+                                percent = 100.0 * float(origin.time_of(frame.pts)) / duration
                             else:
                                 percent = 0.0
                             on_progress(min(99.0, percent), f"{done} frames")

@@ -16,6 +16,7 @@ import numpy as np
 
 from editor.media.cache import WAVEFORM_TTL, BytesCache, cache_get, cache_set
 from editor.media.errors import MediaError, NoAudioStreamError, describe_av_error
+from editor.media.origin import time_origin
 from editor.media.probe import fingerprint, open_input
 
 _HEADER = struct.Struct("<4sII")  # magic, buckets per second, bucket count
@@ -54,7 +55,8 @@ class Peaks:
 
 def waveform_peaks(path: str | os.PathLike[str], *, buckets_per_second: int = 100,
                    cache: BytesCache | None = None) -> Peaks:
-    """Min/max of the mono mix per bucket over the whole file; cached as ``wave:{fp}:{bps}``.
+    """Min/max of the mono mix per bucket over the whole file; cached as ``wave:{fp}:{bps}``. Bucket 0 starts at
+    the file's time origin (its video frame 0, ``editor.media.origin``), so the peaks line up with the pictures.
 
     Corrupt audio packets are skipped. Raises NoAudioStreamError when there is no audio.
     Worker thread; never touches Qt.
@@ -77,6 +79,8 @@ def _compute(p: Path, bps: int) -> Peaks:
         if not container.streams.audio:
             raise NoAudioStreamError(f"{p}: has no audio stream, so no waveform", p)
         stream = container.streams.audio[0]
+        origin = time_origin(container)
+        lead: int | None = None  # samples to drop (> 0) or silence to add (< 0) so bucket 0 is the origin
         rate = stream.codec_context.sample_rate or 48000
         resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
         per_bucket = max(1, rate // bps)
@@ -85,7 +89,13 @@ def _compute(p: Path, bps: int) -> Peaks:
         maxs: list[np.ndarray] = []
 
         def consume(samples: np.ndarray) -> None:
-            nonlocal carry
+            nonlocal carry, lead
+            if lead:
+                if lead > 0:
+                    cut = min(lead, samples.size)
+                    samples, lead = samples[cut:], lead - cut
+                else:
+                    samples, lead = np.concatenate([np.zeros(-lead, np.int16), samples]), 0
             buf = np.concatenate([carry, samples]) if carry.size else samples
             n = buf.size // per_bucket * per_bucket
             if n:
@@ -101,6 +111,9 @@ def _compute(p: Path, bps: int) -> Peaks:
                 except av.error.FFmpegError:
                     continue  # a corrupt packet: skip it
                 for frame in frames:
+                    if lead is None and frame.pts is not None:
+                        tb = frame.time_base or Fraction(1, frame.sample_rate)
+                        lead = origin.sample_offset(frame.pts, tb, frame.sample_rate, Fraction(0))
                     for out in resampler.resample(frame):
                         consume(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
