@@ -130,7 +130,8 @@ class VideoSource:
             pool.release(clip.path, self.container)
             raise RenderError(f"{clip.path}: has no video stream", clip.path)
         self.stream = self.container.streams.video[0]
-        self.stream.thread_type = "AUTO"
+        if not self.stream.codec_context.is_open:  # a pooled container keeps its decoder (and its threads)
+            self.stream.thread_type = "AUTO"
         self.tb = Fraction(self.stream.time_base or Fraction(1, 90000))
         self.origin = pool.origins[clip.path]
         self.current: av.VideoFrame | None = None
