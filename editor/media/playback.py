@@ -36,6 +36,7 @@ import numpy as np
 
 from editor.media.errors import MediaError, MediaNotFoundError, NoVideoStreamError, describe_av_error
 from editor.media.frames import FrameReader, Picture
+from editor.media.origin import time_origin
 from editor.media.probe import open_input, probe
 
 OUTPUT_RATE = 48000
@@ -601,9 +602,7 @@ class PlaybackEngine:
 
     def _play_audio_run(self, container: Any, gen: int, start: Fraction) -> None:
         stream = container.streams.audio[0]
-        vs = container.streams.video
-        t0 = (vs[0].start_time or 0) * vs[0].time_base if vs else (stream.start_time or 0) * stream.time_base
-        abs_start = t0 + start
+        abs_start = time_origin(container).seconds + start  # sound is timed from the video's frame 0
         container.seek(max(0, int(abs_start / stream.time_base)), stream=stream, backward=True)
         resampler = av.AudioResampler(format="s16", layout="stereo", rate=OUTPUT_RATE)
         skip: int | None = None

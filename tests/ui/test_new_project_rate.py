@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from editor.media.synth import make_clip
-from editor.model.navigate import duration
+from editor.model.navigate import duration, timeline_from_media
+from editor.model.serialize import SCHEMA_VERSION, timeline_to_json
 from editor.store.autosave import load_timeline
 
 pytestmark = pytest.mark.timeout(120)
@@ -20,12 +21,15 @@ def test_ctrl_n_then_drop_runs_at_the_media_rate(qtbot, store, tmp_path: Path) -
 
     pal = tmp_path / "pal.mp4"
     make_clip(pal, frames=50, fps=Fraction(25), gop=25)
-    win = build_window(store, argparse.Namespace(files=[], project=None, smoke_test=False))
+    # What Ctrl+N makes (controller.new_project with no file), opened by id so that the window does not also
+    # reopen the session's last project meanwhile.
+    blank = timeline_from_media([], name="Blank at first")
+    project = store.projects.create("Blank at first", timeline_to_json(blank), SCHEMA_VERSION)
+    win = build_window(store, argparse.Namespace(files=[], project=project.id, smoke_test=False))
     qtbot.addWidget(win)
     try:
         c = win.controller
-        c.new_project("Blank at first")  # what Ctrl+N does once the name is typed
-        qtbot.waitUntil(lambda: c.timeline is not None and c.timeline.name == "Blank at first", timeout=20000)
+        qtbot.waitUntil(lambda: c.timeline is not None and c.session.project_id == project.id, timeout=20000)
         assert c.timeline.rate == 30
         win.timeline_view.files_dropped.emit([str(pal)], 0)
         qtbot.waitUntil(lambda: duration(c.timeline) > 0, timeout=20000)
