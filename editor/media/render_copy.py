@@ -221,6 +221,15 @@ def copy_plan(spec: RenderSpec, indexes: dict[str, tuple[FrameIndex, list[int]]]
     return reports
 
 
+def _planned_start(ix: FrameIndex, at: Fraction) -> Callable[[SeekPoint], bool]:
+    """The keyframe test that makes ``copy_range`` start where the plan said (at media time ``at``)."""
+    def test(key: SeekPoint) -> bool:
+        i = ix.frame_at_pts(key.pts)
+        return i is not None and ix.time_of(i) == at
+
+    return test
+
+
 def _signature(stream: Any) -> tuple:
     cc = stream.codec_context
     return (cc.name, cc.width, cc.height, cc.format.name if cc.format else None, bytes(cc.extradata or b""))
@@ -277,13 +286,13 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
             if vname in ("h264", "hevc"):
                 length_size, _sets = parameter_sets(vname, bytes(ref_v.codec_context.extradata or b""))
                 eos = end_of_sequence(vname, length_size)
-            otb = Fraction(ref_v.time_base)
+            otb = Fraction(ref_v.time_base or Fraction(1, 90000))
             last_dts: int | None = None
             runs = []
             for c, r in zip(clips, plan, strict=True):
                 ix, order = indexes[c.path]
-                rng = copy_range(ix, c, order, (lambda k, r=r, ix=ix: ix.time_of(ix.frame_at_pts(k.pts) or 0)
-                                                == r.actual_in) if r.index else None)
+                planned = _planned_start(ix, r.actual_in) if r.index else None
+                rng = copy_range(ix, c, order, planned)
                 runs.append((rng, *run_timestamps(ix, rng.key, rng.last_rank, order)))
             delay = max((d * rng.index.time_base for rng, _m, d in runs), default=Fraction(0))
             total = sum((r.actual_out - r.actual_in for r in plan), Fraction(0)) or Fraction(1)

@@ -189,7 +189,7 @@ class AudioSource:
 
     def _decode(self) -> Iterator[np.ndarray]:
         assert self.stream is not None
-        stb = Fraction(self.stream.time_base)
+        stb = Fraction(self.stream.time_base or Fraction(1, self.rate))
         resampler = av.AudioResampler(format="fltp", layout="stereo", rate=self.rate)
         start = self.origin + self.clip.source_in
         first = (self.stream.start_time or 0) * stb
@@ -212,7 +212,7 @@ class AudioSource:
                 continue
             for frame in frames:
                 if skip is None:
-                    ft = frame.pts * frame.time_base if frame.pts is not None else start
+                    ft = frame.pts * Fraction(frame.time_base or stb) if frame.pts is not None else start
                     skip = round((start - ft) * self.rate)
                     if skip < 0:
                         yield np.zeros((2, -skip), np.float32)

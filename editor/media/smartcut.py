@@ -204,10 +204,10 @@ def smart_cut(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, lis
     reports = []
     for i, s in enumerate(segments):
         ix = s.index
-        a = s.clip.source_in if ix is None else ix.time_of(s.lo)
-        b = s.clip.source_out if ix is None else (ix.time_of(s.hi) if s.hi < len(ix) else ix.duration)
+        got_in = s.clip.source_in if ix is None else ix.time_of(s.lo)
+        got_out = s.clip.source_out if ix is None else (ix.time_of(s.hi) if s.hi < len(ix) else ix.duration)
         reason = s.reason or ("; ".join(_part_notes(s)))
-        reports.append(SegmentReport(i, s.clip.path, s.clip.source_in, s.clip.source_out, a, b, s.out_start,
+        reports.append(SegmentReport(i, s.clip.path, s.clip.source_in, s.clip.source_out, got_in, got_out, s.out_start,
                                      s.out_start + s.duration, s.mode, reason))
         if s.reason and i not in forced:
             notes.append(f"{Path(s.clip.path).name}: segment {i + 1} re-encoded: {s.reason}")
@@ -272,7 +272,7 @@ def _write(spec: RenderSpec, tmp: Path, segments: list[_Segment], muxer: str, re
         ref = first.streams.video[0]
         codec = ref.codec_context.name
         ov = out.add_stream_from_template(ref)
-        otb = Fraction(ref.time_base)
+        otb = Fraction(ref.time_base or Fraction(1, 90000))
         length_size, sets = parameter_sets(codec, bytes(ref.codec_context.extradata or b""))
         bsf = None
         if muxer == "mpegts" and length_size:
@@ -287,7 +287,8 @@ def _write(spec: RenderSpec, tmp: Path, segments: list[_Segment], muxer: str, re
                       for s in segments]
             writer.feeder = AudioFeeder(AudioWriter(out, acodec, spec.sample_rate, spec.audio_bitrate), pieces, pool,
                                         progress)
-        ref_info = (ref.codec_context.width, ref.codec_context.height, ref.codec_context.format.name,
+        ref_info = (ref.codec_context.width, ref.codec_context.height,
+                    ref.codec_context.format.name if ref.codec_context.format else "yuv420p",
                     ref.average_rate or spec.fps)
         total = len(segments)
         for n, s in enumerate(segments):
@@ -338,7 +339,7 @@ def _copy_part(src: Any, sv: Any, s: _Segment, part: _Part, writer: _Writer, otb
 
 def _encoder(codec: str, ref_info: tuple, spec: RenderSpec, time_base: Fraction) -> Any:
     width, height, pix_fmt, rate = ref_info
-    enc = av.CodecContext.create(ENCODERS[codec], "w")
+    enc: Any = av.CodecContext.create(ENCODERS[codec], "w")
     enc.width, enc.height, enc.pix_fmt = width, height, pix_fmt
     enc.time_base = time_base
     enc.framerate = rate
