@@ -10,18 +10,18 @@ from __future__ import annotations
 # -- bitstream forms --------------------------------------------------------------------------------
 
 def split_annexb(data: bytes) -> list[bytes]:
-    out, i, n, starts = [], 0, len(data), []
-    while i < n - 2:
-        if data[i] == 0 and data[i + 1] == 0 and data[i + 2] == 1:
-            starts.append(i + 3)
-            i += 3
-        else:
-            i += 1
+    """The NAL units of an Annex B buffer (start codes 00 00 01 or 00 00 00 01 removed)."""
+    starts = []
+    i = data.find(b"\x00\x00\x01")
+    while i >= 0:
+        starts.append(i + 3)
+        i = data.find(b"\x00\x00\x01", i + 3)
+    out = []
     for k, s in enumerate(starts):
-        e = starts[k + 1] - 3 if k + 1 < len(starts) else n
+        e = starts[k + 1] - 3 if k + 1 < len(starts) else len(data)
         nal = data[s:e]
-        while k + 1 < len(starts) and nal.endswith(b"\x00"):
-            nal = nal[:-1]
+        if k + 1 < len(starts):
+            nal = nal.rstrip(b"\x00")  # the leading zero of a 4-byte start code (NALs never end in 00)
         out.append(nal)
     return out
 

@@ -66,6 +66,7 @@ class _Writer:
         self.after_encoded = False
         self.frames = 0
         self.feeder: AudioFeeder | None = None  # the sound, written up to each picture as it is muxed
+        self.seen: dict[tuple[str, int], np.ndarray] = {}  # source frames near seams, kept for the proof
 
     def write(self, data: bytes, pts: int, dts: int, keyframe: bool, duration: int, encoded: bool) -> None:
         if encoded and self.length_size:
@@ -189,10 +190,10 @@ def smart_cut(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, lis
     for _attempt in range(3):
         segments = _plan(spec, clips, ref_sig, forced)
         progress.check()
-        frames = _write(spec, tmp, segments, fmt.muxer, clips[0].path, acodec, progress)
+        frames, seen = _write(spec, tmp, segments, fmt.muxer, clips[0].path, acodec, progress)
         if not spec.verify:
             break
-        bad = _verify(tmp, segments, spec.fps, progress)
+        bad = _verify(tmp, segments, spec.fps, progress, seen)
         if not bad:
             break
         for i, where in bad.items():
@@ -266,7 +267,7 @@ def _plan(spec: RenderSpec, clips: list[RenderClip], ref_sig: tuple, forced: dic
 
 
 def _write(spec: RenderSpec, tmp: Path, segments: list[_Segment], muxer: str, ref_path: str, acodec: str | None,
-           progress: Progress) -> int:
+           progress: Progress) -> tuple[int, dict[tuple[str, int], np.ndarray]]:
     pool = SourcePool(limit=2)
     with open_input(ref_path) as first, av.open(str(tmp), "w", format=muxer) as out:
         ref = first.streams.video[0]
@@ -308,7 +309,7 @@ def _write(spec: RenderSpec, tmp: Path, segments: list[_Segment], muxer: str, re
         if writer.feeder is not None:
             writer.feeder.finish()
     pool.close()
-    return writer.frames
+    return writer.frames, writer.seen
 
 
 def _out_pts(s: _Segment, pts: int, otb: Fraction) -> int:
@@ -367,11 +368,15 @@ def _encode_part(src: Any, sv: Any, s: _Segment, part: _Part, writer: _Writer, c
                          int(p.duration or 0), True)
 
     key = ix.keyframe_before(part.lo)
+    near = {*range(part.lo - 2, part.lo + 2), *range(part.hi - 2, part.hi + 2)}
     done = False
     for packet in packets_from(src, sv, key, ix.order):
         decoded = sv.decode(packet) if packet.size else sv.decode(None)
         for frame in decoded:
             i = ix.frame_at_pts(frame.pts)
+            if i is not None and i in near and not frame.is_corrupt:  # the proof compares the output with these, later
+                fitted = frame if (frame.width, frame.height) == (width, height) else conform(frame, width, height, 0)
+                writer.seen[(s.clip.path, i)] = _gray(fitted)
             if i is None or i < part.lo:
                 continue
             if i >= part.hi:
@@ -493,7 +498,8 @@ def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]], size: tuple[
     return out
 
 
-def _verify(tmp: Path, segments: list[_Segment], fps: Fraction, progress: Progress) -> dict[int, Fraction]:
+def _verify(tmp: Path, segments: list[_Segment], fps: Fraction, progress: Progress,
+            seen: dict[tuple[str, int], np.ndarray] | None = None) -> dict[int, Fraction]:
     """Decode the output frames on both sides of every seam and compare them with the source frames;
     returns {segment: output time} for the segments whose seam differs."""
     checks: list[tuple[int, int, str, int]] = []  # (segment, output frame, source path, source frame)
@@ -518,9 +524,16 @@ def _verify(tmp: Path, segments: list[_Segment], fps: Fraction, progress: Progre
     got_out = _decode_ranges(tmp, out_ranges)
     with open_input(tmp) as c:
         size = (c.streams.video[0].codec_context.width, c.streams.video[0].codec_context.height)
-    got_src: dict[tuple[str, int], np.ndarray] = {}
-    for path, ranges in src_ranges.items():
+    got_src: dict[tuple[str, int], np.ndarray] = dict(seen or {})
+    for path in src_ranges:
         progress.check()
+        missing = sorted({i for _n, _o, p, i in checks if p == path and (p, i) not in got_src})
+        ranges: list[tuple[int, int]] = []
+        for i in missing:  # contiguous runs of what the re-encoding did not already decode
+            if ranges and ranges[-1][1] == i:
+                ranges[-1] = (ranges[-1][0], i + 1)
+            else:
+                ranges.append((i, i + 1))
         for i, arr in _decode_ranges(path, ranges, size).items():
             got_src[(path, i)] = arr
     bad: dict[int, Fraction] = {}
