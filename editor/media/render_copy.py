@@ -65,11 +65,15 @@ def idr_test(path: str, ix: FrameIndex) -> Callable[[SeekPoint], bool]:
     length_size, _ = parameter_sets(codec, extradata)
     cache: dict[int, bool] = {}
 
+    opened: list[Any] = []  # one container for all the questions (closed with this function)
+
     def clean(key: SeekPoint) -> bool:
         if key.pts not in cache:
-            with open_input(path) as src:
-                packet = next(iter(packets_from(src, src.streams.video[0], key, ix.order)), None)
-                cache[key.pts] = packet is not None and 5 in nal_types(bytes(packet), length_size)
+            if not opened:
+                opened.append(open_input(path))
+            src = opened[0]
+            packet = next(iter(packets_from(src, src.streams.video[0], key, ix.order)), None)
+            cache[key.pts] = packet is not None and 5 in nal_types(bytes(packet), length_size)
         return cache[key.pts]
 
     return clean

@@ -121,8 +121,9 @@ class _Segment:
 def _plan_parts(ix: FrameIndex, lo: int, hi: int, order: list[int], clean: Any = None) -> list[_Part]:
     key_pts = [k for k in ix.keyframes if ix.pts[lo] <= k.pts < ix.pts[hi - 1] + 1
                and ix.frame_at_pts(k.pts) is not None]
-    if clean is not None:
-        key_pts = [k for k in key_pts if ix.frame_at_pts(k.pts) == lo or clean(k)]
+    if clean is not None:  # the first that a decoder can start on after re-encoded frames (asked lazily)
+        first = next((k for k in key_pts if ix.frame_at_pts(k.pts) == lo or clean(k)), None)
+        key_pts = [first] if first is not None else []
     if not key_pts:
         return [_Part("encode", lo, hi)]
     k1 = key_pts[0]
@@ -510,16 +511,20 @@ def _verify(tmp: Path, segments: list[_Segment], fps: Fraction, progress: Progre
         ix = s.index
         count = (s.hi - s.lo) if ix is not None else max(1, round(s.duration * fps))
         if ix is not None:
-            for p in s.parts:  # every seam: the segment's start, each switch between copy and encode
-                lo = max(s.lo, p.lo - 2)
-                hi = min(s.hi, p.lo + 2)
-                out_ranges.append((out_first + lo - s.lo - (2 if p.lo == s.lo and n else 0), out_first + hi - s.lo))
-                src_ranges.setdefault(s.clip.path, []).append((lo, hi))
-                checks += [(n, out_first + i - s.lo, s.clip.path, i) for i in range(lo, hi)]
-            end_lo = max(s.lo, s.hi - 2)
-            out_ranges.append((out_first + end_lo - s.lo, out_first + s.hi - s.lo + 2))
-            src_ranges.setdefault(s.clip.path, []).append((end_lo, s.hi))
-            checks += [(n, out_first + i - s.lo, s.clip.path, i) for i in range(end_lo, s.hi)]
+            for p in s.parts:
+                o = out_first + p.lo - s.lo  # where the part starts in the output
+                if p.kind == "encode":
+                    # a re-encoded part starts with an IDR picture (a decoder starts afresh there): its first
+                    # and last frames, decoded from it
+                    spans = [(p.lo, min(p.lo + 2, p.hi)), (max(p.lo, p.hi - 2), p.hi)]
+                    out_ranges += [(o, o + 2), (o + max(0, p.hi - p.lo - 2), o + p.hi - p.lo)]
+                else:
+                    # a copied run goes on from what the decoder had before: decode across the seam
+                    spans = [(max(s.lo, p.lo - 2), min(p.hi, p.lo + 2))]
+                    out_ranges.append((o - 2, o + 2))
+                for lo, hi in spans:
+                    src_ranges.setdefault(s.clip.path, []).append((lo, hi))
+                    checks += [(n, out_first + i - s.lo, s.clip.path, i) for i in range(lo, hi)]
         out_first += count
     got_out = _decode_ranges(tmp, out_ranges)
     with open_input(tmp) as c:
