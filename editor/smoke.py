@@ -50,7 +50,7 @@ def run_smoke_test() -> int:
 def _run(tmp: Path, started: float) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from editor.app import build_window, shutdown
+    from editor.app import build_window
     from editor.media.synth import make_clip, read_frame_number
     from editor.store.services import Store
 
@@ -88,9 +88,27 @@ def _run(tmp: Path, started: float) -> None:
         _render(controller.timeline, out)
         _step(f"rendered 10 frames to {out.name}", started)
     finally:
+        project_id = controller.session.project_id if controller.session is not None else None
+        session_id = window.ctx.session_id
         window.close()
-        shutdown(window)
-    _step("shut down", started)
+        window.shutdown()
+        try:
+            if project_id is not None:
+                _forget_project(store, session_id, project_id)
+        finally:
+            store.close()
+    _step("shut down; the smoke project is deleted", started)
+
+
+def _forget_project(store: object, session_id: str | None, project_id: int) -> None:
+    """Delete the project the smoke test made and drop it from the session's recent projects, so the
+    next launch does not open a project whose media lived in a deleted temporary folder. Main thread."""
+    store.projects.delete(project_id)  # type: ignore[attr-defined]
+    if session_id:
+        data = store.sessions.get(session_id)  # type: ignore[attr-defined]
+        if data and project_id in data.get("recent_projects", []):
+            data["recent_projects"] = [p for p in data["recent_projects"] if p != project_id]
+            store.sessions.save(session_id, data)  # type: ignore[attr-defined]
 
 
 def _frame_number(window: object, read: Callable[[object], int]) -> int:

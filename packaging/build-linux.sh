@@ -142,7 +142,7 @@ Architecture: $ARCH_DEB
 Maintainer: Cutline developers <cutline@users.noreply.github.com>
 Installed-Size: $INSTALLED_KB
 Depends: libc6 (>= 2.31), libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-image0, libxcb-render-util0, libxcb-shape0, libxcb-randr0, libxcb-xinerama0, libxcb-xkb1, libxkbcommon-x11-0, libegl1, libgl1, libfontconfig1, libdbus-1-3
-Recommends: libpulse0
+Recommends: libpulse0, fonts-noto-cjk | fonts-nanum
 Homepage: https://github.com/cutline/cutline
 Description: keyboard-driven desktop video editor that never loses work
  Cutline plays and cuts video frame-exactly with the keyboard, saves every edit
@@ -150,6 +150,10 @@ Description: keyboard-driven desktop video editor that never loses work
  smart cuts, OpenTimelineIO, EDL and SRT. Self-contained: Python, Qt, FFmpeg,
  PostgreSQL and Valkey are inside /opt/cutline.
 EOF
+# Maintainer scripts: stop the servers running from these binaries before removal or upgrade; on purge,
+# remove the clusters of root runs and the service user (users' own data stays).
+install -m 0755 "$ROOT/packaging/deb/prerm" "$STAGE/DEBIAN/prerm"
+install -m 0755 "$ROOT/packaging/deb/postrm" "$STAGE/DEBIAN/postrm"
 DEB="$OUT/cutline_${VERSION}_$ARCH_DEB.deb"
 rm -f "$DEB"
 # --root-owner-group: files owned by root in the package whoever builds it (no fakeroot needed).

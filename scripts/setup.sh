@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 # Each entry is a list of alternatives (Debian and Ubuntu name some libraries differently).
 QT_LIBS=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 "libglib2.0-0t64|libglib2.0-0"
          fonts-dejavu-core libpulse0)
+# Glyphs for Korean, Japanese and Chinese names, markers and subtitles (the UI falls back to them).
+CJK_FONTS=("fonts-noto-cjk|fonts-nanum")
 QT_X11_LIBS=(libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
              libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libx11-xcb1)
 
@@ -54,8 +56,21 @@ make_venv() {
   fi
 }
 
-install_cutline() {  # install_cutline [extras]
-  local spec="."
+install_cutline() {  # install_cutline [extras]: skipped when pyproject.toml and the extras are as last installed
+  local spec="." stamp=".venv/.cutline-installed" digest log
   [ -n "${1:-}" ] && spec=".[$1]"
-  .venv/bin/python -m pip install -q -e "$spec"
+  digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ -f "$stamp" ] && grep -qxF "$spec $digest" "$stamp" && .venv/bin/python -I -c "import editor" 2>/dev/null; then
+    return 0
+  fi
+  log=$(mktemp)
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    echo "setup: pip could not install Cutline (see above)" >&2
+    return 1
+  fi
+  rm -f "$log"   # pip and setuptools warnings of a successful install are not for the user
+  # Remember what is installed for this pyproject (an install with extras includes the plain one).
+  { echo "$spec $digest"; echo ". $digest"; grep -F " $digest" "$stamp" 2>/dev/null || true; } | sort -u > "$stamp.new"
+  mv "$stamp.new" "$stamp"
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/setup.sh"
-install_debs "${QT_LIBS[@]}" "${QT_X11_LIBS[@]}"
+install_debs "${QT_LIBS[@]}" "${QT_X11_LIBS[@]}" "${CJK_FONTS[@]}"
 make_venv
 install_cutline
 exec .venv/bin/cutline "$@"

@@ -17,6 +17,8 @@ def test_smoke_test_passes(store) -> None:
     assert any("exactly frame 42" in line for line in lines)
     assert any("rendered 10 frames" in line for line in lines)
     assert lines[-1].startswith("smoke: OK")
+    # It leaves nothing behind for the next launch to open: no "smoke clip" project, none in recent projects.
+    assert not [p for p in store.projects.list(200) if p.name == "smoke clip"]
 
 
 def test_smoke_test_with_an_unusable_data_folder_fails_in_one_line(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     """The parser, and the names of its sub-commands."""
     parser = _Parser(prog="cutline", description="Cutline video editor. Without a command, opens the window.")
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
+    parser.add_argument("--verbose", action="store_true", help="log everything to stderr and the log file")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         try:
@@ -97,19 +98,25 @@ def _opens_window(args: list[str], commands: set[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    from editor.diagnostics import setup_logging
+
     if args_list[:1] == ["--render-child"]:  # a frozen bundle's render child process (see render_process)
         from editor.media.render_process import child_main
 
+        setup_logging(process="render child")
         return child_main(args_list[1:])
+    verbose = "--verbose" in args_list  # anywhere on the line: the window and every command take it
+    args_list = [a for a in args_list if a != "--verbose"]
     parser, commands = build_parser()
     if _opens_window(args_list, commands):
         from editor.app import main as app_main
 
-        return app_main(args_list)
+        return app_main(args_list + (["--verbose"] if verbose else []))
     if args_list and args_list[0] not in commands and not args_list[0].startswith("-"):
         print(f"cutline: unknown command {args_list[0]!r} (see cutline --help)", file=sys.stderr)
         return 2
     args = parser.parse_args(args_list)
+    setup_logging(verbose, process=f"cutline {args_list[0]}" if args_list else "cutline")
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2

@@ -20,8 +20,14 @@ def register(sub: Any) -> None:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from editor.cli.context import open_store
+    from editor.diagnostics import crash_reports, log_file, versions
+    from editor.store.config import config_dir
 
     report = open_store().describe()
+    report["versions"] = versions()
+    report["config_file"] = str(config_dir() / "config.json")
+    report["log_file"] = str(log_file())
+    report["crash_reports"] = [str(p) for p in crash_reports()[:3]]
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
@@ -39,6 +45,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         else:
             print(f"Redis: none ({rd['fallback']})")
         print(f"Data folder: {report['data_dir']}")
+        print(f"Config file: {report['config_file']}")
+        print(f"Log file: {report['log_file']}")
+        for crash in report["crash_reports"]:
+            print(f"Crash report: {crash}")
+        print("Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items() if k != "platform"))
     return 0 if report["database"]["reachable"] else 1
 
 

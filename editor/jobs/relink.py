@@ -1,8 +1,9 @@
 """Finding media that moved: a file with the same name and the same fingerprint near where it was.
 
-Looks (in this order) in the folders of the project's other media, the old folder's parent and its
-sub-folders, and the old folder's siblings' sub-folders, never deeper; a candidate counts only when its
-fingerprint (size, mtime, head and tail) matches, so a different file of the same name is never taken.
+Looks (in this order) in the folders of the project's other media, the old folder's sub-folders, the old
+folder's parent and its sub-folders, and the old folder's siblings' sub-folders, never deeper; a candidate
+counts only when its fingerprint (size, mtime, head and tail) matches, so a different file of the same name
+is never taken.
 Worker thread; never touches Qt.
 """
 
@@ -29,6 +30,12 @@ def candidate_dirs(old_path: str, other_media_paths: Iterable[str]) -> list[Path
 
     for other in other_media_paths:
         add(Path(other).parent)
+    try:  # sorted into a sub-folder of where it was ("shoot/day 1/")
+        for child in sorted(old_dir.iterdir()):
+            if child.is_dir():
+                add(child)
+    except OSError:
+        pass
     for base in (old_dir.parent, old_dir.parent.parent):
         add(base)
         try:

@@ -155,6 +155,19 @@ class ProjectRepository:
                 (after.updated_at, after.id, limit),
             ).fetchall()
 
+    def with_media(self, path: str, limit: int = 5) -> builtins.list[ProjectSummary]:
+        """Projects whose timeline holds the media file at ``path`` (exact path), most recently changed first:
+        a file opened again offers the project it is already in."""
+        limit = max(1, min(int(limit), 100))
+        with self.db.connection() as conn:
+            cur = conn.cursor(row_factory=class_row(ProjectSummary))
+            return cur.execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM projects"
+                " WHERE timeline_state -> 'media' @> jsonb_build_array(jsonb_build_object('path', %s::text))"
+                " ORDER BY updated_at DESC, id DESC LIMIT %s",
+                (path, limit),
+            ).fetchall()
+
     def count(self) -> int:
         with self.db.connection() as conn:
             row = conn.execute("SELECT count(*) FROM projects").fetchone()

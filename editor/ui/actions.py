@@ -54,13 +54,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("clear_in", "Clear in point", ("Alt+I",), "Marks"),
     ActionSpec("clear_out", "Clear out point", ("Alt+O",), "Marks"),
     ActionSpec("add_marker", "Add marker", ("M",), "Marks"),
-    ActionSpec("prev_marker", "Previous marker", ("<", "Shift+<", "Shift+,"), "Marks"),
-    ActionSpec("next_marker", "Next marker", (">", "Shift+>", "Shift+."), "Marks"),
+    # One sequence each: "<" and "Shift+<" (or "Shift+,") both match the same key press on X11, and Qt then
+    # triggers neither ("Ambiguous shortcut overload").
+    ActionSpec("prev_marker", "Previous marker", ("<",), "Marks"),
+    ActionSpec("next_marker", "Next marker", (">",), "Marks"),
     ActionSpec("zoom_in", "Zoom in", ("+", "=", "Ctrl+="), "View"),
     ActionSpec("zoom_out", "Zoom out", ("-", "Ctrl+-"), "View"),
     ActionSpec("zoom_fit", "Zoom to fit", ("0",), "View"),
     ActionSpec("fullscreen_viewer", "Full-screen viewer", ("F",), "View"),
+    ActionSpec("leave_fullscreen", "Leave full-screen viewer", ("Esc",), "View"),
+    ActionSpec("toggle_jobs", "Jobs panel", ("Ctrl+J",), "View"),
     ActionSpec("cheat_sheet", "Keyboard shortcuts", ("?", "F1"), "Help"),
+    ActionSpec("about", "About Cutline", (), "Help"),
 )
 
 SPECS = {spec.name: spec for spec in ACTIONS}
@@ -102,3 +107,11 @@ def build_actions(
         owner.addAction(action)
         actions[spec.name] = action
     return actions
+
+
+def apply_keymap(actions: dict[str, QAction], keymap: dict[str, str]) -> None:
+    """Rebind the window's actions to ``keymap`` at once (Preferences ▸ Save), no restart needed."""
+    for spec in ACTIONS:
+        action = actions.get(spec.name)
+        if action is not None:
+            action.setShortcuts(keys_for(spec, keymap))

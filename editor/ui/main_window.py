@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -47,6 +48,10 @@ MEDIA_FILTER = (
     "Media (*.mp4 *.mov *.mkv *.webm *.m4v *.avi *.ts *.mts *.m2ts *.mxf *.mpg *.mpeg"
     " *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.opus);;All files (*)"
 )
+
+
+#: Below this width (pixels) the window starts without the jobs dock, so the viewer keeps its room.
+NARROW_WINDOW = 1100
 
 
 class MainWindow(QMainWindow):
@@ -130,9 +135,20 @@ class MainWindow(QMainWindow):
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.media_bin)
         top.addWidget(centre)
-        top.addWidget(self.jobs_panel)
         top.setStretchFactor(1, 1)
-        top.setSizes([280, 820, 300])
+        top.setSizes([280, 820])
+        top.setCollapsible(1, False)  # the viewer never disappears; the bin can be dragged shut
+
+        # The jobs panel is a dock: movable, floatable, closable, toggled with Ctrl+J; a narrow window starts
+        # without it so it never crowds the viewer (a job that starts says how to show it).
+        self.jobs_dock = QDockWidget("Jobs", self)
+        self.jobs_dock.setObjectName("jobsDock")
+        self.jobs_dock.setWidget(self.jobs_panel)
+        self.jobs_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                   | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                                   | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
+        self._jobs_dock_chosen = False  # set once the user shows or hides it: then the width rule stops
 
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
@@ -147,7 +163,8 @@ class MainWindow(QMainWindow):
         self.audio_label = QLabel(self.audio.status)
         for label in (self.db_label, self.redis_label, self.windows_label, self.audio_label):
             self.statusBar().addPermanentWidget(label)
-        for widget in (self.media_bin, self.viewer, self.timeline_view, self.jobs_panel, centre, top, main):
+        for widget in (self.media_bin, self.viewer, self.timeline_view, self.jobs_panel, self.jobs_dock, centre,
+                       top, main):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -175,7 +192,8 @@ class MainWindow(QMainWindow):
             "add_marker": c.add_marker, "prev_marker": c.prev_marker, "next_marker": c.next_marker,
             "zoom_in": self.timeline_view.zoom_in, "zoom_out": self.timeline_view.zoom_out,
             "zoom_fit": self.timeline_view.zoom_fit, "fullscreen_viewer": self.toggle_fullscreen_viewer,
-            "cheat_sheet": self.cheat_sheet,
+            "leave_fullscreen": self.leave_fullscreen_viewer, "toggle_jobs": self.toggle_jobs_panel,
+            "cheat_sheet": self.cheat_sheet, "about": self.about,
         }
 
     def _connect(self) -> None:
@@ -204,8 +222,7 @@ class MainWindow(QMainWindow):
         self.preview.frame_ready.connect(self._on_frame)
         self.preview.position_changed.connect(self._on_play_position)
         self.preview.playback_state.connect(self._on_playback_state)
-        self.preview.media_offline.connect(
-            lambda path: self.viewer.show_message(f"Media offline: {path}") if path else self.viewer.clear_message())
+        self.preview.media_offline.connect(self._on_preview_offline)
 
     # ---- state -> views ------------------------------------------------------------------------
     @Slot(object)
@@ -238,6 +255,9 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_job(self, state: Any) -> None:
+        if (self.jobs_panel.row(state.id) is None and not self.jobs_dock.isVisible()
+                and state.owner == self.ctx.instance_id and state.status not in ("complete", "error", "cancelled")):
+            self.show_message(f"{state.title or state.operation} started: Ctrl+J shows the jobs panel")
         self.jobs_panel.update_job(
             state.id, operation=state.title or state.operation, progress=float(state.progress),
             message=state.message, status=state.status, started_at=state.started_at, owner=state.owner)
@@ -247,6 +267,16 @@ class MainWindow(QMainWindow):
             return len([o for o in self.jobs.others() if o.kind == "window"])
 
         self.ctx.tasks.run(count, on_done=self.set_other_windows, on_error=lambda _e: None)
+
+    @Slot(str)
+    def _on_preview_offline(self, path: str) -> None:
+        """The player could not read ``path`` ("" when it reads again). A report about a file the project no
+        longer uses (it was relinked meanwhile) is stale and dropped, so the banner never sticks."""
+        timeline = self.controller.timeline
+        if path and timeline is not None and any(m.path == path for m in timeline.media):
+            self.viewer.show_message(f"Media offline: {path}")
+        elif not path or self.viewer.message() == f"Media offline: {path}":
+            self.viewer.clear_message()
 
     @Slot(str, bool)
     def _on_offline(self, fingerprint: str, offline: bool) -> None:
@@ -270,7 +300,11 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.run(find_moved, media, others, on_done=found)
 
     def _relink(self, fingerprint: str, path: str) -> None:
+        timeline = self.controller.timeline
+        old = timeline.media_by_fingerprint(fingerprint) if timeline else None
         if self.controller.edit("relink_media", fingerprint=fingerprint, path=path):
+            if old is not None and self.viewer.message() == f"Media offline: {old.path}":
+                self.viewer.clear_message()  # the banner was about this file, which is found now
             self.assets.forget(fingerprint)
             self.timeline_view.forget_media(fingerprint)
             self.media_bin.set_offline(fingerprint, False)
@@ -431,6 +465,21 @@ class MainWindow(QMainWindow):
                     clock = self.audio.elapsed
         self.preview.play(timeline, start, rate, clock=clock)
 
+    def toggle_jobs_panel(self) -> None:
+        """Ctrl+J: show or hide the jobs dock."""
+        self._jobs_dock_chosen = True
+        self.jobs_dock.setVisible(not self.jobs_dock.isVisible())
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self._jobs_dock_chosen:
+            self.jobs_dock.setVisible(self.width() >= NARROW_WINDOW)
+
+    def leave_fullscreen_viewer(self) -> None:
+        """Esc: back from the full-screen viewer (nothing otherwise)."""
+        if self.viewer.isWindow():
+            self.toggle_fullscreen_viewer()
+
     def toggle_fullscreen_viewer(self) -> None:
         if self.viewer.isFullScreen():
             self.viewer.setWindowFlags(Qt.WindowType.Widget)
@@ -473,12 +522,24 @@ class MainWindow(QMainWindow):
     def preferences(self) -> None:
         from editor.ui.preferences import PreferencesDialog
 
-        PreferencesDialog(self.ctx, self).exec()
+        dialog = PreferencesDialog(self.ctx, self)
+        if dialog.exec() and dialog.saved is not None:
+            from editor.ui.actions import apply_keymap
+
+            apply_keymap(self.actions_by_name, dialog.saved.keymap)  # keys work at once, no restart
 
     def cheat_sheet(self) -> None:
         from editor.ui.cheat_sheet import CheatSheet
 
         CheatSheet(self.actions_by_name, self).exec()
+
+    def about(self) -> None:
+        """Help ▸ About: versions, paths and "Copy diagnostics" (the status bar's server lines included)."""
+        from editor.ui.about import AboutDialog
+
+        servers = [label.text() for label in (self.db_label, self.redis_label, self.windows_label, self.audio_label)
+                   if label.text()]
+        AboutDialog(servers, self).exec()
 
     # ---- closing -------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -30,6 +30,7 @@ class PreferencesDialog(QDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.saved: Settings | None = None  # what Save wrote, for the window to apply
         settings = ctx.store.settings
         self.setWindowTitle("Preferences — Cutline")
         self.resize(620, 640)
@@ -57,7 +58,7 @@ class PreferencesDialog(QDialog):
             self.keymap.setItem(row, 1, QTableWidgetItem(settings.keymap.get(spec.name, "; ".join(spec.keys))))
         self.keymap.resizeColumnsToContents()
         self.keymap.horizontalHeader().setStretchLastSection(True)
-        self.note = QLabel("Server changes take effect when Cutline starts again; keys at once after a restart.")
+        self.note = QLabel("Server changes take effect when Cutline starts again; keys at once.")
         self.note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
@@ -92,4 +93,5 @@ class PreferencesDialog(QDialog):
             self.note.setText("Keys bound twice: " + "; ".join(clashes))
             return
         save_settings(settings)
+        self.saved = settings
         self.accept()

@@ -69,8 +69,13 @@ class ProjectBrowser(QDialog):
         layout.addLayout(buttons)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, select: int | None = None, row: int | None = None) -> None:
+        """Reload the list; then select project ``select``, else the project selected now, else ``row``
+        (clamped), else the first. Main thread; the loading runs on a worker."""
         store, session_id = self.ctx.store, self.ctx.session_id
+        if select is None and row is None:
+            current = self.selected()
+            select = current.id if current is not None else None
 
         def load() -> tuple[list[ProjectSummary], list[int]]:
             recent: list[int] = []
@@ -82,9 +87,11 @@ class ProjectBrowser(QDialog):
             rows.sort(key=lambda p: (order.get(p.id, len(order)), -p.updated_at.timestamp()))
             return rows, recent
 
-        self.ctx.tasks.run(load, on_done=lambda result: self._show(*result), on_error=self._error)
+        self.ctx.tasks.run(load, on_done=lambda result: self._show(*result, select=select, row=row),
+                           on_error=self._error)
 
-    def _show(self, rows: list[ProjectSummary], recent: list[int]) -> None:
+    def _show(self, rows: list[ProjectSummary], recent: list[int], select: int | None = None,
+              row: int | None = None) -> None:
         self.rows = rows
         self.recent = recent
         self.table.setRowCount(len(rows))
@@ -101,7 +108,10 @@ class ProjectBrowser(QDialog):
                 self._load_poster(r, p.id, str(poster["path"]))
         self.table.resizeColumnsToContents()
         if rows:
-            self.table.selectRow(0)
+            wanted = next((r for r, p in enumerate(rows) if p.id == select), None)
+            if wanted is None:
+                wanted = min(max(row or 0, 0), len(rows) - 1)
+            self.table.selectRow(wanted)
         self.table.setFocus()
         self.status.setText(f"{len(rows)} project(s)" if rows else "No projects yet: press New")
 
@@ -152,7 +162,7 @@ class ProjectBrowser(QDialog):
                 if self.controller.session and self.controller.session.project_id == project.id:
                     self.controller.session.name = name.strip()
                     self.controller.project_changed.emit((project.id, name.strip()))
-                self.refresh()
+                self.refresh(select=project.id)  # the renamed project stays selected, wherever it sorts
 
             self.ctx.tasks.run(self.ctx.store.projects.rename, project.id, name.strip(), on_done=done,
                                on_error=self._error)
@@ -161,7 +171,7 @@ class ProjectBrowser(QDialog):
         project = self.selected()
         if project is not None:
             self.ctx.tasks.run(self.ctx.store.projects.duplicate, project.id, f"{project.name} (copy)",
-                               on_done=lambda _p: self.refresh(), on_error=self._error)
+                               on_done=lambda copy: self.refresh(select=copy.id), on_error=self._error)
 
     def delete(self) -> None:
         project = self.selected()
@@ -173,5 +183,6 @@ class ProjectBrowser(QDialog):
         answer = QMessageBox.question(self, "Delete project",
                                       f"Delete “{project.name}” and its history? This cannot be undone.")
         if answer == QMessageBox.StandardButton.Yes:
-            self.ctx.tasks.run(self.ctx.store.projects.delete, project.id, on_done=lambda _r: self.refresh(),
-                               on_error=self._error)
+            at = self.table.currentRow()
+            self.ctx.tasks.run(self.ctx.store.projects.delete, project.id,
+                               on_done=lambda _r: self.refresh(row=at), on_error=self._error)

@@ -12,7 +12,7 @@ __all__ = [
     "BACKGROUND", "BASE", "PANEL", "TEXT", "TEXT_DIM", "ACCENT", "SELECTION", "PLAYHEAD", "IN_OUT_SHADE",
     "RULER_BG", "HEADER_BG", "GRID", "ROW_BG", "ROW_BG_ALT", "OFFLINE", "ERROR", "SUCCESS",
     "TRACK_COLORS", "TRACK_EDGE", "WAVEFORM", "MARKER_COLORS", "track_color", "marker_color",
-    "mono_font", "ui_font", "apply_theme",
+    "mono_font", "ui_font", "apply_theme", "with_cjk_fallback", "CJK_FAMILIES",
 ]
 
 BACKGROUND = QColor("#1b1d21")
@@ -69,11 +69,27 @@ def marker_color(name: str) -> QColor:
     return MARKER_COLORS.get(name.lower(), MARKER_COLORS["red"])
 
 
+#: Fonts with Hangul, kana and Han glyphs, best first: each character missing from the UI font is drawn with
+#: the first of these that is installed (Debian: fonts-noto-cjk, or fonts-nanum + fonts-droid-fallback).
+CJK_FAMILIES = ("Noto Sans CJK KR", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Source Han Sans",
+                "NanumGothic", "UnDotum", "Baekmuk Gulim", "Droid Sans Fallback", "WenQuanYi Micro Hei")
+
+
+def with_cjk_fallback(font: QFont) -> QFont:
+    """``font`` with the installed CJK families after its own, so Korean, Japanese and Chinese text is drawn
+    with real glyphs instead of boxes. Qt main thread only."""
+    installed = set(QFontDatabase.families())
+    extra = [f for f in CJK_FAMILIES if f in installed and f not in font.families()]
+    if extra:
+        font.setFamilies([*(font.families() or [font.family()]), *extra])
+    return font
+
+
 def mono_font(point_size: float = 9.0) -> QFont:
     """A fixed-pitch font for timecodes. Qt main thread only."""
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     font.setPointSizeF(point_size)
-    return font
+    return with_cjk_fallback(font)
 
 
 def ui_font(point_size: float = 9.0, bold: bool = False) -> QFont:
@@ -81,12 +97,13 @@ def ui_font(point_size: float = 9.0, bold: bool = False) -> QFont:
     font = QFont(QApplication.font())
     font.setPointSizeF(point_size)
     font.setBold(bold)
-    return font
+    return with_cjk_fallback(font)
 
 
 def apply_theme(app: QApplication) -> None:
     """Give the whole application the Fusion style with Cutline's dark palette. Qt main thread only."""
     app.setStyle("Fusion")
+    app.setFont(with_cjk_fallback(QFont(app.font())))  # every widget: Korean names and subtitles readable
     pal = QPalette()
     roles = {
         QPalette.ColorRole.Window: BACKGROUND,
