@@ -53,6 +53,16 @@ class SourcePool:
         self._n = 0
         self.opened = 0
         self.origins: dict[str, Fraction] = {}
+        self._indexes: dict[str, Any] = {}
+
+    def index(self, path: str, container: Any) -> Any:
+        """The frame index of ``path`` (``editor.media.origin.scan_video``), made once per render; leaves
+        ``container`` at its start. Worker thread."""
+        if path not in self._indexes:
+            from editor.media.origin import scan_video
+
+            self._indexes[path] = scan_video(container)
+        return self._indexes[path]
 
     def acquire(self, path: str) -> Any:
         for key, (p, container) in self._idle.items():
@@ -141,13 +151,20 @@ class VideoSource:
         self._frames = prefetch(self._decode_from(seconds), self._stop)
 
     def _decode_from(self, seconds: Fraction) -> Iterator[av.VideoFrame]:
-        target = int((self.origin + seconds) / self.tb)
-        self.container.seek(max(target, 0), stream=self.stream, backward=True)
-        for packet in self.container.demux(self.stream):
+        # From the keyframe before the frame at ``seconds``, found in the file's frame index: a seek by time
+        # lands past it in MPEG-TS (the first GOP came out frozen on its next keyframe).
+        from editor.media.origin import packets_from
+
+        index = self.pool.index(self.clip.path, self.container)
+        if not len(index):
+            return
+        key = index.keyframe_before(max(0, min(index.index_at(seconds), len(index) - 1)))
+        for packet in packets_from(self.container, self.stream, key, index.order):
             try:
-                yield from self.stream.decode(packet) if packet.size else self.stream.decode(None)
+                frames = self.stream.decode(packet) if packet.size else self.stream.decode(None)
             except av.error.InvalidDataError:
                 continue  # a corrupt packet: skip it
+            yield from (f for f in frames if index.frame_at_pts(f.pts) is not None)
 
     def _time(self, frame: av.VideoFrame) -> Fraction:
         return (frame.pts or 0) * self.tb - self.origin
