@@ -168,6 +168,84 @@ def bench_export(path: Path, seconds: int) -> None:
     shutil.rmtree(out)
 
 
+def _whole(cmd: list[str]) -> float:
+    import os
+
+    # as installed: byte-compiled modules (this machine sets PYTHONDONTWRITEBYTECODE, which recompiles each run)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    return time.perf_counter() - t
+
+
+CUTLINE = [sys.executable, "-c", "from editor.cli import main; raise SystemExit(main())"]
+
+
+def bench_cut(path: Path) -> None:
+    """``cutline cut`` against the matching ffmpeg commands, whole processes, best of 3 (alternated)."""
+    print(f"cut {path.name} (60 s 1080p, keyframe every 2 s), whole processes, best of 3")
+    out = Path(tempfile.mkdtemp())
+    env_cmd = [*CUTLINE, "cut", str(path)]
+    ff = [FFMPEG or "ffmpeg", "-nostdin", "-v", "error", "-y"]
+    runs: dict[str, list[float]] = {k: [] for k in ("ff_copy", "copy", "ff_enc", "enc", "smart", "reenc3")}
+    three = ["--segment", "3.32-17.68", "--segment", "22.12-38.92", "--segment", "41.48-57.28"]
+    _whole([*env_cmd, "--segment", "1-2", "--mode", "copy", "-o", str(out / "warm.mp4")])  # write the .pyc once
+    for _ in range(3):
+        runs["ff_copy"].append(_whole([*ff, "-ss", "20", "-to", "40", "-i", str(path), "-c", "copy",
+                                       str(out / "ff-copy.mp4")]))
+        runs["copy"].append(_whole([*env_cmd, "--segment", "20-40", "--mode", "copy", "-o", str(out / "copy.mp4"),
+                                    "--overwrite"]))
+    for _ in range(2):
+        runs["ff_enc"].append(_whole([*ff, "-ss", "20", "-to", "40", "-i", str(path), "-c:v", "libx264", "-preset",
+                                      "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k",
+                                      str(out / "ff-enc.mp4")]))
+        runs["enc"].append(_whole([*env_cmd, "--segment", "20-40", "--mode", "reencode", "--preset", "veryfast",
+                                   "--crf", "20", "-o", str(out / "enc.mp4"), "--overwrite"]))
+        runs["smart"].append(_whole([*env_cmd, *three, "--mode", "smart", "--preset", "veryfast",
+                                     "-o", str(out / "smart.mp4"), "--overwrite"]))
+    runs["reenc3"].append(_whole([*env_cmd, *three, "--mode", "reencode", "--preset", "veryfast",
+                                  "-o", str(out / "reenc3.mp4"), "--overwrite"]))
+    b = {k: min(v) for k, v in runs.items()}
+    line("ffmpeg -ss 20 -to 40 -c copy", f"{b['ff_copy'] * 1000:8.0f} ms")
+    line("cutline cut --mode copy (same 20 s)", f"{b['copy'] * 1000:8.0f} ms",
+         f"{b['copy'] / b['ff_copy']:.2f}x ffmpeg (goal <= 1.5x)")
+    line("ffmpeg re-encode 20 s, x264 veryfast crf 20 + aac", f"{b['ff_enc']:8.2f} s")
+    line("cutline cut --mode reencode, same", f"{b['enc']:8.2f} s",
+         f"speed {b['ff_enc'] / b['enc']:.2f} of ffmpeg (goal >= 0.95)")
+    line("cutline cut --mode reencode, three cuts (47 s)", f"{b['reenc3']:8.2f} s")
+    line("cutline cut --mode smart, same three cuts", f"{b['smart']:8.2f} s",
+         f"{b['reenc3'] / b['smart']:.1f}x faster than re-encoding (goal >= 5x)")
+    shutil.rmtree(out)
+
+
+CHILD = """
+import json, resource, sys, time
+from fractions import Fraction as F
+from editor.media.render import RenderClip, RenderSpec, render
+path, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+clips = [RenderClip.from_frames(path, (k * 7) % 90, (k * 7) % 90 + 5, F(25), k * 5) for k in range(n)]
+t = time.perf_counter()
+result = render(RenderSpec(tuple(clips), width=320, height=240, preset="ultrafast"), out)
+print(json.dumps({"s": time.perf_counter() - t, "frames": result.frames,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def bench_long_timeline(root: Path) -> None:
+    """Export time and peak memory of the render process against the number of clips (issue 18)."""
+    print("export of N clips of 5 frames (320x240 source, one file), render in a child process")
+    src = root / "short-320.mp4"
+    if not src.exists():
+        make_clip(src, frames=100, size=(320, 240), gop=25)
+    out = Path(tempfile.mkdtemp())
+    for n in (1, 100, 1000):
+        proc = subprocess.run([sys.executable, "-c", CHILD, str(src), str(n), str(out / f"n{n}.mp4")],
+                              check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+        r = __import__("json").loads(proc.stdout.splitlines()[-1])
+        line(f"{n} clips ({r['frames']} frames)", f"{r['s']:8.2f} s", f"peak RSS {r['rss'] / 1024:.0f} MiB")
+    shutil.rmtree(out)
+
+
 def bench_ui_tick(path: Path) -> None:
     print("16 ms UI tick on the main thread beside decoding at full speed")
 
@@ -205,6 +283,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="shorter files (smoke run)")
     parser.add_argument("--keep", help="directory to generate into and keep")
+    parser.add_argument("--only", choices=["cut"], help="only the cut and long-timeline sections")
     args = parser.parse_args()
     if not FFMPEG:
         print("ffmpeg CLI not found", file=sys.stderr)
@@ -229,10 +308,16 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, PyAV {__import__('av').__version__}, "
           f"{subprocess.run([FFMPEG, '-version'], capture_output=True, text=True).stdout.splitlines()[0]}")
     frames = secs * 25
+    if args.only == "cut":
+        bench_cut(strip_file)
+        bench_long_timeline(root)
+        return 0
     bench_decode(main_file, frames)
     bench_seek(main_file, frames, 12 if args.quick else 25)
     bench_thumbnails(strip_file)
     bench_export(main_file, 8 if args.quick else 12)
+    bench_cut(strip_file)
+    bench_long_timeline(root)
     bench_ui_tick(main_file)
     print(f"total {time.perf_counter() - t0:.1f} s")
     if not args.keep:

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "editor.cli.servers",
     "editor.cli.projects",
     "editor.cli.media",
+    "editor.cli.cut",
     "editor.cli.interchange",
     "editor.cli.jobs",
     "editor.cli.edit",
@@ -41,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
     """The parser, and the names of its sub-commands."""
     parser = _Parser(prog="cutline", description="Cutline video editor. Without a command, opens the window.")
-    parser.add_argument("--version", action="version", version=f"cutline {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     parser.add_argument("--verbose", action="store_true", help="log everything to stderr and the log file")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
@@ -53,6 +54,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
             raise
         module.register(sub)
     return parser, set(sub.choices)
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked (reading the package metadata costs every command ~50 ms)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        parser.exit(0, f"cutline {_version()}\n")
 
 
 def _version() -> str:

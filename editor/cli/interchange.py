@@ -62,7 +62,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import_subtitles(args: argparse.Namespace) -> int:
     from editor.cli.context import open_store
-    from editor.model.srt_io import parse_srt
+    from editor.model.srt_io import parse_srt_timed
     from editor.store.config import data_dir
     from editor.store.editing import EditingSession
 
@@ -77,8 +77,8 @@ def cmd_import_subtitles(args: argparse.Namespace) -> int:
     project = store.projects.find(args.project)
     session = EditingSession(store.projects, data_dir() / "journal", project)
     try:
-        cues = parse_srt(data, session.timeline.rate, args.encoding)
-        session.apply("set_cues", {"cues": [list(c) for c in cues]})
+        cues = parse_srt_timed(data, session.timeline.rate, args.encoding)
+        session.apply("set_cues", {"cues": [[a, b, text, list(ms)] for a, b, text, ms in cues]})
     finally:
         saved = session.close(timeout=10)
     if not saved:

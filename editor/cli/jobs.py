@@ -26,13 +26,20 @@ from editor.store.validate import escape_json_text
 def register(sub: Any) -> None:
     render = sub.add_parser("render", help="export a project to a video file, as a job every window sees")
     render.add_argument("project", help="project id or exact name")
-    render.add_argument("out", help="output file (.mp4, .mov, .mkv)")
+    render.add_argument("out", help="output file; its extension chooses the container (mp4 mov mkv webm ts m4a wav)")
     render.add_argument("--preset", default="high", choices=["high", "fast", "copy", "smart"],
                         help="high: H.264 CRF 18; fast: veryfast CRF 23; copy: stream copy; smart: smart cut")
     render.add_argument("--range", dest="range_", metavar="RANGE",
                         help="in-out (the timeline's in/out points) or START-END,"
                         " e.g. 00:00:01.000-00:00:03.000")
     render.add_argument("--json", action="store_true", help="print the final job state as JSON")
+    render.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    render.add_argument("--video-codec", default="", help="h264, hevc, av1, vp9, prores (what the container takes)")
+    render.add_argument("--audio-codec", default="", help="aac, opus, pcm, pcm24, mp3, flac")
+    render.add_argument("--crf", type=int, default=None, help="quality (lower is better)")
+    render.add_argument("--bitrate", default="", help="video bitrate instead of CRF, e.g. 8M")
+    render.add_argument("--size", default="", help="WxH (default: the largest clip's)")
+    render.add_argument("--fps", default="", help="frame rate (default: the timeline's)")
     render.set_defaults(func=cmd_render)
 
     jobs = sub.add_parser("jobs", help="recent jobs of every window and process")
@@ -102,6 +109,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser().absolute()
     if not out.parent.is_dir():
         raise CliError(f"{out}: the folder {out.parent} does not exist")
+    if out.exists() and not args.overwrite:
+        raise CliError(f"{out}: already exists (use --overwrite to replace it)")
+    spec = _render_spec(args, timeline, in_out, out)
     instance = f"render-{uuid.uuid4().hex[:8]}"
     bus = open_bus(store.redis, store.endpoints.database_url, instance)
     presence = Presence(store.redis, instance, project_id=project.id, project_name=project.name,
@@ -113,7 +123,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: _raise_interrupt())
     job_id = ""
     try:
-        job_id = runner.start_export(timeline, out, args.preset, in_out, project.id,
+        job_id = runner.start_export(spec, out, args.preset, in_out, project.id,
                                      title=f"Export {out.name} ({project.name})")
         print(f"job {job_id}: exporting project {project.id} {project.name!r} to {out}", file=sys.stderr)
         try:
@@ -136,6 +146,34 @@ def cmd_render(args: argparse.Namespace) -> int:
         print(f"wrote {out}", file=sys.stderr)
         return 0
     raise CliError(state.message or f"the export ended as {state.status}")
+
+
+def _render_spec(args: argparse.Namespace, timeline: Any, in_out: Any, out: Any) -> Any:
+    """The spec of the export with the output choices; for a copy, the real range of every segment (a
+    keyframe cut) is printed on stderr before anything is written."""
+    from fractions import Fraction
+
+    from editor.cli.cut import parse_bitrate
+    from editor.cli.media import parse_size
+    from editor.jobs.export import render_spec_for
+    from editor.media.render import copy_plan
+    from editor.media.render_output import choose_codecs
+
+    size = parse_size(args.size) if args.size else None
+    try:
+        fps = Fraction(args.fps) if args.fps else None
+    except (ValueError, ZeroDivisionError):
+        raise CliError(f"'{args.fps}' is not a frame rate: use e.g. 25 or 30000/1001") from None
+    spec = render_spec_for(timeline, preset=args.preset, in_out=in_out, width=size[0] if size else None,
+                           height=size[1] if size else None, fps=fps, video_codec=args.video_codec,
+                           audio_codec=args.audio_codec, crf=args.crf,
+                           video_bitrate=parse_bitrate(args.bitrate) if args.bitrate else 0)
+    choose_codecs(out, spec.video_codec, spec.audio_codec, spec.has_video)
+    if spec.mode == "copy":
+        for s in copy_plan(spec):
+            print(f"segment {s.index + 1}: keyframe cut, copies {float(s.actual_in):.3f}-{float(s.actual_out):.3f} s"
+                  f" of {s.path} (asked {float(s.requested_in):.3f}-{float(s.requested_out):.3f} s)", file=sys.stderr)
+    return spec
 
 
 def _raise_interrupt() -> None:

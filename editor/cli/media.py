@@ -21,6 +21,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the probe result as JSON")
     p.add_argument("--no-cache", action="store_true", help="do not use the shared cache")
+    p.add_argument("--keyframes", action="store_true",
+                   help="also list every keyframe (frame number and time; reads the whole file)")
     p.set_defaults(func=cmd_probe)
 
     s = subparsers.add_parser("snapshot", help="write the exact frame shown at a time as PNG")
@@ -76,10 +78,26 @@ def _cache(args: argparse.Namespace) -> Any:
 
 def cmd_probe(args: argparse.Namespace) -> int:
     """Print what the file holds. Main thread of the CLI process."""
-    from editor.media.probe import probe
+    from editor.media.probe import keyframes, probe
 
     info = probe(args.file, cache=_cache(args))
-    print(info.to_json() if args.json else info.summary())
+    keys = keyframes(args.file) if args.keyframes else None
+    if args.json:
+        if keys is None:
+            print(info.to_json())
+        else:
+            import json
+
+            data = json.loads(info.to_json())
+            data["keyframes"] = [{"frame": i, "time": float(t), "exact_time": f"{t.numerator}/{t.denominator}"}
+                                 for i, t in keys]
+            print(json.dumps(data, sort_keys=True))
+        return 0
+    print(info.summary())
+    if keys is not None:
+        print(f"  keyframes: {len(keys)}")
+        for i, t in keys:
+            print(f"    f{i}  {float(t):.3f} s")
     return 0
 
 
@@ -123,12 +141,19 @@ def cmd_thumbnails(args: argparse.Namespace) -> int:
         raise MediaError("--count must be at least 1")
     size = parse_size(args.size)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise MediaError(f"{out}: exists and is not a folder")
     cache = _cache(args)
     hits_before = _hits(cache)
     thumbs = filmstrip(args.file, args.count, size, exact=args.exact, cache=cache)
+    if any(not th.jpeg for th in thumbs):  # never an empty file
+        raise MediaError(f"{args.file}: some thumbnails could not be decoded; nothing written")
+    out.mkdir(parents=True, exist_ok=True)
     for i, th in enumerate(thumbs):
-        (out / f"thumb-{i:03d}.jpg").write_bytes(th.jpeg)
+        target = out / f"thumb-{i:03d}.jpg"
+        tmp = target.with_name(f".{target.name}.partial")
+        tmp.write_bytes(th.jpeg)
+        tmp.replace(target)
     size_text = f"{thumbs[0].width}x{thumbs[0].height}" if thumbs else "-"
     served = _hits(cache) - hits_before
     cached = f", {min(served, len(thumbs))} served from the cache" if cache is not None else ", no cache"

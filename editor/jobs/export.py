@@ -9,9 +9,13 @@ Presets (what the export dialog offers):
 
 - ``high``  — H.264 (libx264 preset medium, CRF 18) + AAC
 - ``fast``  — H.264 (libx264 preset veryfast, CRF 23) + AAC
-- ``copy``  — lossless stream copy (cuts widen to keyframes; needs one video track without gaps, and
-  takes the sound of the video clips' own files)
-- ``smart`` — stream copy when every cut is on a keyframe, otherwise as ``high`` (same limits as copy)
+- ``copy``  — lossless stream copy: a keyframe cut (each segment starts at the keyframe at or before its
+  start; the real ranges are in ``editor.media.render.copy_plan``); needs one video track without gaps, and
+  takes the sound of the video clips' own files
+- ``smart`` — exact at both ends: copies what it can, re-encodes the frames around each cut (same limits)
+
+Output choices (container by the output's extension, codecs, CRF or bitrate, size, rate) go through
+``render_spec_for``'s keywords; ``editor.media.render_output`` says what each container takes.
 
 Pure apart from reading the media references; any thread.
 """
@@ -96,8 +100,12 @@ def _output_size(clips: list[Clip]) -> tuple[int, int]:
 
 
 def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | tuple[int, int] = False,
-                    width: int | None = None, height: int | None = None) -> RenderSpec:
-    """The render spec of ``timeline`` (or its range) with an export preset. Pure; any thread.
+                    width: int | None = None, height: int | None = None, fps: Fraction | None = None,
+                    video_codec: str = "", audio_codec: str = "", crf: int | None = None,
+                    video_bitrate: int = 0) -> RenderSpec:
+    """The render spec of ``timeline`` (or its range) with an export preset and the user's output choices
+    (codecs, CRF or bitrate, size, frame rate; empty/None: the preset's and the timeline's). A timeline with
+    sound only renders sound only. Pure; any thread.
 
     Raises RenderError (one line) for an unknown preset, an empty range, or a copy/smart export of a
     timeline that cannot be stream-copied.
@@ -154,5 +162,10 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
     w, h = _output_size(used)
     if width is not None and height is not None:
         w, h = max(2, width - width % 2), max(2, height - height % 2)
-    return RenderSpec(clips=tuple(clips), width=w, height=h, fps=rate, mode=p.mode, preset=p.preset,
-                      crf=p.crf, range_start=Fraction(0), range_end=Fraction(end - start) / rate)
+    out_rate = Fraction(fps) if fps else rate
+    if out_rate <= 0:
+        raise RenderError(f"the frame rate must be positive (got {fps})")
+    return RenderSpec(clips=tuple(clips), width=w, height=h, fps=out_rate, mode=p.mode, preset=p.preset,
+                      crf=p.crf if crf is None else crf, range_start=Fraction(0),
+                      range_end=Fraction(end - start) / rate, video_codec=video_codec, audio_codec=audio_codec,
+                      video_bitrate=video_bitrate, audio_only=not any(c.video for c in clips))

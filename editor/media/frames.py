@@ -31,6 +31,7 @@ from editor.media.errors import (
     describe_av_error,
 )
 from editor.media.frame_cache import FrameCache
+from editor.media.origin import FrameIndex, SeekPoint, packets_from, scan_video, video_stream
 from editor.media.probe import open_input
 
 PIXEL_FORMATS = ("rgb24", "rgba", "bgra")
@@ -112,39 +113,6 @@ def convert_frame(frame: av.VideoFrame, size: tuple[int, int], pixel_format: str
                    out)
 
 
-class _FrameTable:
-    """Presentation times of every video frame (from one demux pass, no decoding)."""
-
-    def __init__(self, pts: list[int], keyframes: list[int], durations: list[int], time_base: Fraction,
-                 default_duration: int) -> None:
-        order = sorted(range(len(pts)), key=pts.__getitem__)
-        self.pts = [pts[i] for i in order]
-        self.index_of = {p: i for i, p in enumerate(self.pts)}
-        self.keyframe_pts = sorted(keyframes)
-        last = durations[order[-1]] if order and durations[order[-1]] > 0 else default_duration
-        self.end_pts = self.pts[-1] + last if self.pts else 0
-        self.time_base = time_base
-        self.start = self.pts[0] if self.pts else 0
-
-    def __len__(self) -> int:
-        return len(self.pts)
-
-    def time_of(self, index: int) -> Fraction:
-        return (self.pts[index] - self.start) * self.time_base
-
-    def duration_of(self, index: int) -> Fraction:
-        nxt = self.pts[index + 1] if index + 1 < len(self.pts) else self.end_pts
-        return (nxt - self.pts[index]) * self.time_base
-
-    def index_at(self, seconds: Fraction) -> int:
-        target = self.start + seconds / self.time_base
-        return bisect.bisect_right(self.pts, target) - 1
-
-    def keyframe_before(self, pts: int) -> int:
-        i = bisect.bisect_right(self.keyframe_pts, pts) - 1
-        return self.keyframe_pts[max(i, 0)] if self.keyframe_pts else self.start
-
-
 class FrameReader:
     """Exact decoded frames of one file's video, by frame index or by time in seconds.
 
@@ -167,18 +135,17 @@ class FrameReader:
         self._cache = cache if cache is not None else FrameCache(cache_bytes)
         self._container = open_input(self.path)
         try:
-            streams = [s for s in self._container.streams.video
-                       if not (s.disposition & av.stream.Disposition.attached_pic)]
-            if not streams:
+            stream = video_stream(self._container)
+            if stream is None:
                 raise NoVideoStreamError(f"{self.path}: has no video stream (audio only?)", self.path)
-            self._stream = streams[0]
+            self._stream = stream
             if threads:
                 self._stream.thread_type = "AUTO"
                 if thread_count:
                     self._stream.codec_context.thread_count = thread_count
             if codec_options:
                 self._stream.codec_context.options = dict(codec_options)
-            self._table = self._build_table()
+            self._table: FrameIndex = scan_video(self._container, stream)
             if len(self._table) == 0:
                 raise CorruptMediaError(f"{self.path}: the video stream holds no frames", self.path)
             self.rotation = self._probe_rotation()
@@ -186,6 +153,10 @@ class FrameReader:
             self._container.close()
             raise
         cc = self._stream.codec_context
+        if not cc.width or not cc.height:
+            self._container.close()
+            raise CorruptMediaError(f"{self.path}: the video cannot be decoded (no picture size in the stream)",
+                                    self.path)
         self.coded_size = (cc.width, cc.height)
         self.display_size = (cc.height, cc.width) if self.rotation % 180 == 90 else (cc.width, cc.height)
         self.output_size = fit_size(self.display_size, fit)
@@ -208,7 +179,12 @@ class FrameReader:
     @property
     def duration(self) -> Fraction:
         """Length of the video in seconds. Any thread."""
-        return (self._table.end_pts - self._table.start) * self._table.time_base
+        return self._table.duration
+
+    @property
+    def index(self) -> FrameIndex:
+        """The frame table (timestamps, keyframes, origin) this reader works from. Any thread."""
+        return self._table
 
     @property
     def frame_rate(self) -> Fraction:
@@ -232,7 +208,7 @@ class FrameReader:
 
     def keyframe_indices(self) -> list[int]:
         """Indices of the keyframes (random-access points). Any thread."""
-        return [self._table.index_of[p] for p in self._table.keyframe_pts if p in self._table.index_of]
+        return self._table.keyframe_indices()
 
     def resolve(self, position: Position) -> int:
         """Frame index for a frame index (int) or a time in seconds (Fraction/float). Any thread."""
@@ -300,26 +276,22 @@ class FrameReader:
         with self._lock:
             index = self.resolve(position)
             out = size or self.output_size
-            key_pts = self._table.keyframe_before(self._table.pts[index])
-            key_index = self._table.index_of.get(key_pts, 0)
+            key = self._table.keyframe_before(index)
+            key_index = self._table.frame_at_pts(key.pts)
+            if key_index is None:  # a pre-roll keyframe an edit list hides: no preview, the exact frame
+                return self._decode_to(index, out, 0)
             hit = self._cache.get((key_index, out[0], out[1], self.pixel_format))
             if hit is not None:
                 return hit
-            self._container.seek(key_pts, stream=self._stream, backward=True)
             self._next_index, self._demux, self._pending = None, None, []
             try:
-                for packet in self._container.demux(self._stream):
-                    if packet.size == 0:
-                        break
-                    if not packet.is_keyframe:
-                        continue
+                for packet in packets_from(self._container, self._stream, key, self._table.order):
                     frames = self._stream.decode(packet) + self._stream.decode(None)
-                    if frames:
-                        i = self._frame_index(frames[0])
-                        if i is not None:
-                            pic = self._convert(frames[0], i, out)
-                            self._remember((i, out[0], out[1], self.pixel_format), pic)
-                            return pic
+                    i = self._frame_index(frames[0]) if frames else None
+                    if i is not None:
+                        pic = self._convert(frames[0], i, out)
+                        self._remember((i, out[0], out[1], self.pixel_format), pic)
+                        return pic
                     break
             except av.error.FFmpegError:
                 pass
@@ -350,49 +322,24 @@ class FrameReader:
         self.close()
 
     # -- internals ---------------------------------------------------------------------------------
-    def _build_table(self) -> _FrameTable:
-        s = self._stream
-        pts: list[int] = []
-        keys: list[int] = []
-        durs: list[int] = []
-        tb = s.time_base or Fraction(1, 90000)
-        rate = s.average_rate or s.guessed_rate or Fraction(25)
-        default_dur = max(1, int(round(1 / (Fraction(rate) * tb))))
-        try:
-            for packet in self._container.demux(s):
-                if packet.size == 0:
-                    continue
-                t = packet.pts if packet.pts is not None else packet.dts
-                if t is None:
-                    continue
-                pts.append(t)
-                durs.append(packet.duration or 0)
-                if packet.is_keyframe:
-                    keys.append(t)
-        except av.error.FFmpegError:
-            pass  # a truncated tail: keep the frames we could index
-        try:
-            self._container.seek(0, stream=s) if pts else None
-        except av.error.FFmpegError:
-            pass
-        if pts and not keys:
-            keys.append(min(pts))
-        return _FrameTable(pts, keys, durs, Fraction(tb), default_dur)
-
     def _probe_rotation(self) -> int:
         # The display matrix travels on decoded frames (FFmpeg attaches stream side data to them).
         rotation = 0
         try:
-            self._container.seek(self._table.keyframe_pts[0], stream=self._stream)
-            for packet in self._container.demux(self._stream):
-                frames = self._stream.decode(packet) if packet.size else self._stream.decode(None)
+            key = self._table.keyframes[0]
+            for packet in packets_from(self._container, self._stream, key, self._table.order):
+                frames = self._stream.decode(packet)
                 if frames:
                     rotation = int(round(frames[0].rotation)) % 360
                     break
-                if packet.size == 0:
-                    break
+            else:
+                frames = self._stream.decode(None)
+                if frames:
+                    rotation = int(round(frames[0].rotation)) % 360
         except av.error.FFmpegError:
             pass
+        finally:
+            self._stream.codec_context.flush_buffers()
         self._next_index = None
         return rotation
 
@@ -400,16 +347,18 @@ class FrameReader:
         if key not in self._cache:
             self._cache.put(key, pic, pic.nbytes)
 
-    def _seek_for(self, index: int) -> None:
-        key_pts = self._table.keyframe_before(self._table.pts[index])
-        try:
-            self._container.seek(key_pts, stream=self._stream, backward=True)
-        except av.error.FFmpegError as exc:
-            raise describe_av_error(self.path, exc) from exc
-        self._demux = self._container.demux(self._stream)
+    def _start_at(self, key: SeekPoint) -> None:
+        """Position the decoder at keyframe ``key``: the next frame out is the first of its GOP."""
+        self._stream.codec_context.flush_buffers()
+        self._demux = packets_from(self._container, self._stream, key, self._table.order)
         self._pending = []
-        self._next_index = self._table.index_of.get(key_pts, 0)
-        self._seek_floor = self._next_index
+        self._next_index = self._first_index_from(key)
+
+    def _first_index_from(self, key: SeekPoint) -> int:
+        return bisect.bisect_left(self._table.pts, key.pts)
+
+    def _seek_for(self, index: int) -> None:
+        self._start_at(self._table.keyframe_before(index))
 
     def _next_frame(self, skip_before_pts: int | None) -> av.VideoFrame | None:
         """Decode the next frame in presentation order; None at the end of the stream."""
@@ -422,8 +371,8 @@ class FrameReader:
             except StopIteration:
                 self._demux = None
                 return None
-            except av.error.FFmpegError as exc:
-                # A demux error mid-file (truncated): drain what the decoder holds, then stop.
+            except (av.error.FFmpegError, OSError) as exc:
+                # A demux or seek error mid-file (truncated): drain what the decoder holds, then stop.
                 self._demux = None
                 try:
                     self._pending.extend(self._stream.decode(None))
@@ -455,21 +404,15 @@ class FrameReader:
         return frame
 
     def _frame_index(self, frame: av.VideoFrame) -> int | None:
-        pts = frame.pts
-        if pts is None:
-            return None
-        i = self._table.index_of.get(pts)
-        if i is None:
-            i = max(0, bisect.bisect_right(self._table.pts, pts) - 1)
-        return i
+        """The frame of the file this decoded frame is; None for one that is not (pre-roll, leading)."""
+        return self._table.frame_at_pts(frame.pts)
 
     def _position_decoder(self, index: int) -> None:
         """Seek unless continuing forward from the decoder's position is no more work."""
         nxt = self._next_index
         alive = self._demux is not None or bool(self._pending)
         if nxt is not None and alive and nxt <= index:
-            key_pts = self._table.keyframe_before(self._table.pts[index])
-            if self._table.index_of.get(key_pts, 0) <= nxt:
+            if self._first_index_from(self._table.keyframe_before(index)) <= nxt:
                 return  # the target is in the GOP being decoded (or reachable without a new keyframe)
         self._seek_for(index)
 
@@ -511,6 +454,11 @@ class FrameReader:
             self._next_index = i + 1
             if i < window_start:
                 continue
+            if i > index and attempts == 0:
+                # The target was skipped (a damaged GOP?): try once from the keyframe before.
+                attempts += 1
+                self._seek_earlier(index)
+                continue
             if i > index:
                 # The target never came out (undecodable): return the closest frame after it.
                 pic = self._convert(frame, i, out)
@@ -524,13 +472,10 @@ class FrameReader:
                 return pic
 
     def _seek_earlier(self, index: int) -> None:
-        key_pts = self._table.keyframe_before(self._table.pts[index])
-        k = bisect.bisect_left(self._table.keyframe_pts, key_pts)
-        earlier = self._table.keyframe_pts[max(0, k - 1)]
-        self._container.seek(earlier, stream=self._stream, backward=True)
-        self._demux = self._container.demux(self._stream)
-        self._pending = []
-        self._next_index = self._table.index_of.get(earlier, 0)
+        key = self._table.keyframe_before(index)
+        keys = self._table.keyframes
+        k = keys.index(key)
+        self._start_at(keys[max(0, k - 1)])
 
     def _convert(self, frame: av.VideoFrame, index: int, out: tuple[int, int]) -> Picture:
         return convert_frame(frame, out, self.pixel_format, self.rotation, index,

@@ -1,4 +1,9 @@
-"""Probe a media file: container, streams, duration, rotation, frame rate; cached by fingerprint.
+"""Probe a media file: container, streams, duration, rotation, frame rate, frame count; cached by fingerprint.
+
+The frame count is the number of frames FrameReader reads (the file's decodable frames, see
+``editor.media.origin``): from the container's index where it has one (MP4/MOV), else from one pass over
+the video's packets (MPEG-TS, MKV, WebM, …; no decoding). Every audio and subtitle stream is listed with
+its language. ``av`` is imported only when a file is really opened, so a cached probe is cheap.
 
 Worker thread; never touches Qt.
 """
@@ -12,9 +17,7 @@ import os
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-import av
+from typing import TYPE_CHECKING, Any
 
 from editor.media.cache import METADATA_TTL, BytesCache, cache_get, cache_set
 from editor.media.errors import (
@@ -25,8 +28,13 @@ from editor.media.errors import (
 )
 from editor.media.input_check import check_input
 
-PROBE_SCHEMA = 1
+if TYPE_CHECKING:
+    import av
+
+PROBE_SCHEMA = 2
 _HEAD_TAIL = 64 * 1024
+#: Containers whose index lists every video sample (frame count without reading the packets).
+_INDEXED = ("mov", "mp4", "m4a", "3gp", "mj2")
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,17 @@ class AudioInfo:
     channels: int
     layout: str | None
     bit_rate: int | None
+    index: int = 0  # stream index in the container
+    language: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class SubtitleInfo:
+    codec: str
+    index: int
+    language: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +88,11 @@ class MediaInfo:
     duration: Fraction | None  # seconds
     bit_rate: int | None
     video: VideoInfo | None
-    audio: AudioInfo | None
+    audio: AudioInfo | None  # the first audio stream (the one Cutline plays)
+    audio_streams: tuple[AudioInfo, ...] = ()  # every audio stream, in container order
+    subtitles: tuple[SubtitleInfo, ...] = ()
+    timecode: str | None = None  # start timecode (SMPTE), if the file carries one
+    origin: Fraction = Fraction(0)  # container time of frame 0, seconds (see editor.media.origin)
 
     def to_json(self) -> str:
         """JSON text for the cache and the database. Any thread."""
@@ -78,6 +101,8 @@ class MediaInfo:
                 return f"{value.numerator}/{value.denominator}"
             if isinstance(value, dict):
                 return {k: conv(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [conv(v) for v in value]
             return value
 
         return json.dumps({"schema": PROBE_SCHEMA, **conv(asdict(self))}, sort_keys=True)
@@ -94,7 +119,10 @@ class MediaInfo:
             video = VideoInfo(**{**video, "frame_rate": frac(video["frame_rate"]),
                                  "time_base": frac(video["time_base"])})
         audio = AudioInfo(**data["audio"]) if data.get("audio") else None
-        return cls(**{**data, "duration": frac(data["duration"]), "video": video, "audio": audio})
+        streams = tuple(AudioInfo(**a) for a in data.get("audio_streams", ()))
+        subs = tuple(SubtitleInfo(**t) for t in data.get("subtitles", ()))
+        return cls(**{**data, "duration": frac(data["duration"]), "video": video, "audio": audio,
+                      "audio_streams": streams, "subtitles": subs, "origin": frac(data.get("origin", "0"))})
 
     def summary(self) -> str:
         """A few human-readable lines (for ``cutline probe``). Any thread."""
@@ -109,9 +137,16 @@ class MediaInfo:
             lines.append(f"  video: {v.codec} {dw}x{dh} {v.pix_fmt} {rate}"
                          + (f", {v.frame_count} frames" if v.frame_count else "")
                          + (f", rotated {v.rotation}°" if v.rotation else ""))
-        if self.audio:
-            a = self.audio
-            lines.append(f"  audio: {a.codec} {a.sample_rate} Hz, {a.channels} ch")
+        for a in self.audio_streams or ((self.audio,) if self.audio else ()):
+            lines.append(f"  audio #{a.index}: {a.codec} {a.sample_rate} Hz, {a.channels} ch"
+                         + (f", {a.language}" if a.language else "") + (f" ({a.title})" if a.title else ""))
+        for t in self.subtitles:
+            lines.append(f"  subtitles #{t.index}: {t.codec}" + (f", {t.language}" if t.language else "")
+                         + (f" ({t.title})" if t.title else ""))
+        if self.timecode:
+            lines.append(f"  timecode: {self.timecode}")
+        if self.origin:
+            lines.append(f"  starts at: {float(self.origin):.3f} s (container time of frame 0)")
         return "\n".join(lines)
 
 
@@ -120,7 +155,7 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
 
     Worker thread (does a little file I/O).
     """
-    p = Path(path)
+    p = check_input(path)  # never opens a FIFO or a device (that would block forever)
     try:
         st = p.stat()
         h = hashlib.blake2b(digest_size=16)
@@ -141,6 +176,8 @@ def fingerprint(path: str | os.PathLike[str]) -> str:
 
 def open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
     """Open ``path`` for reading, turning every failure into a MediaError. Worker thread."""
+    import av
+
     p = check_input(path)  # FIFOs, devices, directories, sparse files: one line at once, never a hang
     if not p.exists():
         raise MediaNotFoundError(f"{p}: file not found", p)
@@ -154,7 +191,7 @@ def open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
         raise describe_av_error(p, exc) from exc
 
 
-def _rate_is_variable(stream: av.video.stream.VideoStream, full_index: bool) -> bool:
+def _rate_is_variable(stream: Any, full_index: bool) -> bool:
     entries = stream.index_entries
     n = len(entries) if full_index else 0
     if n > 2:
@@ -202,42 +239,104 @@ def probe(path: str | os.PathLike[str], cache: BytesCache | None = None) -> Medi
     return info
 
 
-def _probe_file(p: Path, fp: str) -> MediaInfo:
+def _language(stream: Any) -> str | None:
+    lang = stream.language or stream.metadata.get("language") or stream.metadata.get("LANGUAGE")
+    return None if lang in (None, "", "und") else str(lang)
+
+
+def _title(stream: Any) -> str | None:
+    return stream.metadata.get("title") or stream.metadata.get("TITLE") or None
+
+
+def _timecode(container: av.container.InputContainer) -> str | None:
+    for metadata in (container.metadata, *(s.metadata for s in container.streams)):
+        for key, value in metadata.items():
+            if key.lower() == "timecode" and value:
+                return str(value)
+    return None
+
+
+def _frame_count(container: av.container.InputContainer, vstream: Any) -> int | None:
+    """The number of frames FrameReader reads, as cheaply as the container allows."""
+    import av
+
+    from editor.media.origin import scan_video, time_origin
+
+    try:
+        entries = vstream.index_entries
+        if any(name in container.format.name for name in _INDEXED) and len(entries) > 0:
+            kept = sum(1 for e in entries if not e.is_discard)
+            return max(0, kept - time_origin(container, vstream).leading_dropped)
+        return len(scan_video(container, vstream))
+    except av.error.FFmpegError:
+        return vstream.frames or None
+
+
+def keyframes(path: str | os.PathLike[str]) -> list[tuple[int, Fraction]]:
+    """(frame index, media time) of every keyframe of the video (``cutline probe --keyframes``): one pass
+    over the packets, no decoding. Raises NoVideoStreamError without video. Worker thread."""
+    from editor.media.errors import NoVideoStreamError
+    from editor.media.origin import scan_video, video_stream
+
+    p = Path(path)
     with open_input(p) as container:
         try:
-            vstream = next((s for s in container.streams.video
-                            if not (s.disposition & av.stream.Disposition.attached_pic)), None)
-            astream = container.streams.audio[0] if container.streams.audio else None
+            stream = video_stream(container)
+            if stream is None:
+                raise NoVideoStreamError(f"{p}: has no video stream, so no keyframes", p)
+            index = scan_video(container, stream)
+            return [(i, index.time_of(i)) for i in index.keyframe_indices()]
+        except MediaError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise describe_av_error(p, exc) from exc
+
+
+def _probe_file(p: Path, fp: str) -> MediaInfo:
+    import av
+
+    from editor.media.origin import time_origin, video_stream
+
+    with open_input(p) as container:
+        try:
+            vstream = video_stream(container)
+            astreams = list(container.streams.audio)
+            astream = astreams[0] if astreams else None
             if vstream is None and astream is None:
                 raise UnsupportedMediaError(f"{p}: holds no video or audio stream", p)
             duration = (Fraction(container.duration, av.time_base)
                         if container.duration and container.duration > 0 else None)
             video = None
+            origin = time_origin(container, vstream)
             if vstream is not None:
                 cc = vstream.codec_context
                 tb = vstream.time_base or Fraction(1, 90000)
                 if duration is None and vstream.duration:
                     duration = vstream.duration * tb
                 rate = vstream.average_rate or vstream.guessed_rate or vstream.base_rate or Fraction(25)
-                frames = vstream.frames or None
-                full_index = "mp4" in container.format.name or "mov" in container.format.name
-                if frames is None and full_index and len(vstream.index_entries) > 0:
-                    frames = len(vstream.index_entries)
+                full_index = any(name in container.format.name for name in _INDEXED)
                 video = VideoInfo(
                     codec=cc.name, profile=vstream.profile, width=cc.width, height=cc.height,
                     rotation=_first_frame_rotation(container, vstream),
                     pix_fmt=cc.format.name if cc.format else None, frame_rate=Fraction(rate),
-                    variable_frame_rate=_rate_is_variable(vstream, full_index), frame_count=frames,
+                    variable_frame_rate=_rate_is_variable(vstream, full_index),
+                    frame_count=_frame_count(container, vstream),
                     time_base=Fraction(tb), bit_rate=cc.bit_rate or None)
-            audio = None
-            if astream is not None:
-                acc = astream.codec_context
-                audio = AudioInfo(codec=acc.name, sample_rate=acc.sample_rate, channels=acc.channels,
-                                  layout=acc.layout.name if acc.layout else None,
-                                  bit_rate=acc.bit_rate or None)
+            audios = tuple(
+                AudioInfo(codec=s.codec_context.name, sample_rate=s.codec_context.sample_rate,
+                          channels=s.codec_context.channels,
+                          layout=s.codec_context.layout.name if s.codec_context.layout else None,
+                          bit_rate=s.codec_context.bit_rate or None, index=s.index, language=_language(s),
+                          title=_title(s))
+                for s in astreams)
+            subs = tuple(SubtitleInfo(codec=s.codec_context.name if s.codec_context else "unknown", index=s.index,
+                                      language=_language(s), title=_title(s))
+                         for s in container.streams.subtitles)
             return MediaInfo(path=str(p), fingerprint=fp, size_bytes=p.stat().st_size,
                              container=container.format.name, duration=duration,
-                             bit_rate=container.bit_rate or None, video=video, audio=audio)
+                             bit_rate=container.bit_rate or None, video=video,
+                             audio=audios[0] if audios else None, audio_streams=audios, subtitles=subs,
+                             timecode=_timecode(container), origin=origin.seconds)
         except MediaError:
             raise
         except Exception as exc:  # noqa: BLE001

@@ -21,6 +21,7 @@ from typing import Any
 import av
 
 from editor.media.errors import MediaError, RenderCancelled, describe_av_error
+from editor.media.origin import time_origin
 from editor.media.probe import open_input
 
 PROXY_GOP = 12
@@ -63,6 +64,7 @@ def make_proxy(
             if not streams:
                 raise MediaError(f"{src}: has no video, so no proxy", src)
             vin = streams[0]
+            origin = time_origin(inp, vin)  # frames before it are not frames of the file: not in the proxy
             vin.thread_type = "AUTO"
             if threads:
                 vin.codec_context.thread_count = threads
@@ -83,7 +85,7 @@ def make_proxy(
                     vout.metadata["rotate"] = rotation
                 done = 0
                 # decode + scale on a helper thread, encode here: the two halves overlap (PyAV drops the GIL)
-                for small, t in _scaled_frames(inp, vin, width, out_height, src, pause, cancel):
+                for small, t in _scaled_frames(inp, vin, width, out_height, src, pause, cancel, origin.pts):
                     for pkt in vout.encode(small):
                         container.mux(pkt)
                     done += 1
@@ -116,9 +118,11 @@ _END = object()
 
 
 def _scaled_frames(inp: Any, vin: Any, width: int, height: int, src: Path, pause: Callable[[], None] | None,
-                   cancel: threading.Event | None) -> Iterator[tuple[av.VideoFrame, float]]:
+                   cancel: threading.Event | None, origin_pts: int | None = None,
+                   ) -> Iterator[tuple[av.VideoFrame, float]]:
     """The source's frames scaled for the proxy (with their time in seconds), decoded on a helper thread
-    a few frames ahead of the caller. Errors of the helper are raised here. Worker thread."""
+    a few frames ahead of the caller; frames before ``origin_pts`` (undecodable leading pictures, pre-roll)
+    are not frames of the file and are left out. Errors of the helper are raised here. Worker thread."""
     frames: queue.Queue[Any] = queue.Queue(maxsize=8)
     stop = threading.Event()
 
@@ -143,7 +147,7 @@ def _scaled_frames(inp: Any, vin: Any, width: int, height: int, src: Path, pause
                 except av.error.InvalidDataError:
                     continue
                 for frame in decoded:
-                    if frame.pts is None:
+                    if frame.pts is None or (origin_pts is not None and frame.pts < origin_pts):
                         continue
                     small = frame.reformat(width=width, height=height, format="yuv420p",
                                            interpolation="FAST_BILINEAR")

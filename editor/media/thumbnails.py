@@ -17,8 +17,9 @@ from pathlib import Path
 import av
 
 from editor.media.cache import THUMBNAIL_TTL, BytesCache, cache_get, cache_set
-from editor.media.errors import MediaError, NoVideoStreamError, describe_av_error
+from editor.media.errors import CorruptMediaError, MediaError, NoVideoStreamError, describe_av_error
 from editor.media.frames import FrameReader, fit_size
+from editor.media.origin import FrameIndex, SeekPoint, packets_from, scan_video, video_stream
 from editor.media.probe import open_input, probe
 
 JPEG_QUALITY = 4  # mjpeg qscale: 2 (best) … 31 (worst)
@@ -90,6 +91,8 @@ def filmstrip(path: str | os.PathLike[str], count: int, size: tuple[int, int], *
     info = probe(p, cache=cache)
     if info.video is None:
         raise NoVideoStreamError(f"{p}: has no video stream, so no thumbnails", p)
+    if not info.video.width or not info.video.height:
+        raise CorruptMediaError(f"{p}: the video cannot be decoded (no picture size in the stream)", p)
     out_size = fit_size(info.video.display_size, size)
     duration = info.duration or Fraction(0)
     times = thumbnail_times(duration, count)
@@ -105,6 +108,31 @@ def filmstrip(path: str | os.PathLike[str], count: int, size: tuple[int, int], *
     return [Thumbnail(t, data or b"", *out_size) for t, data in zip(times, found, strict=True)]
 
 
+def _decode_key(container: av.container.InputContainer, index: FrameIndex, key: SeekPoint) -> av.VideoFrame | None:
+    """The first frame of the file decoding from ``key`` gives: the keyframe alone (its packet, then a flush),
+    or, for a pre-roll keyframe an edit list hides, the first frame after it that is a frame of the file."""
+    stream = index.stream
+    try:
+        packets = packets_from(container, stream, key, index.order)
+        first = next(packets, None)
+        if first is None:
+            return None
+        frames = stream.decode(first) + stream.decode(None)
+        frame = next((f for f in frames if index.frame_at_pts(f.pts) is not None), None)
+        if frame is not None:
+            return frame
+        stream.codec_context.flush_buffers()
+        for packet in packets_from(container, stream, key, index.order):
+            for f in stream.decode(packet):
+                if index.frame_at_pts(f.pts) is not None:
+                    return f
+        return next((f for f in stream.decode(None) if index.frame_at_pts(f.pts) is not None), None)
+    except av.error.FFmpegError:
+        return None  # a damaged keyframe
+    finally:
+        stream.codec_context.flush_buffers()
+
+
 def _keyframe_thumbnails(path: Path, times: list[Fraction], size: tuple[int, int],
                          rotation: int) -> list[bytes]:
     encoder = JpegEncoder(*size)
@@ -112,29 +140,29 @@ def _keyframe_thumbnails(path: Path, times: list[Fraction], size: tuple[int, int
     decoded: dict[int, bytes] = {}
     with open_input(path) as container:
         try:
-            stream = container.streams.video[0]
-            tb = stream.time_base or Fraction(1, 90000)
-            start = stream.start_time or 0
+            stream = video_stream(container)
+            if stream is None:
+                raise NoVideoStreamError(f"{path}: has no video stream, so no thumbnails", path)
+            index = scan_video(container, stream)
+            if len(index) == 0:
+                raise CorruptMediaError(f"{path}: the video stream holds no frames", path)
+            keys = index.keyframes
             for t in times:
-                container.seek(int(start + t / tb), stream=stream, backward=True)
+                k = max(0, min(index.index_at(t), len(index) - 1))
+                first = keys.index(index.keyframe_before(k))
                 data = b""
-                for packet in container.demux(stream):
-                    if packet.size == 0:
+                # the keyframe before the time; if it is damaged, the next ones
+                for key in keys[first:first + 4]:
+                    if key.pts in decoded:
+                        data = decoded[key.pts]
                         break
-                    if not packet.is_keyframe or packet.pts is None:
-                        continue  # a demuxer that seeks to a non-key packet: read on to the keyframe
-                    if packet.pts in decoded:
-                        data = decoded[packet.pts]
+                    frame = _decode_key(container, index, key)
+                    if frame is not None:
+                        data = encoder.encode(_rotate(frame, rotation))
+                        decoded[key.pts] = data
                         break
-                    try:
-                        frames = stream.decode(packet) + stream.decode(None)
-                    except av.error.FFmpegError:
-                        stream.codec_context.flush_buffers()
-                        continue  # a damaged keyframe: try the next one
-                    if frames:
-                        data = encoder.encode(_rotate(frames[0], rotation))
-                        decoded[packet.pts] = data
-                        break
+                if not data:
+                    raise CorruptMediaError(f"{path}: no picture could be decoded near {float(t):.3f} s", path)
                 results.append(data)
         except MediaError:
             raise
@@ -152,5 +180,8 @@ def _exact_thumbnails(path: Path, times: list[Fraction], size: tuple[int, int],
             index = reader.index_at(min(t, reader.duration - Fraction(1, 1000)))
             pic = reader.read(index, back_window=0)
             frame = av.VideoFrame.from_ndarray(pic.to_ndarray(), format="rgb24")
-            results.append(encoder.encode(frame))
+            data = encoder.encode(frame)
+            if not data:
+                raise CorruptMediaError(f"{path}: frame {index} could not be encoded as JPEG", path)
+            results.append(data)
     return results

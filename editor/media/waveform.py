@@ -27,6 +27,7 @@ import numpy as np
 
 from editor.media.cache import WAVEFORM_TTL, BytesCache, cache_get, cache_set
 from editor.media.errors import MediaError, NoAudioStreamError, describe_av_error
+from editor.media.origin import time_origin
 from editor.media.probe import fingerprint, open_input
 
 _HEADER = struct.Struct("<4sII")  # magic, buckets per second, bucket count
@@ -295,6 +296,10 @@ def _compute(p: Path, bps: int, threads: int, pause: Callable[[], None] | None) 
         duration = _duration(container, stream)
         tb = stream.time_base or Fraction(1, rate)
         first_pts = _first_sample_pts(container, stream)
+        if container.streams.video and first_pts is not None:
+            # Bucket 0 starts at the file's time origin (its video frame 0), so the peaks line up with the
+            # pictures: sound before it is cut, a late start of the sound is measured from it.
+            first_pts = time_origin(container).pts_at(Fraction(0), tb)
     per_bucket = max(1, rate // bps)
     parts = max(1, int(threads)) if duration >= SEGMENT_MIN_SECONDS and first_pts is not None else 1
     if parts == 1:

@@ -36,7 +36,8 @@ def piece(item: Item, offset: int, length: int, keep_id: bool, ids: Ids, rate: F
         n, d = source_factor(item.media.rate, item.speed, rate)
         return Clip(new_id, item.media, item.source_in + offset * n // d, length, item.speed, item.name)
     assert type(item) is SubtitleCue
-    return SubtitleCue(new_id, length, item.text)
+    whole = offset == 0 and length == item.duration  # moved, not cut: it keeps its imported times
+    return SubtitleCue(new_id, length, item.text, item.times_ms if whole else None)
 
 
 def _canonical(middle: list[Item], at_end: bool) -> list[Item]:

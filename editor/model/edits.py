@@ -25,7 +25,7 @@ from fractions import Fraction
 
 from ._trackops import Ids, region_free, replace_range, shift_marks_insert, shift_marks_remove
 from .errors import EditError
-from .time import round_half_up
+from .time import format_rate, parse_rate, round_half_up
 from .timeline import (
     Clip,
     Gap,
@@ -248,6 +248,26 @@ def append_clip(
     clip = _new_clip(timeline, ids, media, source_in, duration, speed, name)
     new = Track(tr.kind, tr.name, (*tr.items, clip))
     return _done(timeline, {track: new}, ids, media=bin_)
+
+
+def is_blank(timeline: Timeline) -> bool:
+    """True for a timeline that holds nothing yet: no clip, cue or gap, no marker, no in/out (a new
+    project). Pure; any thread."""
+    return (not timeline.markers and timeline.in_point is None and timeline.out_point is None
+            and all(not tr.items for tr in timeline.tracks))
+
+
+def set_rate(timeline: Timeline, rate: Fraction | str | int) -> Timeline:
+    """Run a blank timeline (a new project, see :func:`is_blank`) at ``rate``: a project made before any
+    media was chosen takes the rate of its first video. Refused once it holds anything, whose frames are at
+    the old rate. Pure; any thread."""
+    new = parse_rate(rate)
+    if new == timeline.rate:
+        return timeline
+    if not is_blank(timeline):
+        raise EditError("set_rate: the timeline already holds clips, cues or marks at "
+                        f"{format_rate(timeline.rate)} fps; its rate can only change while it is empty")
+    return replace(timeline, rate=new)
 
 
 def append_media(

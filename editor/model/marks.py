@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from ._trackops import Ids, region_free, replace_range, sorted_markers
 from .edits import _frame, _track, locate, text_field
@@ -165,7 +166,9 @@ def edit_cue(
     lifted = replace_range(tr, s, s + cue.duration, (Gap(cue.duration),), ids, timeline.rate)
     if not region_free(lifted, a, b):
         raise EditError(f"edit_cue: frames {a}..{b} overlap another cue on track {tr.name!r}")
-    new_cue = SubtitleCue(cue.id, b - a, cue.text if text is None else _text(text))
+    same_times = a == s and b == s + cue.duration  # a text edit keeps the cue's imported times
+    new_cue = SubtitleCue(cue.id, b - a, cue.text if text is None else _text(text),
+                          cue.times_ms if same_times else None)
     new = replace_range(lifted, a, b, (new_cue,), ids, timeline.rate)
     return replace(
         timeline, tracks=timeline.tracks[:ti] + (new,) + timeline.tracks[ti + 1 :], next_id=ids.value
@@ -183,23 +186,35 @@ def remove_cue(timeline: Timeline, cue_id: int) -> Timeline:
     return replace(timeline, tracks=timeline.tracks[:ti] + (new,) + timeline.tracks[ti + 1 :])
 
 
-def set_cues(timeline: Timeline, cues: Iterable[tuple[int, int, str]], track: int | None = None) -> Timeline:
-    """Replace all cues of a subtitle track by ``(start, end, text)`` triples (sorted, not overlapping; else
-    EditError naming the cue). Used by SRT import. Pure; any thread.
+def _times_ms(value: object, n: int) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if (not isinstance(value, (tuple, list)) or len(value) != 2 or not all(type(x) is int for x in value)
+            or not 0 <= value[0] <= value[1]):
+        raise EditError(f"cues[{n}]: times must be [start_ms, end_ms] with 0 <= start <= end, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def set_cues(timeline: Timeline, cues: Iterable[Sequence[Any]], track: int | None = None) -> Timeline:
+    """Replace all cues of a subtitle track by ``(start, end, text)`` triples, or ``(start, end, text,
+    (start_ms, end_ms))`` with the times the cue was imported with (sorted, not overlapping; else EditError
+    naming the cue). Used by SRT import. Pure; any thread.
     """
     t, ti = _sub_track(timeline, track)
     ids = Ids(t.next_id)
     items: list[Gap | SubtitleCue] = []
     pos = 0
     for n, cue in enumerate(cues):
-        if not isinstance(cue, (tuple, list)) or len(cue) != 3:
-            raise EditError(f"cues[{n}]: expected [start, end, text], got {cue!r}")
+        if not isinstance(cue, (tuple, list)) or len(cue) not in (3, 4):
+            raise EditError(f"cues[{n}]: expected [start, end, text] or [start, end, text, [start_ms, end_ms]], "
+                            f"got {cue!r}")
         a, b = _range(cue[0], cue[1])
+        ms = _times_ms(cue[3], n) if len(cue) == 4 else None
         if a < pos:
             raise EditError(f"cues[{n}]: starts at frame {a}, before the previous cue ends at {pos}")
         if a > pos:
             items.append(Gap(a - pos))
-        items.append(SubtitleCue(ids.take(), b - a, _text(cue[2])))
+        items.append(SubtitleCue(ids.take(), b - a, _text(cue[2]), ms))
         pos = b
     tr = t.tracks[ti]
     new = Track(tr.kind, tr.name, tuple(items))

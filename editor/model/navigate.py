@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .edits import append_media
+from .edits import append_media, is_blank
 from .errors import EditError
 from .time import parse_rate
 from .timeline import Clip, Gap, Item, Marker, MediaRef, Timeline, Track
@@ -117,6 +117,16 @@ def previous_marker(timeline: Timeline, frame: int) -> Marker | None:
     frames = [m.frame for m in timeline.markers]
     k = bisect.bisect_left(frames, frame)
     return timeline.markers[k - 1] if k > 0 else None
+
+
+def rate_for_import(timeline: Timeline, media_refs: list[MediaRef] | tuple[MediaRef, ...]) -> Fraction | None:
+    """The rate a timeline should switch to before ``media_refs`` go on it: the first video's, when the
+    timeline is blank (a project made with no file, Ctrl+N) and runs at another rate; else None.
+    Pure; any thread."""
+    first = next((m.rate for m in media_refs if m.has_video and m.rate > 0), None)
+    if first is None or first == timeline.rate or not is_blank(timeline):
+        return None
+    return first
 
 
 def timeline_from_media(

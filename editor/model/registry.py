@@ -39,6 +39,7 @@ _FUNCS: list[Callable[..., Timeline]] = [
     edits.lift,
     edits.move_clip,
     edits.set_speed,
+    edits.set_rate,
     marks.add_marker,
     marks.move_marker,
     marks.edit_marker,

@@ -54,10 +54,10 @@ __all__ = [
 
 #: The version this code writes for each node type.
 SCHEMA_VERSIONS: dict[str, int] = {
-    "Timeline": 2,
+    "Timeline": 3,
     "Track": 1,
     "Clip": 1,
-    "SubtitleCue": 1,
+    "SubtitleCue": 2,
     "Marker": 1,
     "MediaRef": 1,
 }
@@ -114,9 +114,20 @@ def _timeline_1_to_2(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def _timeline_2_to_3(d: dict[str, Any]) -> dict[str, Any]:
+    """Timeline.3 may hold SubtitleCue.2 nodes (cues that keep their imported times); nothing else moved."""
+    return {**d, "schema": "Timeline.3"}
+
+
+def _cue_1_to_2(d: dict[str, Any]) -> dict[str, Any]:
+    """SubtitleCue.2 adds ``"ms": [start, end] | null``, the times the cue was imported with."""
+    return {**d, "ms": None, "schema": "SubtitleCue.2"}
+
+
 #: UPGRADES[name][v] turns a version-v dict of that node into a version v+1 dict.
 UPGRADES: dict[str, dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
-    "Timeline": {1: _timeline_1_to_2},
+    "Timeline": {1: _timeline_1_to_2, 2: _timeline_2_to_3},
+    "SubtitleCue": {1: _cue_1_to_2},
 }
 
 
@@ -153,9 +164,10 @@ def _item_head(it: Clip | SubtitleCue) -> str:
                 f'"speed":"{format_rate(sp) if sp != 1 else 1}","name":{_dumps(it.name)},"start":'
             )
         else:
+            ms = "null" if it.times_ms is None else f"[{it.times_ms[0]},{it.times_ms[1]}]"
             head = (
-                f'{{"schema":"SubtitleCue.1","id":{it.id},"duration":{it.duration},'
-                f'"text":{_dumps(it.text)},"start":'
+                f'{{"schema":"SubtitleCue.2","id":{it.id},"duration":{it.duration},'
+                f'"text":{_dumps(it.text)},"ms":{ms},"start":'
             )
         object.__setattr__(it, "_json", head)
     return head
@@ -408,8 +420,17 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
         else:
             if kind != "subtitle":
                 raise _fail(p, f"a subtitle cue on a {kind} track")
-            items.append(SubtitleCue(item_id, dur, _get(node, "text", str, p)))
+            items.append(SubtitleCue(item_id, dur, _get(node, "text", str, p), _cue_ms(node, p)))
     return Track(kind, name, tuple(items))
+
+
+def _cue_ms(node: dict[str, Any], path: str) -> tuple[int, int] | None:
+    ms = _get(node, "ms", list, path, optional=True)
+    if ms is None:
+        return None
+    if len(ms) != 2 or not all(type(x) is int for x in ms) or not 0 <= ms[0] <= ms[1]:
+        raise _fail(f"{path}.ms", f"expected [start, end] in milliseconds (0 <= start <= end) or null, got {_show(ms)}")
+    return ms[0], ms[1]
 
 
 def timeline_from_dict(data: object) -> Timeline:

@@ -1,7 +1,10 @@
 """SubRip (SRT) import and export of a subtitle track: text in, text out, no file I/O. Pure; any thread.
 
-Cue times are snapped to the nearest timeline frame. Cues that overlap after snapping are shortened to end
-where the next one starts (a track cannot hold overlapping cues); a cue that would vanish is an error.
+Cue times are snapped to the nearest timeline frame for editing, and each cue also keeps the milliseconds
+the file gave it: an export gives those back exactly (0.500 stays 0.500 at 25 fps, not 0.520) as long as
+the cue keeps its length; a cue moved by an edit elsewhere keeps its offset from the frame grid; a cue
+re-timed in the editor is written at its frames. Cues that overlap after snapping are shortened to end where
+the next one starts (a track cannot hold overlapping cues); a cue that would vanish is an error.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from .marks import set_cues, subtitle_track
 from .time import round_half_up
 from .timeline import SubtitleCue, Timeline
 
-__all__ = ["decode_subtitle_bytes", "parse_srt", "import_srt", "export_srt"]
+__all__ = ["decode_subtitle_bytes", "parse_srt", "parse_srt_timed", "import_srt", "export_srt"]
 
 _FALLBACK_ENCODINGS = ("utf-8-sig", "cp949", "latin-1")
 
@@ -56,9 +59,28 @@ def _delta(frames: int, rate: Fraction) -> _dt.timedelta:
     return _dt.timedelta(microseconds=round_half_up(Fraction(frames) * 1_000_000 / rate))
 
 
+def _ms(td: _dt.timedelta) -> int:
+    return round_half_up(Fraction((td.days * 86400 + td.seconds) * 1_000_000 + td.microseconds, 1000))
+
+
+def _snapped(times_ms: tuple[int, int], rate: Fraction) -> tuple[int, int]:
+    """The frames an imported cue is put on (the rule ``parse_srt_timed`` applies)."""
+    a = round_half_up(Fraction(times_ms[0], 1000) * rate)
+    b = round_half_up(Fraction(times_ms[1], 1000) * rate)
+    return a, max(b, a + 1)
+
+
 def parse_srt(data: bytes | str, rate: Fraction, encoding: str | None = None) -> list[tuple[int, int, str]]:
     """``(start, end, text)`` cues in frames at ``rate``, sorted, not overlapping. SubtitleFormatError names
     the cue and what is wrong. Pure; any thread.
+    """
+    return [(a, b, text) for a, b, text, _ in parse_srt_timed(data, rate, encoding)]
+
+
+def parse_srt_timed(data: bytes | str, rate: Fraction,
+                    encoding: str | None = None) -> list[tuple[int, int, str, tuple[int, int]]]:
+    """``(start, end, text, (start_ms, end_ms))``: the cues of :func:`parse_srt` with the milliseconds the
+    file gave them, for ``set_cues``. Pure; any thread.
     """
     text = decode_subtitle_bytes(data, encoding)
     try:
@@ -88,8 +110,8 @@ def parse_srt(data: bytes | str, rate: Fraction, encoding: str | None = None) ->
                     f"subtitles: cue {sub.index} starts at the same frame as the cue before it ({sub.start})"
                 )
             cues[-1][1] = a
-        cues.append([a, b, sub.content])
-    return [(int(c[0]), int(c[1]), str(c[2])) for c in cues]  # type: ignore[call-overload]
+        cues.append([a, b, sub.content, (_ms(sub.start), _ms(sub.end))])
+    return [(int(c[0]), int(c[1]), str(c[2]), c[3]) for c in cues]  # type: ignore[call-overload,misc]
 
 
 def import_srt(
@@ -98,7 +120,7 @@ def import_srt(
     """Replace the cues of a subtitle track (default: the first, created when missing) by those of an SRT
     file. On error (SubtitleFormatError) nothing is changed. Pure; any thread.
     """
-    cues = parse_srt(data, timeline.rate, encoding)
+    cues = parse_srt_timed(data, timeline.rate, encoding)
     try:
         return set_cues(timeline, cues, track)
     except EditError as e:
@@ -117,11 +139,15 @@ def export_srt(timeline: Timeline, track: int | None = None) -> str:
     tr = timeline.tracks[ti]
     s = tr.starts()
     subs: list[srt.Subtitle] = []
+    rate = timeline.rate
     for i, it in enumerate(tr.items):
         if type(it) is SubtitleCue:
-            subs.append(
-                srt.Subtitle(
-                    len(subs) + 1, _delta(s[i], timeline.rate), _delta(s[i + 1], timeline.rate), it.text
-                )
-            )
+            start, end = _delta(s[i], rate), _delta(s[i + 1], rate)
+            if it.times_ms is not None:
+                a, b = _snapped(it.times_ms, rate)
+                if b - a == it.duration:  # its length is as imported: give its own times back
+                    shift = Fraction(s[i] - a) * 1000 / rate  # moved by edits elsewhere: same offset
+                    start = _dt.timedelta(milliseconds=round_half_up(it.times_ms[0] + shift))
+                    end = _dt.timedelta(milliseconds=round_half_up(it.times_ms[1] + shift))
+            subs.append(srt.Subtitle(len(subs) + 1, start, end, it.text))
     return str(srt.compose(subs, reindex=False, strict=False))

@@ -92,11 +92,17 @@ class Gap:
 
 @dataclass(frozen=True, slots=True)
 class SubtitleCue:
-    """A subtitle shown for ``duration`` frames; lives on a subtitle track."""
+    """A subtitle shown for ``duration`` frames; lives on a subtitle track.
+
+    ``times_ms`` are the start and end the cue was imported with (an SRT file's milliseconds), kept while its
+    length is unchanged, so an export gives them back exactly instead of the frame boundaries (a moved cue
+    keeps its offset from the frame grid); None for a cue made or re-timed in the editor.
+    """
 
     id: int
     duration: int
     text: str
+    times_ms: tuple[int, int] | None = None
     _json: str | None = field(default=None, init=False, repr=False, compare=False)
 
 
@@ -256,6 +262,8 @@ def validate(timeline: Timeline) -> None:
                 check_clip(it, timeline.rate, where)
             elif track.kind != "subtitle":
                 raise EditError(f"{where}: a subtitle cue on a {track.kind} track")
+            elif it.times_ms is not None and not 0 <= it.times_ms[0] <= it.times_ms[1]:  # type: ignore[union-attr]
+                raise EditError(f"{where}: cue times {it.times_ms} must be 0 <= start <= end (ms)")  # type: ignore[union-attr]
     for m in timeline.markers:
         if m.id in seen or m.id >= timeline.next_id or m.id <= 0:
             raise EditError(f"marker {m.id}: id is duplicated or not below next_id")

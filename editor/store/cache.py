@@ -18,11 +18,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from editor.store.private import ensure_private_dir, write_private
-from editor.store.redis_conn import RedisConnection
 from editor.store.validate import BLOB_MAX, BadValue, check_cached, drop
+
+if TYPE_CHECKING:  # the annotation only: a disk cache or a quick cache need not load redis-py
+    from editor.store.redis_conn import RedisConnection
 
 SCAN_BATCH = 500
 

@@ -38,13 +38,14 @@ def redact_redis_url(url: str) -> str:
 class RedisConnection:
     """Lazy, retried, self-healing access to one Redis server (or to none: ``url=None``)."""
 
-    def __init__(self, url: str | None, *, name: str = "cutline") -> None:
+    def __init__(self, url: str | None, *, name: str = "cutline", connect_timeout: float = CONNECT_TIMEOUT,
+                 op_timeout: float = OP_TIMEOUT, retries: int = 3) -> None:
         if url is not None:
             from editor.store.config import check_redis_url
 
             check_redis_url(url, "the Redis URL")  # ConfigError (one line) for bogus://, a bad port, …
         self.url = url
-        self.display_url = redact_redis_url(url) if url else "none"
+        self._timeouts = (connect_timeout, op_timeout, retries)
         self._name = name
         self._client: redis.Redis | None = None
         self._lock = threading.Lock()
@@ -55,6 +56,11 @@ class RedisConnection:
         #: Called when Redis is found gone (the embedded servers' ``revive``: a crashed embedded Valkey is
         #: started again); True when it restarted it, and the next call tries at once.
         self.on_lost: Callable[[], bool] | None = None
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password (computed when shown: a cache hit need not load the database code)."""
+        return redact_redis_url(self.url) if self.url else "none"
 
     @property
     def configured(self) -> bool:
@@ -71,11 +77,12 @@ class RedisConnection:
             raise redis.ConnectionError("no Redis is configured")
         with self._lock:
             if self._client is None:
+                connect_timeout, op_timeout, retries = self._timeouts
                 self._client = redis.Redis.from_url(
                     self.url,
-                    socket_connect_timeout=CONNECT_TIMEOUT,
-                    socket_timeout=OP_TIMEOUT,
-                    retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), 3),
+                    socket_connect_timeout=connect_timeout,
+                    socket_timeout=op_timeout,
+                    retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries),
                     retry_on_error=[redis.ConnectionError, redis.TimeoutError],
                     health_check_interval=15,
                     client_name=self._name,

@@ -347,6 +347,18 @@ class EmbeddedServers:
             return False
         return len(self.notices) > before
 
+    def running_valkey_url(self) -> str | None:
+        """The URL of the embedded Valkey if it is running now, else None: no start, no lock, no ping
+        (a short command joins it in a millisecond and treats a dead socket as a cache miss)."""
+        try:
+            data = json.loads((self.root / "credentials.json").read_text(encoding="utf-8"))
+            password = data["redis_password"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if self._valkey_pid() is None or not self.valkey_socket.exists():
+            return None
+        return f"unix://{quote(str(self.valkey_socket))}?password={password}"
+
     def release(self, *, stop_if_last: bool = True) -> bool:
         """Stop using the servers; stop them if no other Cutline process uses them. True if stopped."""
         if self._users_fd is None:

@@ -25,6 +25,7 @@ from editor.model.navigate import (
     next_marker,
     previous_edit_point,
     previous_marker,
+    rate_for_import,
     timeline_from_media,
 )
 from editor.model.serialize import SCHEMA_VERSION, timeline_to_json
@@ -241,6 +242,10 @@ class EditorController(QObject):
         def done(result: Any) -> None:
             self.busy.emit("")
             frame = at_frame
+            tl = self.timeline
+            rate = rate_for_import(tl, result.refs) if tl is not None else None
+            if rate is not None:  # a project made with Ctrl+N runs at the rate of its first video
+                self.edit("set_rate", rate=rate)
             for ref in result.refs:
                 tl = self.timeline
                 if frame is not None and tl is not None and frame < duration(tl):

@@ -1,12 +1,16 @@
-"""The export dialog (Ctrl+E): preset, range (whole timeline or in/out) and output file.
+"""The export dialog (Ctrl+E): preset, range, output file and what it holds (container, codecs, quality, size,
+frame rate); for a stream copy, the real range of every segment (a keyframe cut) before the export starts.
 
-The export runs as a job in a child process; its progress shows in the jobs panel of every window.
-Qt main thread only.
+The container follows the output's extension (choosing a format changes it); the codecs offered are the
+ones that container takes with this FFmpeg. An existing output is replaced only after the dialog asks. The
+export runs as a job in a child process; its progress shows in the jobs panel of every window.
+Qt main thread only (the copy plan is worked out on the task pool).
 """
 
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +23,42 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from editor.jobs.export import PRESETS, export_range
+from editor.jobs.export import PRESETS, export_range, render_spec_for
+from editor.media.render_output import output_format, output_formats
 from editor.model.time import format_timecode
 from editor.ui.controller import EditorController
 
+SIZES = [(3840, 2160), (2560, 1440), (1920, 1080), (1280, 720), (854, 480), (640, 360)]
+RATES = [Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30), Fraction(50),
+         Fraction(60000, 1001), Fraction(60)]
+CODEC_LABELS = {"h264": "H.264", "hevc": "HEVC (H.265)", "av1": "AV1", "vp9": "VP9", "prores": "ProRes 422",
+                "mpeg2": "MPEG-2", "aac": "AAC", "opus": "Opus", "pcm": "PCM 16-bit", "pcm24": "PCM 24-bit",
+                "mp3": "MP3", "flac": "FLAC"}
 
-def default_output(name: str, folder: Path | None = None) -> Path:
+
+def default_output(name: str, folder: Path | None = None, extension: str = ".mp4") -> Path:
     safe = "".join(ch if ch not in '/\\:*?"<>|' else "_" for ch in name).strip() or "export"
     folder = folder or Path.home() / "Videos"
     if not folder.is_dir():
         folder = Path.home()
-    candidate = folder / f"{safe}.mp4"
+    candidate = folder / f"{safe}{extension}"
     n = 2
     while candidate.exists():
-        candidate = folder / f"{safe} ({n}).mp4"
+        candidate = folder / f"{safe} ({n}){extension}"
         n += 1
     return candidate
+
+
+def _rate_text(rate: Fraction) -> str:
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".")
 
 
 class ExportDialog(QDialog):
@@ -49,6 +67,8 @@ class ExportDialog(QDialog):
         self.jobs = jobs
         self.controller = controller
         self.job_id: str | None = None
+        self.plan_text = ""
+        self._plan_generation = 0
         timeline = controller.timeline
         assert timeline is not None
         session = controller.session
@@ -69,12 +89,38 @@ class ExportDialog(QDialog):
                                 f" {b - a} frames)")
         self.output = QLineEdit(str(default_output(session.name if session else "export")))
         browse = QPushButton("Browse…")
+        browse.setAutoDefault(False)  # Return exports, wherever the focus is
         browse.clicked.connect(self.browse)
         out_row = QHBoxLayout()
         out_row.addWidget(self.output, 1)
         out_row.addWidget(browse)
+
+        self.format = QComboBox()
+        for f in output_formats():
+            self.format.addItem(f"{f.label} (.{f.extension.lstrip('.')})", f.extension)
+        self.video_codec = QComboBox()
+        self.audio_codec = QComboBox()
+        self.quality_kind = QComboBox()
+        self.quality_kind.addItem("Constant quality (CRF)", "crf")
+        self.quality_kind.addItem("Bitrate (kb/s)", "bitrate")
+        self.quality = QSpinBox()
+        self.quality.setRange(0, 200_000)
+        self.size = QComboBox()
+        w, h = self._timeline_size()
+        self.size.addItem(f"As the timeline ({w}×{h})", None)
+        for sw, sh in SIZES:
+            if (sw, sh) != (w, h):
+                self.size.addItem(f"{sw}×{sh}", (sw, sh))
+        self.rate = QComboBox()
+        self.rate.addItem(f"As the timeline ({_rate_text(timeline.rate)} fps)", None)
+        for r in RATES:
+            if r != timeline.rate:
+                self.rate.addItem(f"{_rate_text(r)} fps", r)
+        self.plan = QLabel("")
+        self.plan.setWordWrap(True)
         self.error = QLabel("")
         self.error.setWordWrap(True)
+
         form = QFormLayout()
         form.addRow("Preset", self.preset)
         range_box = QVBoxLayout()
@@ -82,21 +128,177 @@ class ExportDialog(QDialog):
         range_box.addWidget(self.in_out)
         form.addRow("Range", range_box)
         form.addRow("Output", out_row)
+        form.addRow("Format", self.format)
+        form.addRow("Video", self.video_codec)
+        form.addRow("Audio", self.audio_codec)
+        quality_row = QHBoxLayout()
+        quality_row.addWidget(self.quality_kind, 1)
+        quality_row.addWidget(self.quality)
+        form.addRow("Quality", quality_row)
+        form.addRow("Size", self.size)
+        form.addRow("Frame rate", self.rate)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setDefault(True)
         buttons.accepted.connect(self.start)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.plan)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(620, 220)
+        self.resize(660, 420)
+
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self.output.editingFinished.connect(self._output_changed)
+        self.preset.currentIndexChanged.connect(self._preset_changed)
+        self.quality_kind.currentIndexChanged.connect(self._quality_kind_changed)
+        self.whole.toggled.connect(lambda _on: self._update_plan())
+        self._output_changed()
+        self._preset_changed()
+
+    # -- what the choices mean -------------------------------------------------------------------------
+
+    def _timeline_size(self) -> tuple[int, int]:
+        try:
+            spec = render_spec_for(self.controller.timeline, preset="fast")  # type: ignore[arg-type]
+            return spec.width, spec.height
+        except Exception:  # noqa: BLE001 - an empty timeline: the dialog says so on Export
+            return 1920, 1080
+
+    def _output_changed(self) -> None:
+        ext = Path(self.output.text().strip()).suffix.lower()
+        i = self.format.findData(ext)
+        if i >= 0 and i != self.format.currentIndex():
+            self.format.setCurrentIndex(i)  # calls _format_changed
+        else:
+            self._fill_codecs()
+
+    def _format_changed(self) -> None:
+        ext = self.format.currentData()
+        text = self.output.text().strip()
+        if text and ext and Path(text).suffix.lower() != ext:
+            self.output.setText(str(Path(text).with_suffix(ext)))
+        self._fill_codecs()
+
+    def _fill_codecs(self) -> None:
+        try:
+            fmt = output_format(f"x{self.format.currentData()}")
+        except Exception:  # noqa: BLE001 - unknown extension: said on Export
+            return
+        copying = PRESETS[self.preset.currentData()].mode in ("copy", "smart")
+        for combo, codecs, none in ((self.video_codec, fmt.video, "No video (sound only)"),
+                                    (self.audio_codec, fmt.audio, "")):
+            keep = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            if combo is self.video_codec and copying:
+                combo.addItem("As the source (copied)", "")
+            for c in codecs:
+                combo.addItem(CODEC_LABELS.get(c, c), c)
+            if not codecs and none:
+                combo.addItem(none, "")
+            i = combo.findData(keep)
+            combo.setCurrentIndex(max(0, i))
+            combo.blockSignals(False)
+        self.video_codec.setEnabled(bool(fmt.video) and not copying)
+        self._update_plan()
+
+    def _preset_changed(self) -> None:
+        p = PRESETS[self.preset.currentData()]
+        reencode = p.mode == "reencode"
+        for w in (self.quality_kind, self.quality, self.size, self.rate):
+            w.setEnabled(reencode or w is self.quality_kind or w is self.quality)
+        self._quality_kind_changed()
+        self._fill_codecs()
+
+    def _quality_kind_changed(self) -> None:
+        if self.quality_kind.currentData() == "crf":
+            self.quality.setRange(0, 51)
+            self.quality.setValue(PRESETS[self.preset.currentData()].crf)
+            self.quality.setSuffix("")
+        else:
+            self.quality.setRange(100, 200_000)
+            self.quality.setValue(8000)
+            self.quality.setSuffix(" kb/s")
+
+    def spec(self) -> Any:
+        """The render spec of the current choices (RenderError, one line, when they do not fit)."""
+        size = self.size.currentData()
+        crf = self.quality.value() if self.quality_kind.currentData() == "crf" else None
+        bitrate = self.quality.value() * 1000 if self.quality_kind.currentData() == "bitrate" else 0
+        return render_spec_for(self.controller.timeline,  # type: ignore[arg-type]
+                               preset=self.preset.currentData(), in_out=self.in_out.isChecked(),
+                               width=size[0] if size else None, height=size[1] if size else None,
+                               fps=self.rate.currentData(), video_codec=self.video_codec.currentData() or "",
+                               audio_codec=self.audio_codec.currentData() or "", crf=crf, video_bitrate=bitrate)
+
+    def _update_plan(self) -> None:
+        """For a copy, work out (on the task pool) where every segment really starts and ends."""
+        self._plan_generation += 1
+        generation = self._plan_generation
+        mode = PRESETS[self.preset.currentData()].mode
+        if mode == "reencode":
+            self.plan_text = ""
+            self.plan.setText("")
+            return
+        if mode == "smart":
+            self.plan_text = "Smart cut: exact at both ends; only the frames around each cut are re-encoded."
+            self.plan.setText(self.plan_text)
+            return
+        try:
+            spec = self.spec()
+        except Exception as exc:  # noqa: BLE001 - shown, not raised
+            self.plan_text = str(exc)
+            self.plan.setText(self.plan_text)
+            return
+        self.plan.setText("Stream copy: finding the keyframes…")
+
+        def done(segments: Any) -> None:
+            if generation != self._plan_generation:
+                return  # the choices changed meanwhile
+            lines = ["Stream copy is a keyframe cut: each segment starts at the keyframe at or before its start."]
+            for s in segments:
+                exact = "exact" if s.exact else (f"asked {float(s.requested_in):.3f}–{float(s.requested_out):.3f} s")
+                lines.append(f"Segment {s.index + 1}: {Path(s.path).name} {float(s.actual_in):.3f}–"
+                             f"{float(s.actual_out):.3f} s ({exact})")
+            self.plan_text = "\n".join(lines)
+            self.plan.setText(self.plan_text)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._plan_generation:
+                self.plan_text = str(exc)
+                self.plan.setText(self.plan_text)
+
+        from editor.media.render import copy_plan
+
+        tasks = getattr(getattr(self.controller, "ctx", None), "tasks", None)
+        if tasks is None:
+            try:
+                done(copy_plan(spec))
+            except Exception as exc:  # noqa: BLE001
+                failed(exc)
+            return
+        tasks.run(copy_plan, spec, on_done=done, on_error=failed)
+
+    # -- actions ---------------------------------------------------------------------------------------
 
     def browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.output.text(), "MP4 video (*.mp4);;"
-                                              "QuickTime (*.mov);;Matroska (*.mkv)")
+        filters = ";;".join(f"{f.label} (*{f.extension})" for f in output_formats())
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.output.text(), filters)
         if path:
             self.output.setText(path)
+            self._output_changed()
+
+    def confirm_overwrite(self, out: Path) -> bool:
+        """Ask before replacing an existing file (Replace / Cancel, Cancel the default)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Replace file? — Cutline",
+                          f"{out.name} already exists in {out.parent}. Replace it?", parent=self)
+        replace = box.addButton("&Replace", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        return box.clickedButton() is replace
 
     def start(self) -> None:
         out = Path(self.output.text().strip()).expanduser()
@@ -109,12 +311,20 @@ class ExportDialog(QDialog):
         if not os.access(out.parent, os.W_OK):
             self.error.setText(f"The folder {out.parent} is not writable")
             return
-        timeline = self.controller.timeline
         session = self.controller.session
         try:
-            self.job_id = self.jobs.start_export(timeline, str(out), self.preset.currentData(),
+            output_format(out)
+            spec = self.spec()
+        except Exception as exc:  # noqa: BLE001 - a bad preset, range or format is shown, not raised
+            self.error.setText(str(exc))
+            return
+        if out.exists() and not self.confirm_overwrite(out):
+            self.error.setText(f"{out.name} exists; choose another name or replace it")
+            return
+        try:
+            self.job_id = self.jobs.start_export(spec, str(out), self.preset.currentData(),
                                                  self.in_out.isChecked(), session.project_id if session else None)
-        except Exception as exc:  # noqa: BLE001 - a bad preset or range is shown, not raised
+        except Exception as exc:  # noqa: BLE001 - shown, not raised
             self.error.setText(str(exc))
             return
         self.controller.message.emit(f"Export started: {out.name} (progress in the jobs panel)")

@@ -85,12 +85,16 @@ def test_stream_copy_on_keyframes_is_exact(tmp_path, media) -> None:
     assert probe(result.path).audio is not None
 
 
-def test_stream_copy_off_keyframe_widens_the_cut_and_says_so(tmp_path, media) -> None:
-    clip = media.mp4
+def test_stream_copy_off_keyframe_starts_at_the_keyframe_before_and_says_so(tmp_path, media) -> None:
+    clip = media.mp4  # keyframes every 25 frames, B-frames
     spec = RenderSpec((RenderClip(str(clip.path), F(6, 5), F(9, 5), F(0)),), mode="copy")
     result = render(spec, tmp_path / "wide.mp4")
-    assert numbers(result.path) == list(range(25, 50))
-    assert len(result.notes) == 2 and "keyframe" in result.notes[0]
+    (seg,) = result.segments
+    got = numbers(result.path)
+    assert got[0] == 25 and got == list(range(25, 25 + len(got)))  # from the keyframe before 30, no gap
+    assert seg.actual_in == F(1) and seg.actual_out == F(25 + len(got), 25) and not seg.exact
+    assert 45 <= 25 + len(got) <= 48  # ends at the out-point or the few frames its B-frames need
+    assert len(result.notes) == 1 and "keyframe" in result.notes[0] and "1.000" in result.notes[0]
 
 
 def test_smart_mode(tmp_path, media) -> None:

@@ -32,7 +32,7 @@ def test_srt_import_export(basic: Timeline) -> None:
     validate(t)
     assert spans(t, 2) == [(25, 63), (75, 100)]  # 2.5 s at 25 fps = 62.5 -> 63
     out = export_srt(t)
-    assert "00:00:01,000 --> 00:00:02,520\nHello\nworld" in out
+    assert "00:00:01,000 --> 00:00:02,500\nHello\nworld" in out  # the file's times, not the frames
     assert "안녕하세요" in out
     assert import_srt(basic, out) == t  # export -> import is stable
     assert export_srt(basic) == ""

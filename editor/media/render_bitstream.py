@@ -1,0 +1,78 @@
+"""H.264 / HEVC bitstream forms: Annex B (start codes, MPEG-TS) and length-prefixed (avcC/hvcC: MP4, MOV, MKV).
+
+Splitting and packing NAL units, the parameter sets of an avcC/hvcC record, the NAL types of a packet, and
+the end-of-sequence NAL that tells a decoder a new coded video sequence follows (so a copied open-GOP
+I-frame after a join starts cleanly). Pure functions; any thread.
+"""
+
+from __future__ import annotations
+
+# -- bitstream forms --------------------------------------------------------------------------------
+
+def split_annexb(data: bytes) -> list[bytes]:
+    """The NAL units of an Annex B buffer (start codes 00 00 01 or 00 00 00 01 removed)."""
+    starts = []
+    i = data.find(b"\x00\x00\x01")
+    while i >= 0:
+        starts.append(i + 3)
+        i = data.find(b"\x00\x00\x01", i + 3)
+    out = []
+    for k, s in enumerate(starts):
+        e = starts[k + 1] - 3 if k + 1 < len(starts) else len(data)
+        nal = data[s:e]
+        if k + 1 < len(starts):
+            nal = nal.rstrip(b"\x00")  # the leading zero of a 4-byte start code (NALs never end in 00)
+        out.append(nal)
+    return out
+
+
+def parameter_sets(codec: str, extradata: bytes) -> tuple[int, list[bytes]]:
+    """(NAL length size, parameter set NALs) from avcC / hvcC extradata; (0, NALs) for Annex B extradata."""
+    if not extradata:
+        return 0, []
+    if extradata[0] != 1:
+        return 0, split_annexb(extradata)
+    nals: list[bytes] = []
+    if codec == "h264":
+        length_size, pos = (extradata[4] & 3) + 1, 5
+        for group in range(2):
+            count = extradata[pos] & (0x1F if group == 0 else 0xFF)
+            pos += 1
+            for _ in range(count):
+                n = int.from_bytes(extradata[pos:pos + 2], "big")
+                nals.append(extradata[pos + 2:pos + 2 + n])
+                pos += 2 + n
+        return length_size, nals
+    length_size, arrays, pos = (extradata[21] & 3) + 1, extradata[22], 23
+    for _ in range(arrays):
+        count = int.from_bytes(extradata[pos + 1:pos + 3], "big")
+        pos += 3
+        for _ in range(count):
+            n = int.from_bytes(extradata[pos:pos + 2], "big")
+            nals.append(extradata[pos + 2:pos + 2 + n])
+            pos += 2 + n
+    return length_size, nals
+
+
+def pack(nals: list[bytes], length_size: int) -> bytes:
+    if length_size == 0:
+        return b"".join(b"\x00\x00\x00\x01" + n for n in nals)
+    return b"".join(len(n).to_bytes(length_size, "big") + n for n in nals)
+
+
+def nal_types(data: bytes, length_size: int, codec: str = "h264") -> list[int]:
+    nals = split_annexb(data) if length_size == 0 else []
+    pos = 0
+    while length_size and pos + length_size <= len(data):
+        n = int.from_bytes(data[pos:pos + length_size], "big")
+        nals.append(data[pos + length_size:pos + length_size + n])
+        pos += length_size + n
+    if codec == "hevc":
+        return [(nal[0] >> 1) & 0x3F for nal in nals if nal]
+    return [nal[0] & 0x1F for nal in nals if nal]
+
+
+def end_of_sequence(codec: str, length_size: int) -> bytes:
+    """An end-of-sequence NAL unit in the stream's form (append it to the last packet before a join)."""
+    nal = b"\x0a" if codec == "h264" else b"\x48\x01"
+    return pack([nal], length_size)

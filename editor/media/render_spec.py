@@ -1,0 +1,223 @@
+"""What a render is asked to do and what it did: ``RenderClip``, ``RenderSpec``, ``SegmentReport``, ``RenderResult``.
+
+Plain frozen data that crosses the child-process boundary as JSON (``RenderSpec.to_json``). Times are
+``Fraction`` seconds; source times count from the file's time origin (its frame 0, as ``FrameReader``
+and ``editor.media.origin`` define it). Any thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from editor.media.errors import RenderCancelled
+
+ProgressCallback = Callable[[float, str], None]
+MODES = ("reencode", "copy", "smart")
+SAMPLE_RATE = 48000
+SPEC_SCHEMA = "RenderSpec.2"
+_OLD_SCHEMAS = ("RenderSpec.1",)
+
+
+def frac(value: Any) -> Fraction:
+    """A Fraction from an int, Fraction, ``"n/d"`` string or float (floats through their decimal text)."""
+    return Fraction(value) if not isinstance(value, float) else Fraction(str(value))
+
+
+@dataclass(frozen=True)
+class RenderClip:
+    """A piece of a source placed on the timeline. Times in seconds (Fraction)."""
+
+    path: str
+    source_in: Fraction
+    source_out: Fraction
+    timeline_start: Fraction
+    speed: Fraction = Fraction(1)
+    track: int = 0  # higher tracks cover lower ones (video); all tracks are mixed (audio)
+    video: bool = True
+    audio: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("source_in", "source_out", "timeline_start", "speed"):
+            object.__setattr__(self, name, frac(getattr(self, name)))
+        if self.speed <= 0:
+            raise ValueError("speed must be positive")
+        if self.source_out <= self.source_in:
+            raise ValueError("source_out must be after source_in")
+
+    @classmethod
+    def from_frames(cls, path: str, in_frame: int, out_frame: int, fps: Fraction, timeline_frame: int,
+                    **kw: Any) -> RenderClip:
+        """A clip given by frame indices at ``fps`` (out exclusive). Any thread."""
+        fps = Fraction(fps)
+        return cls(path, in_frame / fps, out_frame / fps, timeline_frame / fps, **kw)
+
+    @property
+    def timeline_end(self) -> Fraction:
+        """Where the clip ends on the timeline (seconds). Any thread."""
+        return self.timeline_start + (self.source_out - self.source_in) / self.speed
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """What to render: clips, output format and range. ``to_json``/``from_json`` cross processes.
+
+    ``video_codec`` / ``audio_codec`` empty: the output container's default (see ``render_output``).
+    ``video_bitrate`` > 0 replaces CRF. ``audio_only``: write no picture even if clips have one.
+    """
+
+    clips: tuple[RenderClip, ...]
+    width: int = 1920
+    height: int = 1080
+    fps: Fraction = Fraction(25)
+    mode: str = "reencode"
+    preset: str = "veryfast"
+    crf: int = 20
+    audio_bitrate: int = 192_000
+    sample_rate: int = SAMPLE_RATE
+    range_start: Fraction | None = None
+    range_end: Fraction | None = None
+    threads: int = 0  # 0: let the encoder choose
+    video_codec: str = ""
+    audio_codec: str = ""
+    video_bitrate: int = 0
+    audio_only: bool = False
+    verify: bool = True  # smart: decode every seam of the output and compare it with the source
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "clips", tuple(self.clips))
+        object.__setattr__(self, "fps", frac(self.fps))
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        if self.width % 2 or self.height % 2:
+            raise ValueError("width and height must be even")
+        if self.width < 2 or self.height < 2 or self.fps <= 0:
+            raise ValueError("size and frame rate must be positive")
+
+    @property
+    def start(self) -> Fraction:
+        """Start of the rendered range (seconds). Any thread."""
+        return frac(self.range_start) if self.range_start is not None else Fraction(0)
+
+    @property
+    def end(self) -> Fraction:
+        """End of the rendered range (seconds). Any thread."""
+        if self.range_end is not None:
+            return frac(self.range_end)
+        return max((c.timeline_end for c in self.clips), default=Fraction(0))
+
+    @property
+    def frame_count(self) -> int:
+        """Frames the render writes. Any thread."""
+        return max(0, round((self.end - self.start) * self.fps))
+
+    @property
+    def has_video(self) -> bool:
+        """Whether the output has a picture (some clip has video and the spec is not audio-only)."""
+        return not self.audio_only and any(c.video for c in self.clips)
+
+    def to_json(self) -> str:
+        """JSON text (the child-process boundary). Any thread."""
+        def conv(v: Any) -> Any:
+            if isinstance(v, Fraction):
+                return f"{v.numerator}/{v.denominator}"
+            if isinstance(v, dict):
+                return {k: conv(x) for k, x in v.items()}
+            if isinstance(v, list | tuple):
+                return [conv(x) for x in v]
+            return v
+
+        return json.dumps({"schema": SPEC_SCHEMA, **conv(asdict(self))})
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> RenderSpec:
+        """Inverse of ``to_json`` (also reads RenderSpec.1). Any thread."""
+        data = json.loads(text)
+        schema = data.pop("schema", SPEC_SCHEMA)
+        if schema != SPEC_SCHEMA and schema not in _OLD_SCHEMAS:
+            raise ValueError("unknown render spec schema")
+        clips = tuple(RenderClip(**c) for c in data.pop("clips"))
+        for k in ("range_start", "range_end"):
+            if data.get(k) is not None:
+                data[k] = Fraction(data[k])
+        return cls(clips=clips, **data)
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    """One clip of a copy or smart render: what was asked and what the output really holds.
+
+    ``actual_in`` / ``actual_out`` are source seconds; ``mode`` is ``copy``, ``smart`` (copied GOPs and
+    re-encoded edges) or ``reencode``; ``reason`` says why it is not exact or not copied.
+    """
+
+    index: int
+    path: str
+    requested_in: Fraction
+    requested_out: Fraction
+    actual_in: Fraction
+    actual_out: Fraction
+    output_start: Fraction
+    output_end: Fraction
+    mode: str
+    reason: str = ""
+
+    @property
+    def exact(self) -> bool:
+        tol = Fraction(1, 2000)  # container time bases round frame times by a fraction of a millisecond
+        return abs(self.actual_in - self.requested_in) <= tol and abs(self.actual_out - self.requested_out) <= tol
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values (seconds as floats rounded to the microsecond). Any thread."""
+        r = lambda v: round(float(v), 6)  # noqa: E731
+        return {"index": self.index, "path": self.path, "requested": [r(self.requested_in), r(self.requested_out)],
+                "actual": [r(self.actual_in), r(self.actual_out)],
+                "output": [r(self.output_start), r(self.output_end)], "mode": self.mode, "exact": self.exact,
+                "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SegmentReport:
+        f = lambda v: Fraction(str(v))  # noqa: E731
+        return cls(int(d["index"]), str(d["path"]), f(d["requested"][0]), f(d["requested"][1]), f(d["actual"][0]),
+                   f(d["actual"][1]), f(d["output"][0]), f(d["output"][1]), str(d["mode"]), str(d.get("reason", "")))
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render wrote: the path, frame count, the mode actually used, segments and notes for the user."""
+
+    path: Path
+    frames: int
+    mode_used: str
+    notes: tuple[str, ...] = field(default=())
+    segments: tuple[SegmentReport, ...] = field(default=())
+
+
+class Progress:
+    """Throttled progress reports plus the cancel check every render step makes. Worker thread."""
+
+    def __init__(self, cb: ProgressCallback | None, cancel: threading.Event | None) -> None:
+        self.cb, self.cancel, self.last = cb, cancel, 0.0
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise RenderCancelled("render cancelled by the user")
+
+    def report(self, percent: float, message: str, force: bool = False) -> None:
+        self.check()
+        now = time.monotonic()
+        if self.cb is not None and (force or now - self.last > 0.2):
+            self.last = now
+            self.cb(max(0.0, min(100.0, percent)), message)
+
+
+def temporary_output_path(out: Path) -> Path:
+    """A hidden name beside ``out`` with the same suffix (so the muxer is chosen the same way). Any thread."""
+    return out.with_name(f".{out.stem}.partial-{uuid.uuid4().hex[:8]}{out.suffix}")

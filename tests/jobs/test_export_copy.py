@@ -1,0 +1,68 @@
+"""Exports that copy or choose their output: a split-then-delete timeline in copy mode, audio-only timelines,
+the user's codec/quality/size/rate choices."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+from editor.jobs.export import render_spec_for
+from editor.media.render import copy_plan, render
+from editor.media.synth import make_clip, read_frame_number
+from editor.model.edits import ripple_delete, split
+from editor.model.timeline import Clip, MediaRef, Timeline, Track
+
+R = Fraction(25)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory):
+    return make_clip(tmp_path_factory.mktemp("copy") / "gop25.mp4", frames=100, gop=25)
+
+
+def numbers(path: Path) -> list[int]:
+    with av.open(str(path)) as c:
+        return [read_frame_number(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+
+
+def test_split_then_delete_does_not_export_the_deleted_part_in_copy_mode(tmp_path, source) -> None:
+    m = MediaRef("f", str(source.path), 100, R, True, True, 320, 240)
+    t = Timeline(rate=R, tracks=(Track("video", "V1", (Clip(1, m, 0, 100),)),), media=(m,), next_id=2)
+    t = split(split(t, 0, 40), 0, 60)
+    middle = t.tracks[0].items[1]
+    t = ripple_delete(t, middle.id)  # frames 40..59 of the source are gone
+    spec = render_spec_for(t, preset="copy")
+    plan = copy_plan(spec)
+    # the second segment starts at the keyframe at or before frame 60 (frame 50), and says so
+    assert [float(s.actual_in) for s in plan] == [0.0, 2.0]
+    assert "keyframe" in plan[1].reason and "2.000" in plan[1].reason
+    result = render(spec, tmp_path / "copy.mp4")
+    got = numbers(result.path)
+    first_end = round(plan[0].actual_out * 25)
+    assert 40 <= first_end <= 43  # ends at the cut (or the few frames its B-frames need), not at frame 50
+    assert got == list(range(0, first_end)) + list(range(50, 100))
+    assert not set(range(first_end, 50)) & set(got)  # what was deleted after the cut is not exported
+
+
+def test_an_audio_only_timeline_exports_sound_only(tmp_path) -> None:
+    tone = make_clip(tmp_path / "tone.wav", frames=50, video=False)
+    a = MediaRef("a", str(tone.path), 48000 * 2, Fraction(48000), False, True)
+    t = Timeline(rate=R, tracks=(Track("audio", "A1", (Clip(1, a, 0, 50),)),), media=(a,), next_id=2)
+    spec = render_spec_for(t, preset="fast")
+    assert spec.audio_only and not spec.has_video
+    out = render(spec, tmp_path / "sound.mp4").path
+    with av.open(str(out)) as c:
+        assert not c.streams.video and c.streams.audio[0].codec_context.name == "aac"
+
+
+def test_output_choices_reach_the_spec(source) -> None:
+    m = MediaRef("f", str(source.path), 100, R, True, True, 320, 240)
+    t = Timeline(rate=R, tracks=(Track("video", "V1", (Clip(1, m, 0, 50),)),), media=(m,), next_id=2)
+    spec = render_spec_for(t, preset="fast", width=640, height=360, fps=Fraction(50), video_codec="hevc",
+                           audio_codec="opus", crf=30, video_bitrate=0)
+    assert (spec.width, spec.height, spec.fps, spec.video_codec, spec.audio_codec, spec.crf) == (
+        640, 360, 50, "hevc", "opus", 30)
+    assert spec.frame_count == 100  # 2 s at 50 fps
