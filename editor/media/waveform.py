@@ -326,7 +326,7 @@ def _segment(p: Path, rate: int, per_bucket: int, tb: Fraction, first_pts: int |
     pending: list[np.ndarray] = []
     pending_n = 0
     carry = np.zeros(0, np.float32)
-    position: int | None = 0 if first_bucket == 0 else None  # sample index of the next sample
+    position: int | None = None  # sample index (from the origin) of the next sample, once known
     done = False
 
     def reduce(final: bool) -> None:
@@ -370,8 +370,11 @@ def _segment(p: Path, rate: int, per_bucket: int, tb: Fraction, first_pts: int |
                         cut = base - start
                         if cut >= mono.shape[1]:
                             continue
-                        mono = mono[:, max(0, cut):]
-                        position = max(start, base)
+                        if cut < 0:  # the sound starts after the segment's (or the origin's) time: silence first
+                            mono = np.concatenate([np.zeros((mono.shape[0], -cut), mono.dtype), mono], axis=1)
+                        else:
+                            mono = mono[:, cut:]
+                        position = base
                     if stop is not None and position + mono.shape[1] >= stop:
                         mono = mono[:, : max(0, stop - position)]
                         done = True

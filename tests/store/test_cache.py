@@ -19,8 +19,9 @@ from editor.store.servers import EmbeddedServers, valkey_binary
 needs_valkey = pytest.mark.skipif(valkey_binary() is None, reason="no embedded Valkey on this platform")
 
 
-PROBED = (b'{"audio": null, "bit_rate": 100000, "container": "mov,mp4", "duration": "2/1", "fingerprint": "f",'
-          b' "path": "/x.mp4", "schema": 1, "size_bytes": 25000, "video": null}')
+PROBED = (b'{"audio": null, "audio_streams": [], "bit_rate": 100000, "container": "mov,mp4", "duration": "2/1",'
+          b' "fingerprint": "f", "origin": "0", "path": "/x.mp4", "schema": 2, "size_bytes": 25000,'
+          b' "subtitles": [], "timecode": null, "video": null}')
 
 
 def test_metadata_and_thumbnail_round_trip_with_counters(store) -> None:
