@@ -123,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except _user_errors() as exc:
-        print(f"cutline: {exc}", file=sys.stderr)
+        from editor.store.validate import escape_control
+
+        print(f"cutline: {escape_control(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("cutline: interrupted", file=sys.stderr)

@@ -19,6 +19,8 @@ import uuid
 from typing import Any
 
 from editor.cli import CliError
+from editor.store.validate import escape_control as _s
+from editor.store.validate import escape_json_text
 
 
 def register(sub: Any) -> None:
@@ -208,8 +210,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         states.append(live if live is not None else state)
     states = order_for_panel(states)
     if args.json:
-        json.dump([s.to_json() for s in states], sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(escape_json_text(json.dumps([s.to_json() for s in states], ensure_ascii=False, indent=2))
+                         + "\n")
         return 0
     if not states:
         print("no jobs yet")
@@ -217,20 +219,25 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     print(f"{'ID':<36}  {'KIND':<10}  {'STATUS':<9}  {'PROGRESS':>8}  {'STARTED':<19}  TITLE / MESSAGE")
     for s in states:
         detail = s.title + (f" — {s.message}" if s.message and s.status != "complete" else "")
-        print(f"{s.id:<36}  {s.operation:<10}  {s.status:<9}  {s.progress:7.1f}%  {_when(s.started_at):<19}  "
-              f"{detail}")
+        print(f"{_s(s.id):<36}  {_s(s.operation):<10}  {s.status:<9}  {s.progress:7.1f}%  "
+              f"{_when(s.started_at):<19}  {_s(detail)}")
     return 0
 
 
 # ---- events -------------------------------------------------------------------------------------------
 
 def _event_line(event: Any) -> str:
-    at = dt.datetime.fromtimestamp(event.sent_at or time.time()).strftime("%H:%M:%S.%f")[:-3]
+    """One line for an event, every value from the channel escaped (a planted message cannot drive the
+    terminal) and bounded (a time or a progress that is not a number is shown as such, not a traceback)."""
+    sent = event.sent_at if isinstance(event.sent_at, (int, float)) and 0 < event.sent_at < 1e11 else time.time()
+    at = dt.datetime.fromtimestamp(sent).strftime("%H:%M:%S.%f")[:-3]
     data = event.data
     if "operationId" in data and event.type != "heartbeat":
-        extra = f" {data.get('operation', '')} {data.get('progress', 0):5.1f}% {data.get('message', '')}"
-        return f"{at} {event.type:<12} {data['operationId']}{extra}"
-    return f"{at} {event.type:<12} " + " ".join(f"{k}={v}" for k, v in data.items())
+        progress = data.get("progress", 0)
+        shown = f"{progress:5.1f}%" if isinstance(progress, (int, float)) and abs(progress) < 1e6 else "    ?%"
+        extra = f" {_s(data.get('operation', ''))[:40]} {shown} {_s(data.get('message', ''))[:500]}"
+        return f"{at} {event.type:<12} {_s(data['operationId'])[:64]}{extra}"
+    return f"{at} {event.type:<12} " + " ".join(f"{_s(k)[:40]}={_s(v)[:200]}" for k, v in data.items())
 
 
 def cmd_events(args: argparse.Namespace) -> int:
@@ -239,13 +246,19 @@ def cmd_events(args: argparse.Namespace) -> int:
     from editor.cli.context import open_store
     from editor.store.bus import open_bus
 
+    if not 0 <= args.timeout <= 10**7 or not 0 <= args.count <= 10**9:
+        raise CliError("--timeout and --count must be positive numbers (seconds, events)")
+    deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     store = open_store()
     bus = open_bus(store.redis, store.endpoints.database_url, f"cli-{uuid.uuid4().hex[:8]}")
     got: queue.Queue[Any] = queue.Queue()
-    subscription = bus.subscribe(got.put)
     carrier = "Redis pub/sub" if store.redis.configured else "PostgreSQL LISTEN/NOTIFY"
+    # Subscribing waits for the server (up to a few seconds when it is down): in the background, so
+    # --timeout is kept; the listener reconnects by itself when the server comes back.
+    subscriptions: list[Any] = []
+    threading.Thread(target=lambda: subscriptions.append(bus.subscribe(got.put)), name="cutline-events-subscribe",
+                     daemon=True).start()
     print(f"listening on the event channel ({carrier}); Ctrl+C stops", file=sys.stderr, flush=True)
-    deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     seen = 0
     try:
         while args.count <= 0 or seen < args.count:
@@ -259,13 +272,14 @@ def cmd_events(args: argparse.Namespace) -> int:
             seen += 1
             if args.json:
                 record = {"type": event.type, "source": event.source, "t": event.sent_at, **event.data}
-                line = json.dumps(record, ensure_ascii=False)
+                line = escape_json_text(json.dumps(record, ensure_ascii=False))
             else:
                 line = _event_line(event)
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
     finally:
-        subscription.close()
+        for subscription in subscriptions:
+            subscription.close()
     return 0
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import stat
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -38,6 +40,7 @@ from editor.jobs.state import (
 )
 from editor.store.jobs_repo import JobRepository
 from editor.store.presence import INSTANCE_TTL, pid_alive, read_instance, this_host
+from editor.store.validate import escape_control
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def reap_orphaned_jobs(store: Any, bus: Any = None, *, source: str = "database",
     if source == "database":
         for running in repo.running():
             began = running.started_at or running.created_at
-            params = running.params or {}
+            params = running.params if isinstance(running.params, dict) else {}
             candidates.append((running.id, running.owner or "", began.timestamp(), params, None))
     else:
         for live in recent_from_redis(redis, 500) or []:
@@ -80,7 +83,9 @@ def reap_orphaned_jobs(store: Any, bus: Any = None, *, source: str = "database",
             write_final(redis, final)
             if bus is not None:
                 bus.publish("error", **final.event_data())
-            _remove_leftovers(row.params if row is not None else params, row.output_path if row else None)
+            began = started if started is not None else (
+                row.started_at.timestamp() if row is not None and row.started_at else None)
+            _remove_leftovers(row.params if row is not None else params, row.output_path if row else None, began)
             log.warning("job %s: %s; marked as failed", job_id, ORPHANED_MESSAGE)
         elif state is not None:  # the row ended meanwhile (or never was): drop the stale Redis entry
             stale = progress_key(job_id)
@@ -96,7 +101,7 @@ def _orphaned(store: Any, job_id: str, owner: str, started: float | None, params
     host, pid = params.get("host"), params.get("pid")
     if info is not None:
         host, pid = info.host, info.pid  # type: ignore[union-attr]
-    if host == this_host() and isinstance(pid, int):
+    if host == this_host() and type(pid) is int and 0 < pid < 1 << 31:
         return not pid_alive(pid)  # on this machine the process table is the truth
     if info is not None:
         return False  # a live heartbeat from another machine
@@ -110,19 +115,76 @@ def _orphaned(store: Any, job_id: str, owner: str, started: float | None, params
     return beat is not None and now - beat > grace
 
 
-def _remove_leftovers(params: dict[str, Any], output_path: str | None) -> None:
-    """Remove what a killed export left beside its output (same machine only)."""
-    out = params.get("out") or output_path
-    pid = params.get("pid")
-    if not out or params.get("host") != this_host():
+RENDER_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")
+
+
+def _remove_leftovers(params: dict[str, Any], output_path: str | None, started: float | None = None) -> None:
+    """Remove what a killed export left beside its output (same machine only).
+
+    The row naming the output may have been planted by anyone who can write to the database, so a file
+    is removed only when it has exactly the shape a render leaves (``.NAME.partial-XXXXXXXX.EXT`` or
+    ``.NAME.spec-PID-N.json`` beside a video output named by an absolute, normalised path), is a regular
+    file (not a symlink) of this user, was made after the job started, and no live process has it open.
+    Anything else is left alone, with one logged line.
+    """
+    out = params.get("out") if isinstance(params, dict) else None
+    out = out or output_path
+    pid = params.get("pid") if isinstance(params, dict) else None
+    if not isinstance(out, str) or not out or params.get("host") != this_host():
+        return
+    if (len(out) > 4096 or "\0" in out or not os.path.isabs(out) or os.path.normpath(out) != out
+            or Path(out).suffix.lower() not in RENDER_SUFFIXES):
+        log.warning("job output %s is not a video path Cutline writes; no leftovers removed",
+                    escape_control(out)[:200])
         return
     target = Path(out)
-    patterns = [f".{target.stem}.partial-*{target.suffix}"]
-    if isinstance(pid, int):
-        patterns.append(f".{target.stem}.spec-{pid}-*.json")
-    for pattern in patterns:
-        for leftover in target.parent.glob(pattern):
-            try:
-                os.unlink(leftover)
-            except OSError:
-                pass
+    stem, suffix = re.escape(target.stem), re.escape(target.suffix)
+    shapes = [re.compile(rf"^\.{stem}\.partial-[0-9a-f]{{8}}{suffix}$")]
+    if type(pid) is int and 0 < pid < 1 << 32:
+        shapes.append(re.compile(rf"^\.{stem}\.spec-{pid}-[0-9]{{1,20}}\.json$"))
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        if not any(shape.match(name) for shape in shapes):
+            continue
+        leftover = target.parent / name
+        reason = _not_ours(leftover, started)
+        if reason is not None:
+            log.warning("left %s alone: %s", escape_control(str(leftover))[:200], reason)
+            continue
+        try:
+            os.unlink(leftover)
+        except OSError:
+            pass
+
+
+def _not_ours(path: Path, started: float | None) -> str | None:
+    """Why ``path`` must not be removed as a render leftover (None: it may)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return "it is gone"
+    if not stat.S_ISREG(st.st_mode):
+        return "it is not a regular file"
+    if st.st_uid != os.geteuid():
+        return "it belongs to another user"
+    if started is not None and st.st_mtime < started - 5:
+        return "it is older than the job"
+    if _open_elsewhere(path):
+        return "a running process has it open"
+    return None
+
+
+def _open_elsewhere(path: Path) -> bool:
+    import psutil
+
+    want = str(path.resolve())
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != os.getpid() and any(f.path == want for f in proc.open_files()):
+                return True
+        except (psutil.Error, OSError):
+            continue
+    return False

@@ -17,6 +17,8 @@ Blocking (Redis, maybe PostgreSQL); any thread. No Qt.
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -24,12 +26,46 @@ from typing import Any
 from editor.store.bus import Event
 from editor.store.jobs_repo import JobRepository, JobRow
 from editor.store.redis_conn import RedisConnection
+from editor.store.validate import BadValue, drop, parse_json
 
 KEY_TTL = 3600
 RECENT_KEY = "jobs:recent"
 RUNNING = "running"
 FINAL = ("complete", "error", "cancelled")
 ORPHANED_MESSAGE = "the process running it stopped"
+STATUSES = ("pending", RUNNING, *FINAL)
+_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TEXT_LIMITS = {"operation": 40, "message": 2000, "title": 1000, "owner": 200, "source": 20}
+MAX_STATE_BYTES = 64 * 1024
+
+
+def check_state(state: JobState) -> JobState:
+    """``state`` when every field is in range (ids, texts, progress 0–100, plausible times); BadValue
+    otherwise. Whatever reaches a panel or a terminal has passed here. Pure."""
+    if not isinstance(state.id, str) or not _JOB_ID.match(state.id):
+        raise BadValue("id is not a job id")
+    if state.status not in STATUSES:
+        raise BadValue(f"unknown status {str(state.status)[:20]!r}")
+    for name, limit in _TEXT_LIMITS.items():
+        value = getattr(state, name)
+        if not isinstance(value, str) or len(value) > limit:
+            raise BadValue(f"{name} must be a string of at most {limit} characters")
+    progress = state.progress
+    if not isinstance(progress, (int, float)) or isinstance(progress, bool) or not math.isfinite(progress) \
+            or not -1 <= progress <= 101:  # a rounding overshoot is clamped, anything else refused
+        raise BadValue("progress must be a number from 0 to 100")
+    if state.project_id is not None and (type(state.project_id) is not int or not 0 < state.project_id < 1 << 63):
+        raise BadValue("projectId must be a positive whole number")
+    latest = time.time() + 366 * 24 * 3600
+    for name in ("started_at", "updated_at", "finished_at", "beat_at"):
+        value = getattr(state, name)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                  or not math.isfinite(value) or not 0 <= value <= latest):
+            raise BadValue(f"{name} is not a time")
+    out = state.output_path
+    if out is not None and (not isinstance(out, str) or len(out) > 4096 or "\0" in out):
+        raise BadValue("outputPath must be a path")
+    return replace(state, progress=min(100.0, max(0.0, float(progress))))
 
 
 def progress_key(job_id: str) -> str:
@@ -84,13 +120,16 @@ class JobState:
 
     @classmethod
     def from_json(cls, raw: bytes | str | dict[str, Any], source: str = "redis") -> JobState | None:
+        """The state stored in Redis, or None (one logged line) when it is not a valid one."""
         try:
-            d = json.loads(raw) if not isinstance(raw, dict) else dict(raw)
+            d = parse_json(raw, max_bytes=MAX_STATE_BYTES, max_depth=3) if not isinstance(raw, dict) else dict(raw)
+            if not isinstance(d, dict):
+                raise BadValue("not an object")
             fields = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
             fields["source"] = source
-            state = cls(**fields)
-            return replace(state, progress=float(state.progress))
-        except (ValueError, TypeError, KeyError):
+            return check_state(cls(**fields))
+        except (ValueError, TypeError, KeyError) as exc:
+            drop("job state", source, exc)
             return None
 
     @classmethod
@@ -104,23 +143,37 @@ class JobState:
             return None  # a cancel request, not the job's end
         status = {"complete": "complete", "error": "error", "cancelled": "cancelled"}.get(event.type, RUNNING)
         try:
-            return cls(job_id, str(event.get("operation") or ""), status, float(event.get("progress") or 0.0),
-                       str(event.get("message") or ""), str(event.get("title") or ""),
-                       str(event.get("owner") or ""),
-                       event.get("projectId"), event.get("startedAt"), event.sent_at or time.time(),
-                       event.get("finishedAt"), event.get("outputPath"), None, "event")
-        except (TypeError, ValueError):
+            texts = [event.get(k) or "" for k in ("operation", "message", "title", "owner")]
+            if not all(isinstance(t, str) for t in texts):
+                raise BadValue("operation, message, title and owner must be strings")
+            progress = event.get("progress") or 0.0
+            if not isinstance(progress, (int, float)):
+                raise BadValue("progress must be a number")
+            return check_state(cls(job_id, texts[0], status, progress, texts[1], texts[2], texts[3],
+                                   event.get("projectId"), event.get("startedAt"), event.sent_at or time.time(),
+                                   event.get("finishedAt"), event.get("outputPath"), None, "event"))
+        except (TypeError, ValueError) as exc:
+            drop(f"{event.type} event from", event.source, exc)
             return None
 
     @classmethod
     def from_row(cls, row: JobRow) -> JobState:
+        """The state of a ``jobs`` row. Texts from the row are cut to their limits; a field that is out of
+        range (a planted row) is blanked, so the row still shows and cannot mislead."""
         progress = 100.0 if row.status == "complete" else 0.0
-        params = row.params or {}
-        return cls(row.id, row.kind, row.status, progress, row.error_message or "",
-                   str(params.get("title", "")),
-                   row.owner or "", row.project_id, row.started_at.timestamp() if row.started_at else None,
-                   None, row.finished_at.timestamp() if row.finished_at else None, row.output_path, None,
-                   "postgres")
+        params = row.params if isinstance(row.params, dict) else {}
+        title = params.get("title", "")
+        out = row.output_path if isinstance(row.output_path, str) and len(row.output_path) <= 4096 else None
+        state = cls(row.id, str(row.kind)[:40], row.status if row.status in STATUSES else "error", progress,
+                    str(row.error_message or "")[:2000], (title if isinstance(title, str) else "")[:1000],
+                    str(row.owner or "")[:200], row.project_id,
+                    row.started_at.timestamp() if row.started_at else None,
+                    None, row.finished_at.timestamp() if row.finished_at else None, out, None, "postgres")
+        try:
+            return check_state(state)
+        except BadValue as exc:
+            drop("job row", row.id, exc)
+            return replace(state, project_id=None, started_at=None, finished_at=None, output_path=None)
 
 
 def write_progress(conn: RedisConnection, state: JobState, *, first: bool = False) -> bool:

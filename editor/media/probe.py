@@ -26,6 +26,7 @@ from editor.media.errors import (
     UnsupportedMediaError,
     describe_av_error,
 )
+from editor.media.input_check import check_input
 
 if TYPE_CHECKING:
     import av
@@ -177,7 +178,7 @@ def open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
     """Open ``path`` for reading, turning every failure into a MediaError. Worker thread."""
     import av
 
-    p = Path(path)
+    p = check_input(path)  # FIFOs, devices, directories, sparse files: one line at once, never a hang
     if not p.exists():
         raise MediaNotFoundError(f"{p}: file not found", p)
     if p.is_dir():

@@ -4,12 +4,18 @@ functions on plain dicts, one per version step; a newer version than this code k
 Gaps are not written: each clip and cue has an explicit ``start`` so a hand-edited or damaged file with
 overlapping items is caught on load. Clips refer to the project's ``media`` list by fingerprint.
 Errors name the offending field: ``tracks[0].items[3].source_in: expected an integer, got 'abc'``.
+
+A loaded timeline may come from anyone who can write to the database or hand over a file, so loading is
+bounded: text at most :data:`MAX_JSON_BYTES`, nesting too deep for the parser is an error (not a
+crash), integers within ±2**53, rates and speeds as short ``"num/den"`` strings (``"1e99999999"`` would
+make ``Fraction`` compute a hundred-million-digit number), and limits on counts and text lengths.
 Every function here is pure; any thread.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -32,6 +38,9 @@ from .timeline import (
 )
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_JSON_BYTES",
+    "json_depth_exceeds",
     "SCHEMA_VERSIONS",
     "SCHEMA_VERSION",
     "UPGRADES",
@@ -54,6 +63,39 @@ SCHEMA_VERSIONS: dict[str, int] = {
 }
 #: The timeline document's version (stored in the projects table's schema_version column).
 SCHEMA_VERSION = SCHEMA_VERSIONS["Timeline"]
+
+MAX_JSON_BYTES = 256 << 20
+MAX_DEPTH = 32  # a timeline nests 6 deep
+MAX_INT = 1 << 53
+MAX_RATE = Fraction(1_000_000)
+MAX_TRACKS = 1000
+MAX_ITEMS = 1_000_000
+MAX_MEDIA = 100_000
+MAX_MARKERS = 100_000
+MAX_TEXT = 1 << 16  # names, labels, subtitle text, paths
+_RATE_TEXT = re.compile(r"^\s*\d{1,12}(?:\s*/\s*\d{1,12}|\.\d{1,9})?\s*$")
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')  # possessive: linear even on hostile text
+_INNERMOST = re.compile(rb"\[\]|\{\}")
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def json_depth_exceeds(text: str | bytes, max_depth: int) -> bool:
+    """Whether brackets nest deeper than ``max_depth`` outside strings, checked without parsing (so a
+    hostile text cannot make ``json.loads`` recurse until RecursionError). Strings are cut out and the
+    brackets left are peeled one level a pass, all in C: a few ms for megabytes. Malformed text gives
+    False (the parser then says what is wrong). Pure; any thread."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    skeleton = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    for _ in range(max_depth):
+        peeled = _INNERMOST.sub(b"", skeleton)
+        if not peeled or peeled == skeleton:
+            return False
+        skeleton = peeled
+    return True
 
 
 def _timeline_1_to_2(d: dict[str, Any]) -> dict[str, Any]:
@@ -191,11 +233,19 @@ def _fail(path: str, msg: str) -> TimelineFormatError:
 
 
 def _show(v: object) -> str:
-    s = repr(v)
+    if isinstance(v, (list, dict)):
+        return f"a {'list' if isinstance(v, list) else 'object'} of {len(v)} entries"
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_INT:
+        return "a number too large"
+    s = repr(v[:80]) if isinstance(v, str) else repr(v)
     return s if len(s) <= 60 else s[:57] + "..."
 
 
 _TYPE_NAMES = {int: "an integer", str: "a string", bool: "true or false", list: "a list", dict: "an object"}
+
+
+def _any(v: Any) -> Any:
+    return v
 
 
 def _get(d: dict[str, Any], key: str, typ: type, path: str, optional: bool = False) -> Any:
@@ -209,6 +259,15 @@ def _get(d: dict[str, Any], key: str, typ: type, path: str, optional: bool = Fal
     if type(v) is not typ:
         p = f"{path}.{key}" if path else key
         raise _fail(p, f"expected {_TYPE_NAMES[typ]}{' or null' if optional else ''}, got {_show(v)}")
+    v = _any(v)
+    if typ is int and not -MAX_INT <= v <= MAX_INT:
+        raise _fail(f"{path}.{key}" if path else key, f"out of range (at most {MAX_INT})")
+    if typ is str and len(v) > MAX_TEXT:
+        raise _fail(f"{path}.{key}" if path else key, f"longer than {MAX_TEXT} characters")
+    if typ is list:
+        limit = {"tracks": MAX_TRACKS, "items": MAX_ITEMS, "media": MAX_MEDIA, "markers": MAX_MARKERS}.get(key)
+        if limit is not None and len(v) > limit:
+            raise _fail(f"{path}.{key}" if path else key, f"more than {limit} entries")
     return v
 
 
@@ -241,14 +300,14 @@ def _node(d: object, name: str | tuple[str, ...], path: str) -> tuple[str, dict[
 
 
 def _rate(v: object, path: str) -> Fraction:
-    if type(v) is int and v > 0:
+    if type(v) is int and 0 < v <= MAX_RATE:
         return Fraction(v)
-    if type(v) is str:
+    if type(v) is str and _RATE_TEXT.match(v):  # no exponents: Fraction("1e99999999") never ends
         try:
-            r = Fraction(v)
+            r = Fraction(v.replace(" ", ""))
         except (ValueError, ZeroDivisionError):
             r = Fraction(0)
-        if r > 0:
+        if 0 < r <= MAX_RATE:
             return r
     raise _fail(path, f'expected a positive rate like "25" or "30000/1001", got {_show(v)}')
 
@@ -299,9 +358,10 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
                 and type(sp) is str
                 and type(nm) is str
                 and start >= pos
-                and dur > 0
-                and src >= 0
-                and item_id > 0
+                and 0 < dur < MAX_INT
+                and 0 <= src < MAX_INT
+                and start < MAX_INT
+                and 0 < item_id < MAX_INT
                 and item_id not in ids
             ):
                 media = bin_.get(fp)
@@ -438,10 +498,20 @@ def timeline_from_json(text: str | bytes) -> Timeline:
     """Parse JSON text (or UTF-8 bytes) into a timeline; TimelineFormatError with line/column for bad JSON and
     the field path for bad content. Pure; any thread.
     """
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise TimelineFormatError(f"not valid JSON: expected text, got {type(text).__name__}")
+    if len(text) > MAX_JSON_BYTES:
+        raise TimelineFormatError(f"too large: {len(text)} bytes (at most {MAX_JSON_BYTES})")
     try:
-        data = json.loads(text)
+        # Deep nesting ends as RecursionError inside the C parser, at once; the loader below walks only
+        # the fields it knows, so no prescan is needed here (it would cost on every large project).
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         raise TimelineFormatError(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except (UnicodeDecodeError, TypeError) as e:
-        raise TimelineFormatError(f"not valid JSON: {e}") from None
+    except (UnicodeDecodeError, TypeError, ValueError, RecursionError) as e:
+        raise TimelineFormatError(f"not valid JSON: {str(e)[:100]}") from None
     return timeline_from_dict(data)
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number a timeline can hold")

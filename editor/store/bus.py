@@ -62,10 +62,22 @@ def encode_event(event_type: str, source: str, data: dict[str, Any]) -> str:
     return text
 
 
+def _parse_message(raw: bytes | str) -> Any:
+    """An incoming message's JSON within limits: at most twice the largest payload, nested at most 8
+    deep, finite numbers. ValueError otherwise (a deeply nested message would raise RecursionError from
+    ``json.loads`` and take the listener down)."""
+    from editor.store.validate import parse_json
+
+    obj = parse_json(raw, max_bytes=2 * MAX_PAYLOAD, max_depth=8)
+    if isinstance(obj, dict) and not isinstance(obj.get("type", ""), str):
+        raise ValueError("the message's type is not a string")
+    return obj
+
+
 def decode_event(raw: bytes | str) -> Event | None:
     """The event, or None (logged) when the message is malformed, foreign or from a newer protocol."""
     try:
-        obj = json.loads(raw)
+        obj = _parse_message(raw)
     except (ValueError, UnicodeDecodeError):
         log.warning("dropped a malformed message on the event channel: %.80r", raw)
         return None

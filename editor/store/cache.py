@@ -4,6 +4,10 @@
 ``wave:{fingerprint}:…``, every key with a TTL); when Redis is down a call is a miss or a no-op write,
 never an exception. :class:`DiskCache` stands in where no Redis exists at all. Both satisfy the
 media layer's ``BytesCache`` protocol (``get`` / ``set``). Thread: any. No Qt.
+
+Anyone who can write to Redis can plant an entry: every value read is checked (``validate.check_cached``:
+size, and for ``metadata:`` the shape and ranges of a probe result, for ``thumb:`` a JPEG) and a bad one is
+a miss, deleted, with one logged line. The disk cache's folders are 0700 and its files 0600.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from editor.store.private import ensure_private_dir, write_private
+from editor.store.validate import BLOB_MAX, BadValue, check_cached, drop
 
 if TYPE_CHECKING:  # the annotation only: a disk cache or a quick cache need not load redis-py
     from editor.store.redis_conn import RedisConnection
@@ -52,15 +59,25 @@ class RedisCache:
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
-        value = self.conn.call(lambda c: c.get(key), None)
+        # GETRANGE reads at most BLOB_MAX + 1 bytes: a planted huge value cannot exhaust memory.
+        value = self.conn.call(lambda c: c.getrange(key, 0, BLOB_MAX), None)
+        if value is not None and not isinstance(value, bytes):
+            value = str(value).encode()
+        if value == b"":
+            value = None  # a missing key (no entry is ever empty)
+        if value is not None:
+            try:
+                check_cached(key, value)
+            except BadValue as exc:
+                drop("cache entry", key, exc)
+                self.delete(key)
+                value = None
         with self._lock:
             if value is None:
                 self.stats.misses += 1
             else:
                 self.stats.hits += 1
-        if value is None:
-            return None
-        return value if isinstance(value, bytes) else str(value).encode()
+        return value
 
     def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         if ttl_seconds <= 0:
@@ -101,7 +118,7 @@ class DiskCache:
         self.folder = folder
         self.max_bytes = max_bytes
         self.stats = CacheStats()
-        folder.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(folder, tighten=True)
 
     def _path(self, key: str) -> Path:
         digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
@@ -110,14 +127,21 @@ class DiskCache:
     def get(self, key: str) -> bytes | None:
         path = self._path(key)
         try:
-            with open(path, "rb") as fh:
-                expires = float(fh.readline())
-                stored_key = fh.readline().rstrip(b"\n").decode("utf-8", "replace")
-                data = fh.read()
+            with open(path, "rb", opener=_nofollow) as fh:
+                expires = float(fh.readline(64))
+                stored_key = fh.readline(4096).rstrip(b"\n").decode("utf-8", "replace")
+                data = fh.read(BLOB_MAX + 1)
         except (OSError, ValueError):
             self.stats.misses += 1
             return None
         if expires < time.time() or stored_key != key:
+            self.stats.misses += 1
+            return None
+        try:
+            check_cached(key, data)
+        except BadValue as exc:
+            drop("cache entry", key, exc)
+            self.delete(key)
             self.stats.misses += 1
             return None
         self.stats.hits += 1
@@ -128,13 +152,9 @@ class DiskCache:
             raise ValueError("every cache key needs a positive TTL")
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
-            with open(tmp, "wb") as fh:
-                fh.write(f"{time.time() + ttl_seconds}\n".encode())
-                fh.write(key.replace("\n", " ").encode() + b"\n")
-                fh.write(value)
-            os.replace(tmp, path)
+            ensure_private_dir(path.parent)
+            header = f"{time.time() + ttl_seconds}\n".encode() + key.replace("\n", " ").encode() + b"\n"
+            write_private(path, header + value, fsync=False)
             self.stats.writes += 1
         except OSError:
             pass
@@ -148,12 +168,16 @@ class DiskCache:
         removed = 0
         for path in self.folder.glob("*/*"):
             try:
-                with open(path, "rb") as fh:
-                    fh.readline()
-                    key = fh.readline().rstrip(b"\n").decode("utf-8", "replace")
+                with open(path, "rb", opener=_nofollow) as fh:
+                    fh.readline(64)
+                    key = fh.readline(4096).rstrip(b"\n").decode("utf-8", "replace")
             except OSError:
                 continue
             if fnmatch.fnmatchcase(key, pattern):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def _nofollow(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))

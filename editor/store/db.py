@@ -8,21 +8,43 @@ an executor (``loop.run_in_executor``), never inside a slot. No Qt.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import psycopg
 import psycopg_pool
 from psycopg import conninfo as pg_conninfo
 
-from editor.store.errors import DatabaseUnavailable
+from editor.store.errors import CorruptStateError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 MAX_CONNECTIONS = 20
 CONNECT_TIMEOUT = 2.0
 MAX_IDLE = 30.0
+MAX_STORED_JSON = 256 << 20
+
+
+def stored_json(data: str | bytes) -> Any:
+    """The JSON loader of every connection: a value planted in a JSONB column (nested too deeply for the
+    parser, a number Python will not convert) is one CorruptStateError line, not a RecursionError."""
+    if len(data) > MAX_STORED_JSON:
+        raise CorruptStateError(f"a value stored in the database is too large to read ({len(data)} bytes)")
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise CorruptStateError("a value stored in the database is nested too deeply to read") from None
+    except ValueError as exc:
+        raise CorruptStateError(f"a value stored in the database cannot be read: {str(exc)[:100]}") from None
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    from psycopg.types.json import set_json_loads
+
+    set_json_loads(stored_json, conn)
 
 
 def redact_url(url: str) -> str:
@@ -73,6 +95,9 @@ class Database:
     def __init__(self, url: str, *, max_size: int = MAX_CONNECTIONS, min_size: int = 1) -> None:
         self.url = url
         self.display_url = redact_url(url)
+        #: Called when the server is found gone (the embedded servers' ``revive``: a crashed embedded
+        #: PostgreSQL is started again, so the next call works). Returns True when it restarted it.
+        self.on_lost: Callable[[], bool] | None = None
         self._pool = psycopg_pool.ConnectionPool(
             url,
             min_size=min_size,
@@ -83,6 +108,7 @@ class Database:
             kwargs={"connect_timeout": int(CONNECT_TIMEOUT), "application_name": "cutline", "autocommit": False},
             open=False,
             name="cutline",
+            configure=_configure,
         )
 
     def open(self) -> Database:
@@ -108,6 +134,9 @@ class Database:
             with self._pool.connection() as conn:
                 yield conn
         except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            if self.on_lost is not None and self.on_lost():
+                with contextlib.suppress(Exception):
+                    self._pool.check()  # drop the connections to the dead server
             raise DatabaseUnavailable(
                 f"lost the connection to PostgreSQL at {self.display_url}: {_first_line(exc)}"
             ) from exc

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from editor.store.redis_conn import RedisConnection
+from editor.store.validate import BadValue, drop, int_in, number_in, parse_json, text_in
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,22 @@ class InstanceInfo:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> InstanceInfo | None:
+        """The heartbeat's info, or None (one logged line) when it is not a valid one (size, types, ranges)."""
         try:
-            d = json.loads(raw)
-            return cls(str(d["instance"]), d.get("project_id"), d.get("project_name"), str(d.get("host", "")),
-                       int(d.get("pid", 0)), float(d.get("started", 0.0)), str(d.get("kind", "window")))
-        except (ValueError, KeyError, TypeError):
+            d = parse_json(raw, max_bytes=16 * 1024, max_depth=2)
+            if not isinstance(d, dict):
+                raise BadValue("not an object")
+            return cls(
+                str(text_in(d.get("instance"), "instance", max_len=100)),
+                int_in(d.get("project_id"), 1, (1 << 63) - 1, "project_id", optional=True),
+                text_in(d.get("project_name"), "project_name", max_len=1000, optional=True),
+                str(text_in(d.get("host", ""), "host", max_len=255)),
+                int(int_in(d.get("pid", 0), 0, 1 << 32, "pid") or 0),
+                float(number_in(d.get("started", 0.0), 0, 1e11, "started") or 0.0),
+                str(text_in(d.get("kind", "window"), "kind", max_len=20)),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            drop("heartbeat", "instance", exc)
             return None
 
 
@@ -92,7 +104,7 @@ def live_instances(conn: RedisConnection) -> list[InstanceInfo]:
 
 def pid_alive(pid: int) -> bool:
     """Whether a process with this pid exists on this machine."""
-    if pid <= 0:
+    if type(pid) is not int or not 0 < pid < 1 << 31:
         return False
     try:
         os.kill(pid, 0)

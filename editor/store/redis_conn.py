@@ -40,6 +40,10 @@ class RedisConnection:
 
     def __init__(self, url: str | None, *, name: str = "cutline", connect_timeout: float = CONNECT_TIMEOUT,
                  op_timeout: float = OP_TIMEOUT, retries: int = 3) -> None:
+        if url is not None:
+            from editor.store.config import check_redis_url
+
+            check_redis_url(url, "the Redis URL")  # ConfigError (one line) for bogus://, a bad port, …
         self.url = url
         self._timeouts = (connect_timeout, op_timeout, retries)
         self._name = name
@@ -49,6 +53,9 @@ class RedisConnection:
         self._backoff = RETRY_MIN
         self._was_down = False
         self.failures = 0
+        #: Called when Redis is found gone (the embedded servers' ``revive``: a crashed embedded Valkey is
+        #: started again); True when it restarted it, and the next call tries at once.
+        self.on_lost: Callable[[], bool] | None = None
 
     @property
     def display_url(self) -> str:
@@ -88,6 +95,11 @@ class RedisConnection:
             return fallback
         try:
             result = fn(self.client())
+        except redis.ResponseError as exc:
+            # The server answered, with an error (a planted key of the wrong type, a refused command):
+            # Redis is not down, the value is dropped.
+            log.warning("Redis refused a request (%s); treated as a miss", str(exc)[:120])
+            return fallback
         except (redis.RedisError, OSError) as exc:
             self.failures += 1
             self._down_until = time.monotonic() + self._backoff
@@ -95,6 +107,9 @@ class RedisConnection:
             if not self._was_down:
                 log.warning("Redis at %s is unreachable (%s); caches fall back", self.display_url, exc)
             self._was_down = True
+            if self.on_lost is not None and self.on_lost():
+                self._down_until = 0.0
+                self._backoff = RETRY_MIN
             return fallback
         if self._was_down:
             log.info("Redis at %s is back", self.display_url)

@@ -15,6 +15,15 @@ locking, credentials and lifetime:
 - Every process using them holds a shared ``flock`` on ``users.lock``; the kernel drops it when the
   process dies. :meth:`EmbeddedServers.release` stops the servers only when it can take that lock
   exclusively, i.e. when no other Cutline process is using them.
+- Nothing is trusted by its name alone (``editor.store.private``, ``editor.store.procs``): the server
+  folder, the socket folder, lock and pid files are checked on every start (owner, mode, not a symlink)
+  and refused with one line when someone else could have planted them. Sockets live in the server
+  folder; when its path is too long for a unix socket, in a fresh private folder with a random name,
+  recorded in the server folder. A pid is signalled only when psutil confirms that its process runs
+  the server's executable in the server's data folder; ``stop`` also finds orphans (a frozen Valkey
+  whose pid file was overwritten). A start lock held by something that is not a Cutline start is given
+  up after a few seconds with one line naming the holder. A server that died (crash, ``kill -9``) is
+  started again by the next call that needs it, with one logged line.
 - PostgreSQL refuses to run as root. When Cutline itself runs as root (CI, containers), the server
   runs as the system user ``cutline`` (created if missing), with its data where that user can reach.
 
@@ -28,27 +37,43 @@ import fcntl
 import hashlib
 import importlib.util
 import json
+import logging
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote
 
+from editor.store import procs
 from editor.store.errors import ServerStartError
+from editor.store.private import (
+    UnsafePathError,
+    dir_problem,
+    ensure_private_dir,
+    fresh_private_dir,
+    my_uids,
+    open_private,
+    read_private,
+    write_private,
+)
+
+log = logging.getLogger(__name__)
 
 SERVICE_USER = "cutline"
 DB_NAME = "cutline"
 DB_USER = "cutline"
 PG_PORT = 5432  # only names the socket file; nothing listens on TCP
 SOCKET_PATH_MAX = 100  # sun_path is 104–108 bytes depending on the OS
+START_LOCK_GRACE = 3.0  # seconds to wait for a start lock held by something that is not a Cutline start
+START_LOCK_MAX = 120.0  # at most this long for another Cutline process's start (initdb, a slow machine)
+SOCKET_RECORD = "socket-dir"  # names the private socket folder outside the server folder, when one is needed
+STOPPED_MARK = "stopped"  # ``stop`` was asked for: a lost server is not started again behind the user's back
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,23 +134,67 @@ def valkey_binary() -> Path | None:
     return binary if binary.exists() else None
 
 
+def _lock_fd(path: Path, owners: frozenset[int]) -> int:
+    """A lock file opened for flock: private, never through a symlink, never someone else's."""
+    try:
+        return open_private(path, os.O_RDWR | os.O_CREAT, owners)
+    except UnsafePathError:
+        raise
+    except OSError as exc:
+        raise ServerStartError(f"cannot open the lock file {path}: {exc.strerror}") from None
+
+
 @contextlib.contextmanager
-def _flock(path: Path, mode: int = fcntl.LOCK_EX) -> Iterator[IO[str]]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, mode)
+def _start_lock(root: Path, owners: frozenset[int], *, grace: float | None = None,
+                longest: float | None = None) -> Iterator[None]:
+    """The exclusive start lock. Never waits forever: a holder that is not a Cutline start (its pid is
+    not the one recorded in ``start.owner``) is given up on after ``grace`` seconds, any holder after
+    ``longest``; ServerStartError then names the holder in one line."""
+    grace = START_LOCK_GRACE if grace is None else grace
+    longest = START_LOCK_MAX if longest is None else longest
+    path = root / "start.lock"
+    fd = _lock_fd(path, owners)
+    try:
+        began = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - began
+                if waited >= grace:
+                    holders = procs.lock_holders(fd)
+                    starter = _recorded_starter(root, owners)
+                    if holders:
+                        cutline_start = all(h == starter for h in holders)
+                    else:  # no /proc/locks (macOS): trust a live recorded starter of this user
+                        cutline_start = starter is not None and procs.same_user_alive(starter)
+                    if not cutline_start or waited >= longest:
+                        who = ", ".join(procs.describe(h) for h in holders) or "another process"
+                        raise ServerStartError(
+                            f"the start lock {path} is held by {who}; gave up after {waited:.0f} s"
+                        ) from None
+                time.sleep(0.05)
+        with contextlib.suppress(OSError):
+            write_private(root / "start.owner", f"{os.getpid()}\n")
         try:
-            yield fh
+            yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _recorded_starter(root: Path, owners: frozenset[int]) -> int | None:
+    try:
+        text = read_private(root / "start.owner", 64, owners).decode("ascii", "replace").strip()
+        return int(text) if text.isdigit() else None
+    except (OSError, UnsafePathError):
+        return None
 
 
 def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    write_private(path, text)
 
 
 def _traversable_by_others(path: Path) -> bool:
@@ -143,8 +212,13 @@ class EmbeddedServers:
 
     def __init__(self, root: Path) -> None:
         self.root = root.expanduser().resolve()
-        self._users_fh: IO[str] | None = None
+        self._users_fd: int | None = None
         self._run_as = self._service_user() if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+        self._owners = my_uids([self._service_uid()] if self._run_as else [])
+        self._sock_dir: Path | None = None
+        self._wanted = (True, True)
+        self._revived_at = 0.0
+        self.notices: list[str] = []  # the status lines of this process's starts ("started it again")
 
     # ---- layout -------------------------------------------------------------------------------
     @property
@@ -159,13 +233,19 @@ class EmbeddedServers:
     def pgdata(self) -> Path:
         return self.pg_home / "data"
 
+    def _sockets_fit_in_root(self) -> bool:
+        return len(str(self.root / "valkey.sock")) <= SOCKET_PATH_MAX and len(str(self.pgdata)) + 16 <= SOCKET_PATH_MAX
+
     @property
     def socket_dir(self) -> Path:
-        """Where the unix sockets live: inside ``root`` unless that path is too long for a socket."""
-        if len(str(self.root / "valkey.sock")) <= SOCKET_PATH_MAX and len(str(self.pgdata)) + 16 <= SOCKET_PATH_MAX:
+        """Where the unix sockets live: ``root``, or (when that path is too long for a socket) the private
+        folder with a random name recorded in ``root/socket-dir`` by the last start."""
+        if self._sockets_fit_in_root():
             return self.root
-        digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"cutline-{os.getuid()}-{digest}"
+        if self._sock_dir is not None:
+            return self._sock_dir
+        recorded = self._recorded_socket_dir()
+        return recorded if recorded is not None else self.root / "no-socket-dir"
 
     @property
     def pg_socket_dir(self) -> Path:
@@ -175,68 +255,142 @@ class EmbeddedServers:
     def valkey_socket(self) -> Path:
         return self.socket_dir / "valkey.sock"
 
+    def _recorded_socket_dir(self) -> Path | None:
+        try:
+            text = read_private(self.root / SOCKET_RECORD, 4096, self._owners).decode("utf-8").strip()
+        except (OSError, UnicodeDecodeError, UnsafePathError):
+            return None
+        return Path(text) if text.startswith("/") else None
+
+    def _prepare_socket_dir(self) -> Path:
+        """The socket folder for this start, checked (owner, mode, no symlink) or made fresh. Under the
+        start lock. A recorded folder that fails the check is never used: servers listening there are
+        stopped and start again in a fresh private folder."""
+        if self._sockets_fit_in_root():
+            self._sock_dir = self.root
+            return self.root
+        recorded = self._recorded_socket_dir()
+        if recorded is not None:
+            problem = dir_problem(recorded, my_uids(), traverse=self._run_as is not None)
+            if problem is None and recorded.name.startswith(f"cutline-{os.getuid()}-"):
+                self._sock_dir = recorded
+                return recorded
+            if problem != "does not exist":
+                self._notice(f"the socket folder {recorded} {problem or 'is not one Cutline made'}: "
+                             "not used; the servers move to a fresh private folder")
+            self._stop_all()
+        fresh = fresh_private_dir(f"cutline-{os.getuid()}-")
+        if self._run_as is not None:
+            os.chmod(fresh, 0o711)  # the PostgreSQL service user must reach its socket folder inside
+        write_private(self.root / SOCKET_RECORD, str(fresh))
+        self._sock_dir = fresh
+        return fresh
+
+    def _remove_socket_dir(self) -> None:
+        """After a stop: remove the private socket folder outside the server folder (the next start makes a
+        fresh one), only when it is the private folder Cutline made."""
+        if self._sockets_fit_in_root():
+            return
+        recorded = self._recorded_socket_dir()
+        if (recorded is not None and recorded.name.startswith(f"cutline-{os.getuid()}-")
+                and dir_problem(recorded, my_uids(), traverse=self._run_as is not None) is None):
+            shutil.rmtree(recorded, ignore_errors=True)
+        (self.root / SOCKET_RECORD).unlink(missing_ok=True)
+        self._sock_dir = None
+
     # ---- public API ---------------------------------------------------------------------------
     def ensure(self, *, postgres: bool = True, redis: bool = True) -> Endpoints:
         """Start whichever servers are not running yet (or join them) and return their URLs.
 
         Safe when several processes call it at once. Raises ServerStartError with the server's log
-        tail when a server does not come up.
+        tail when a server does not come up, or with one line when a folder or lock is not safe to use.
         """
         if sys.platform == "win32":
             raise ServerStartError(
                 "embedded servers are not supported on Windows yet; set CUTLINE_DATABASE_URL and CUTLINE_REDIS_URL"
             )
+        self._wanted = (postgres, redis)
         try:
             # As root, the folder must be traversable (not listable) by the PostgreSQL service user.
-            self.root.mkdir(parents=True, exist_ok=True, mode=0o711 if self._run_as else 0o700)
+            ensure_private_dir(self.root, my_uids(), traverse=self._run_as is not None, tighten=True)
+        except UnsafePathError as exc:
+            raise ServerStartError(str(exc)) from None
         except OSError as exc:
             raise ServerStartError(f"cannot create the server folder {self.root}: {exc.strerror}") from None
         if not os.access(self.root, os.W_OK):
             raise ServerStartError(f"the server folder {self.root} is not writable; choose another data folder")
-        with _flock(self.root / "start.lock"):
-            creds = self._credentials()
-            db_url = self._ensure_postgres(creds["postgres_password"]) if postgres else ""
-            redis_url = self._ensure_valkey(creds["redis_password"]) if redis else None
-            self._hold_user_lock()
+        try:
+            with _start_lock(self.root, my_uids()):
+                (self.root / STOPPED_MARK).unlink(missing_ok=True)
+                creds = self._credentials()
+                self._prepare_socket_dir()
+                db_url = self._ensure_postgres(creds["postgres_password"]) if postgres else ""
+                redis_url = self._ensure_valkey(creds["redis_password"]) if redis else None
+                self._hold_user_lock()
+        except UnsafePathError as exc:
+            raise ServerStartError(str(exc)) from None
         return Endpoints(db_url, redis_url, embedded_database=postgres, embedded_redis=redis_url is not None)
 
     def running_valkey_url(self) -> str | None:
         """The URL of the embedded Valkey if it is running now, else None: no start, no lock, no ping
         (a short command joins it in a millisecond and treats a dead socket as a cache miss)."""
         try:
-            data = json.loads((self.root / "credentials.json").read_text(encoding="utf-8"))
+            data = json.loads(read_private(self.root / "credentials.json", 4096))
             password = data["redis_password"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, UnsafePathError):
+            return None
+        if not (isinstance(password, str) and password.isalnum()):
             return None
         if self._valkey_pid() is None or not self.valkey_socket.exists():
             return None
         return f"unix://{quote(str(self.valkey_socket))}?password={password}"
 
+    def revive(self) -> bool:
+        """Start again a server that died under this process (crash, kill -9), unless ``stop`` was asked
+        for. At most once every 2 s; never raises. True when it was started again. Worker thread (the
+        call that found the server gone)."""
+        now = time.monotonic()
+        if self._users_fd is None or now - self._revived_at < 2.0 or (self.root / STOPPED_MARK).exists():
+            return False
+        self._revived_at = now
+        before = len(self.notices)
+        try:
+            self.ensure(postgres=self._wanted[0], redis=self._wanted[1])
+        except Exception as exc:  # noqa: BLE001 - the caller reports its own failure
+            log.warning("the embedded servers could not be started again: %s", exc)
+            return False
+        return len(self.notices) > before
+
     def release(self, *, stop_if_last: bool = True) -> bool:
         """Stop using the servers; stop them if no other Cutline process uses them. True if stopped."""
-        if self._users_fh is None:
+        if self._users_fd is None:
             return False
         stopped = False
-        with _flock(self.root / "start.lock"):
+        with _start_lock(self.root, my_uids()):
             if stop_if_last:
                 try:
-                    fcntl.flock(self._users_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(self._users_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     pass
                 else:
                     self._stop_all()
                     stopped = True
-            self._users_fh.close()
-            self._users_fh = None
+            os.close(self._users_fd)
+            self._users_fd = None
         return stopped
 
     def stop(self) -> None:
-        """Stop both servers now, whoever uses them (``cutline servers stop``, tests)."""
-        with _flock(self.root / "start.lock"):
+        """Stop both servers now, whoever uses them (``cutline servers stop``, tests), orphans included."""
+        if not self.root.is_dir():
+            return
+        with _start_lock(self.root, my_uids()):
+            with contextlib.suppress(OSError):
+                write_private(self.root / STOPPED_MARK, "")
             self._stop_all()
-        if self._users_fh is not None:
-            self._users_fh.close()
-            self._users_fh = None
+            self._remove_socket_dir()
+        if self._users_fd is not None:
+            os.close(self._users_fd)
+            self._users_fd = None
 
     def status(self) -> dict[str, Any]:
         """Which embedded servers are running, without starting anything."""
@@ -248,27 +402,35 @@ class EmbeddedServers:
             "valkey_available": valkey_binary() is not None,
         }
 
+    def _notice(self, line: str) -> None:
+        self.notices.append(line)
+        log.warning("%s", line)
+
     # ---- credentials and users ----------------------------------------------------------------
     def _credentials(self) -> dict[str, str]:
         path = self.root / "credentials.json"
-        if path.exists():
+        if os.path.lexists(path):
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(data, dict) and {"postgres_password", "redis_password"} <= data.keys():
+                data = json.loads(read_private(path, 4096))
+                if (isinstance(data, dict) and {"postgres_password", "redis_password"} <= data.keys()
+                        and all(isinstance(data[k], str) and 16 <= len(data[k]) <= 200 and data[k].isalnum()
+                                for k in ("postgres_password", "redis_password"))):
                     return data
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 pass
             if (self.pgdata / "PG_VERSION").exists():
                 raise ServerStartError(f"{path} is damaged and the database needs the password it held")
+            if os.path.islink(path) or not os.path.isfile(path):
+                raise ServerStartError(f"refusing to use {path}: it is not a regular file of this user")
         data = {"postgres_password": secrets.token_hex(24), "redis_password": secrets.token_hex(24)}
-        _write_private(path, json.dumps(data))
+        write_private(path, json.dumps(data))
         return data
 
     def _hold_user_lock(self) -> None:
-        if self._users_fh is None:
-            fh = open(self.root / "users.lock", "a+")  # noqa: SIM115 - held for the process lifetime
-            fcntl.flock(fh, fcntl.LOCK_SH)
-            self._users_fh = fh
+        if self._users_fd is None:
+            fd = _lock_fd(self.root / "users.lock", my_uids())  # held for the process lifetime
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            self._users_fd = fd
 
     @staticmethod
     def _service_user() -> str:
@@ -291,6 +453,11 @@ class EmbeddedServers:
                 ) from None
         return SERVICE_USER
 
+    def _service_uid(self) -> int:
+        import pwd
+
+        return pwd.getpwnam(self._run_as or SERVICE_USER).pw_uid
+
     def _as_service(self) -> dict[str, Any]:
         if self._run_as is None:
             return {}
@@ -304,7 +471,17 @@ class EmbeddedServers:
             import pwd
 
             entry = pwd.getpwnam(self._run_as)
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+            os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+    def _private_service_dir(self, path: Path) -> None:
+        """Create (or check) a 0700 folder belonging to the user PostgreSQL runs as."""
+        if self._run_as is not None and not path.parent.is_relative_to(self.root):
+            # /var/lib/cutline as root: made by root, crossable (not listable) by the service user
+            ensure_private_dir(path.parent, frozenset({0}), traverse=True, tighten=True)
+        existed = os.path.lexists(path)
+        ensure_private_dir(path, self._owners, tighten=True)
+        if not existed:
+            self._chown(path)
 
     # ---- PostgreSQL ---------------------------------------------------------------------------
     def _pg(self, tool: str) -> str:
@@ -316,13 +493,21 @@ class EmbeddedServers:
             )
         return str(bin_dir / tool)
 
+    def _postgres_exe(self) -> Path | None:
+        bin_dir = postgres_bin_dir()
+        return bin_dir / "postgres" if bin_dir is not None else None
+
     def _postgres_pid(self) -> int | None:
-        try:
-            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-            os.kill(pid, 0)
-            return pid
-        except (OSError, ValueError):
+        """The postmaster's pid, only when that process is this cluster's PostgreSQL (psutil)."""
+        exe = self._postgres_exe()
+        if exe is None:
             return None
+        try:
+            text = read_private(self.pgdata / "postmaster.pid", 4096, self._owners).decode("ascii", "replace")
+            pid = int(text.split("\n", 1)[0])
+        except (OSError, ValueError, UnsafePathError):
+            return None
+        return pid if procs.is_server(pid, exe, self.pgdata) else None
 
     def _run_pg(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in system_env().items() if not k.startswith("PG")}
@@ -335,13 +520,13 @@ class EmbeddedServers:
             env=env,
             cwd=str(self.pg_home),
             start_new_session=True,
+            umask=0o077,
             **self._as_service(),
         )
 
     def _ensure_postgres(self, password: str) -> str:
         home = self.pg_home
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._chown(home)
+        self._private_service_dir(home)
         if not (self.pgdata / "PG_VERSION").exists():
             if self.pgdata.exists():  # a half-made cluster from an interrupted first start
                 shutil.rmtree(self.pgdata)
@@ -359,23 +544,71 @@ class EmbeddedServers:
             if result.returncode != 0:
                 shutil.rmtree(self.pgdata, ignore_errors=True)
                 raise ServerStartError(f"initdb failed: {_tail(result.stderr or result.stdout)}")
+        else:
+            problem = dir_problem(self.pgdata, self._owners)
+            if problem is not None:
+                raise ServerStartError(f"refusing to use the database folder {self.pgdata}: it {problem}")
         sock = self.pg_socket_dir
-        if self._postgres_pid() is None or not self._pg_accepts(sock, password):
-            if sock != self.pgdata:
-                sock.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._chown(sock)
-            log = home / "postgres.log"
+        if sock != self.pgdata:
+            self._private_service_dir(sock)
+        pid = self._postgres_pid()
+        if pid is not None and not self._pg_accepts(sock, password):
+            self._notice(f"the embedded PostgreSQL (pid {pid}) does not answer; starting it again")
+            self._stop_postgres()
+            pid = None
+        if pid is None:
+            self._clear_postgres_leftovers()
+            log_path = home / "postgres.log"
             opts = (
                 f"-c listen_addresses='' -k {sock} -p {PG_PORT} -c max_connections=200 "
+                "-c unix_socket_permissions=0700 -c log_file_mode=0600 "
                 "-c shared_buffers=64MB -c fsync=on -c synchronous_commit=on"
             )
-            result = self._run_pg("pg_ctl", "-D", str(self.pgdata), "-l", str(log), "-w", "-t", "60",
+            result = self._run_pg("pg_ctl", "-D", str(self.pgdata), "-l", str(log_path), "-w", "-t", "60",
                                   "-o", opts, "start", timeout=90)  # fmt: skip
             if result.returncode != 0:
-                log_tail = _tail(log.read_text(errors="replace")) if log.exists() else ""
+                log_tail = _tail(log_path.read_text(errors="replace")) if log_path.exists() else ""
                 raise ServerStartError(f"PostgreSQL did not start: {_tail(result.stderr)} {log_tail}".strip())
         self._ensure_database(sock, password)
         return postgres_url(DB_USER, password, sock, PG_PORT, DB_NAME)
+
+    def _clear_postgres_leftovers(self) -> None:
+        """Before a start with no postmaster of ours running: stop the orphaned backends of a killed one
+        (they hold its shared memory) and drop its stale pid file, saying so in one line."""
+        exe = self._postgres_exe()
+        if exe is None:
+            return
+        orphans = procs.find_servers(exe, self.pgdata)
+        for pid in orphans:
+            procs.terminate(pid, exe, self.pgdata, timeout=3)
+        stale = self.pgdata / "postmaster.pid"
+        if os.path.lexists(stale):
+            try:
+                text = read_private(stale, 4096, self._owners).decode("ascii", "replace")
+                named = int(text.split("\n", 1)[0])
+            except (OSError, ValueError, UnsafePathError):
+                named = 0
+            if named > 0 and procs.runs_program(named, exe) and not procs.is_server(named, exe, self.pgdata):
+                # A PostgreSQL that cannot be shown to be this cluster's: never touch its lock file.
+                raise ServerStartError(
+                    f"{stale} names a PostgreSQL process ({procs.describe(named)}) that Cutline cannot verify; "
+                    "stop it or choose another data folder"
+                )
+            stale.unlink(missing_ok=True)
+            self._notice("the embedded PostgreSQL had stopped (crashed or killed); starting it again")
+
+    def _stop_postgres(self) -> None:
+        exe = self._postgres_exe()
+        if exe is None:
+            return
+        pid = self._postgres_pid()
+        if pid is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._run_pg("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "10", "stop", timeout=20)
+            if self._postgres_pid() == pid:
+                procs.terminate(pid, exe, self.pgdata, timeout=5)
+        for orphan in procs.find_servers(exe, self.pgdata):
+            procs.terminate(orphan, exe, self.pgdata, timeout=3)
 
     def _pg_accepts(self, sock: Path, password: str) -> bool:
         import psycopg
@@ -410,23 +643,35 @@ class EmbeddedServers:
         return self.root / "valkey"
 
     def _valkey_pid(self) -> int | None:
-        try:
-            pid = int((self._valkey_dir / "valkey.pid").read_text().strip())
-            os.kill(pid, 0)
-            return pid
-        except (OSError, ValueError):
+        """Valkey's pid, only when that process is this folder's Valkey (psutil)."""
+        binary = valkey_binary()
+        if binary is None:
             return None
+        try:
+            text = read_private(self._valkey_dir / "valkey.pid", 64, my_uids()).decode("ascii", "replace")
+            pid = int(text.strip())
+        except (OSError, ValueError, UnsafePathError):
+            return None
+        return pid if procs.is_server(pid, binary, self._valkey_dir) else None
 
     def _ensure_valkey(self, password: str) -> str | None:
         binary = valkey_binary()
         if binary is None:
             return None
         url = f"unix://{quote(str(self.valkey_socket))}?password={password}"
-        if self._valkey_pid() is not None and self._valkey_ping(password):
-            return url
         vdir = self._valkey_dir
-        vdir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.socket_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_private_dir(vdir, my_uids(), tighten=True)
+        pid = self._valkey_pid()
+        if pid is not None and self._valkey_ping(password):
+            return url
+        if pid is not None:
+            self._notice(f"the embedded Valkey (pid {pid}) does not answer; starting it again")
+        for stale in procs.find_servers(binary, vdir):  # the one above, and any orphan (a frozen Valkey)
+            procs.terminate(stale, binary, vdir, timeout=5)
+        pidfile = vdir / "valkey.pid"
+        if pid is None and os.path.lexists(pidfile):
+            self._notice("the embedded Valkey had stopped (crashed or killed); starting it again")
+        pidfile.unlink(missing_ok=True)
         conf = vdir / "valkey.conf"
         _write_private(
             conf,
@@ -437,7 +682,7 @@ class EmbeddedServers:
                     "unixsocketperm 700",
                     f"requirepass {password}",
                     "daemonize yes",
-                    f'pidfile "{vdir / "valkey.pid"}"',
+                    f'pidfile "{pidfile}"',
                     f'logfile "{vdir / "valkey.log"}"',
                     f'dir "{vdir}"',
                     'save ""',
@@ -451,13 +696,13 @@ class EmbeddedServers:
         self.valkey_socket.unlink(missing_ok=True)
         result = subprocess.run(
             [str(binary), str(conf)], capture_output=True, text=True, timeout=30, start_new_session=True,
-            env=system_env(),
+            env=system_env(), cwd=str(vdir), umask=0o077,
         )
         deadline = time.monotonic() + 10
         while not self._valkey_ping(password):
             if time.monotonic() > deadline or result.returncode != 0:
-                log = vdir / "valkey.log"
-                log_tail = _tail(log.read_text(errors="replace")) if log.exists() else result.stderr
+                log_file = vdir / "valkey.log"
+                log_tail = _tail(log_file.read_text(errors="replace")) if log_file.exists() else result.stderr
                 raise ServerStartError(f"the embedded Valkey did not start: {log_tail}")
             time.sleep(0.02)
         return url
@@ -467,7 +712,8 @@ class EmbeddedServers:
 
         if not self.valkey_socket.exists():
             return False
-        client = redis.Redis(unix_socket_path=str(self.valkey_socket), password=password, socket_timeout=1)
+        client = redis.Redis(unix_socket_path=str(self.valkey_socket), password=password, socket_timeout=1,
+                             socket_connect_timeout=1)
         try:
             return bool(client.ping())
         except redis.RedisError:
@@ -477,11 +723,15 @@ class EmbeddedServers:
 
     # ---- stopping -----------------------------------------------------------------------------
     def _stop_all(self) -> None:
-        pid = self._valkey_pid()
-        if pid is not None:
-            _terminate(pid)
-        if self._postgres_pid() is not None and postgres_bin_dir() is not None:
-            self._run_pg("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "30", "stop", timeout=60)
+        """Stop this folder's servers: the ones the pid files name and any orphan, each only after psutil
+        confirmed it runs the server's executable in the server's folder."""
+        binary = valkey_binary()
+        if binary is not None and self._valkey_dir.is_dir():
+            for pid in procs.find_servers(binary, self._valkey_dir):
+                procs.terminate(pid, binary, self._valkey_dir, timeout=5)
+            (self._valkey_dir / "valkey.pid").unlink(missing_ok=True)
+        if postgres_bin_dir() is not None and self.pgdata.is_dir():
+            self._stop_postgres()
 
 
 def postgres_url(user: str, password: str, socket_dir: Path, port: int, dbname: str) -> str:
@@ -490,20 +740,6 @@ def postgres_url(user: str, password: str, socket_dir: Path, port: int, dbname: 
         f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@/{quote(dbname, safe='')}"
         f"?host={quote(str(socket_dir), safe='')}&port={port}"
     )
-
-
-def _terminate(pid: int, timeout: float = 10) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.02)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
 
 
 def _tail(text: str, lines: int = 3) -> str:

@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from editor.store.cache import DiskCache, RedisCache
-from editor.store.config import Settings, cache_dir, data_dir, load_settings
+from editor.store.config import (
+    Settings,
+    cache_dir,
+    check_database_url,
+    check_redis_url,
+    data_dir,
+    ensure_user_dirs,
+    load_settings,
+)
 from editor.store.db import Database, describe_target
+from editor.store.errors import StoreError
 from editor.store.media_repo import MediaRepository
 from editor.store.migrate import current_version, latest_known_version, migrate
 from editor.store.projects import ProjectRepository
@@ -42,6 +51,11 @@ class Store:
     @classmethod
     def open(cls, settings: Settings | None = None, *, migrate_schema: bool = True) -> Store:
         settings = settings or load_settings()
+        if settings.database_url:
+            check_database_url(settings.database_url, "database_url")
+        if settings.redis_url:
+            check_redis_url(settings.redis_url, "redis_url")
+        ensure_user_dirs()
         servers: EmbeddedServers | None = None
         if settings.embedded_database or settings.embedded_redis:
             servers = EmbeddedServers(data_dir() / "servers")
@@ -53,6 +67,8 @@ class Store:
             embedded_redis=settings.embedded_redis and servers is not None and embedded.redis_url is not None,
         )
         db = Database(endpoints.database_url).open()
+        if servers is not None and endpoints.embedded_database:
+            db.on_lost = servers.revive
         try:
             if migrate_schema:
                 migrate(db)
@@ -60,6 +76,8 @@ class Store:
             db.close()
             raise
         redis_conn = RedisConnection(endpoints.redis_url)
+        if servers is not None and endpoints.embedded_redis:
+            redis_conn.on_lost = servers.revive
         cache: RedisCache | DiskCache = (
             RedisCache(redis_conn) if endpoints.redis_url else DiskCache(cache_dir() / "blobs")
         )
@@ -118,4 +136,7 @@ class Store:
         self.db.close()
         if self.servers is not None:
             stop = self.settings.stop_servers_on_exit if stop_servers is None else stop_servers
-            self.servers.release(stop_if_last=stop)
+            try:
+                self.servers.release(stop_if_last=stop)
+            except StoreError as exc:  # e.g. the start lock held by someone else: the servers keep running
+                log.warning("the embedded servers were left running: %s", exc)

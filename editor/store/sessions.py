@@ -15,8 +15,28 @@ from psycopg.types.json import Jsonb
 
 from editor.store.db import Database
 from editor.store.redis_conn import RedisConnection
+from editor.store.validate import BadValue, drop, json_depth_exceeds, parse_json
 
 RECENT_LIMIT = 10
+MAX_SESSION_BYTES = 1 << 20
+
+
+def check_session(value: Any) -> dict[str, Any]:
+    """A session's data when it has the right shape (an object; ``recent_projects`` a short list of
+    project ids; ``settings`` an object; small and shallow); BadValue otherwise. Pure."""
+    if not isinstance(value, dict):
+        raise BadValue("a session must be an object")
+    recent = value.get("recent_projects", [])
+    if not isinstance(recent, list) or len(recent) > 100 or not all(
+        type(p) is int and 0 < p < 1 << 63 for p in recent
+    ):
+        raise BadValue("recent_projects must be a short list of project ids")
+    if not isinstance(value.get("settings", {}), dict):
+        raise BadValue("settings must be an object")
+    text = json.dumps(value)
+    if len(text) > MAX_SESSION_BYTES or json_depth_exceeds(text, 16):
+        raise BadValue("too large or nested too deeply")
+    return value
 
 
 class SessionStore:
@@ -47,21 +67,28 @@ class SessionStore:
         raw = self.redis.call(lambda c: c.getex(key, ex=self.ttl), None)
         if raw is not None:
             try:
-                value = json.loads(raw)
-                if isinstance(value, dict):
-                    self._touch_backup(session_id)
-                    return value
-            except ValueError:
-                pass
-        with self.db.connection() as conn:
-            row = conn.execute(
-                "UPDATE sessions SET expires_at = now() + make_interval(secs => %s)"
-                " WHERE id = %s AND expires_at > now() RETURNING data",
-                (self.ttl, session_id),
-            ).fetchone()
+                value = check_session(parse_json(raw, max_bytes=MAX_SESSION_BYTES, max_depth=16))
+                self._touch_backup(session_id)
+                return value
+            except BadValue as exc:
+                drop("session", key, exc)
+        try:
+            with self.db.connection() as conn:
+                row = conn.execute(
+                    "UPDATE sessions SET expires_at = now() + make_interval(secs => %s)"
+                    " WHERE id = %s AND expires_at > now() RETURNING data",
+                    (self.ttl, session_id),
+                ).fetchone()
+        except RecursionError:  # a planted row nested too deeply for the JSON loader
+            drop("stored session", session_id, "nested too deeply")
+            return None
         if row is None:
             return None
-        data = dict(row[0])
+        try:
+            data = check_session(row[0])
+        except (BadValue, RecursionError, TypeError) as exc:
+            drop("stored session", session_id, exc)
+            return None
         self.redis.call(lambda c: c.set(key, json.dumps(data), ex=self.ttl), None)
         return data
 

@@ -19,14 +19,19 @@ from editor.store.servers import EmbeddedServers, valkey_binary
 needs_valkey = pytest.mark.skipif(valkey_binary() is None, reason="no embedded Valkey on this platform")
 
 
+PROBED = (b'{"audio": null, "audio_streams": [], "bit_rate": 100000, "container": "mov,mp4", "duration": "2/1",'
+          b' "fingerprint": "f", "origin": "0/1", "path": "/x.mp4", "schema": 2, "size_bytes": 25000,'
+          b' "subtitles": [], "timecode": null, "video": null}')
+
+
 def test_metadata_and_thumbnail_round_trip_with_counters(store) -> None:
     cache = store.cache
     fp = uuid.uuid4().hex
     before = (cache.stats.hits, cache.stats.misses)
     assert cache.get(f"metadata:{fp}") is None
-    cache.set(f"metadata:{fp}", b'{"duration": 2}', 3600)
+    cache.set(f"metadata:{fp}", PROBED, 3600)
     cache.set(f"thumb:{fp}:0:160x90", b"\xff\xd8jpeg", 3600)
-    assert cache.get(f"metadata:{fp}") == b'{"duration": 2}'
+    assert cache.get(f"metadata:{fp}") == PROBED
     assert cache.get(f"thumb:{fp}:0:160x90") == b"\xff\xd8jpeg"
     assert (cache.stats.hits - before[0], cache.stats.misses - before[1]) == (2, 1)
     if isinstance(cache, RedisCache):
@@ -38,13 +43,13 @@ def test_scan_invalidation_removes_only_that_media(store) -> None:
     cache = store.cache
     fp, other = uuid.uuid4().hex, uuid.uuid4().hex
     for i in range(1200):  # more than one SCAN batch
-        cache.set(f"thumb:{fp}:{i}:160x90", b"x", 600)
-    cache.set(f"thumb:{other}:0:160x90", b"y", 600)
+        cache.set(f"thumb:{fp}:{i}:160x90", b"\xff\xd8x", 600)
+    cache.set(f"thumb:{other}:0:160x90", b"\xff\xd8y", 600)
     cache.set(f"metadata:{fp}", b"{}", 600)
     removed = cache.invalidate_media(fp) if isinstance(cache, RedisCache) else cache.invalidate(f"*{fp}*")
     assert removed == 1201
     assert cache.get(f"thumb:{fp}:5:160x90") is None
-    assert cache.get(f"thumb:{other}:0:160x90") == b"y"
+    assert cache.get(f"thumb:{other}:0:160x90") == b"\xff\xd8y"
 
 
 def test_every_key_needs_a_ttl(store) -> None:
@@ -59,18 +64,18 @@ def test_redis_stopped_mid_run_degrades_then_recovers(tmp_path: Path) -> None:
     conn = RedisConnection(endpoints.redis_url)
     cache = RedisCache(conn)
     try:
-        cache.set("metadata:a", b"1", 60)
-        assert cache.get("metadata:a") == b"1"
+        cache.set("wave:a", b"1", 60)
+        assert cache.get("wave:a") == b"1"
         servers.stop()  # Redis goes away under the running program
 
         t0 = time.monotonic()
-        assert cache.get("metadata:a") is None, "a miss, not an exception"
+        assert cache.get("wave:a") is None, "a miss, not an exception"
         first = time.monotonic() - t0
-        cache.set("metadata:b", b"2", 60)  # a no-op write, not an exception
+        cache.set("wave:b", b"2", 60)  # a no-op write, not an exception
         assert cache.invalidate("thumb:*") == 0
         t1 = time.monotonic()
         for _ in range(20):
-            cache.get("metadata:a")
+            cache.get("wave:a")
         later = time.monotonic() - t1
         assert first < 2.0, f"the first failing call took {first:.2f}s"
         assert later < 0.5, "while Redis is known down, calls return at once"
@@ -78,11 +83,11 @@ def test_redis_stopped_mid_run_degrades_then_recovers(tmp_path: Path) -> None:
         servers.ensure(postgres=False, redis=True)  # Redis is back (empty: it is a cache)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            cache.set("metadata:c", b"3", 60)
-            if cache.get("metadata:c") == b"3":
+            cache.set("wave:c", b"3", 60)
+            if cache.get("wave:c") == b"3":
                 break
             time.sleep(0.2)
-        assert cache.get("metadata:c") == b"3", "the same cache object works again without a restart"
+        assert cache.get("wave:c") == b"3", "the same cache object works again without a restart"
     finally:
         conn.close()
         servers.stop()
@@ -96,13 +101,13 @@ def test_no_redis_configured_is_a_quiet_miss() -> None:
 
 def test_disk_cache_expires_and_invalidates(tmp_path: Path) -> None:
     cache = DiskCache(tmp_path / "blobs")
-    cache.set("thumb:abc:0:1", b"one", 60)
-    cache.set("thumb:abc:1:1", b"two", 60)
-    cache.set("metadata:zzz", b"three", 60)
-    assert cache.get("thumb:abc:0:1") == b"one"
+    cache.set("thumb:abc:0:1", b"\xff\xd8one", 60)
+    cache.set("thumb:abc:1:1", b"\xff\xd8two", 60)
+    cache.set("metadata:zzz", PROBED, 60)
+    assert cache.get("thumb:abc:0:1") == b"\xff\xd8one"
     assert cache.invalidate("thumb:abc:*") == 2
-    assert cache.get("thumb:abc:1:1") is None and cache.get("metadata:zzz") == b"three"
-    cache.set("metadata:old", b"x", 1)
+    assert cache.get("thumb:abc:1:1") is None and cache.get("metadata:zzz") == PROBED
+    cache.set("metadata:old", PROBED, 1)
     time.sleep(1.1)
     assert cache.get("metadata:old") is None
 
