@@ -56,6 +56,14 @@ class QuickCache:
     def get(self, key: str) -> bytes | None:
         value = self._call("GET", key)
         if isinstance(value, bytes):
+            from editor.store.validate import BadValue, check_cached, drop
+
+            try:
+                check_cached(key, value)  # anyone who can write to Redis can plant an entry
+            except BadValue as exc:
+                drop("cache entry", key, exc)
+                value = None
+        if isinstance(value, bytes):
             self.stats.hits += 1
             return value
         self.stats.misses += 1

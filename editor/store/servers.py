@@ -331,6 +331,20 @@ class EmbeddedServers:
             raise ServerStartError(str(exc)) from None
         return Endpoints(db_url, redis_url, embedded_database=postgres, embedded_redis=redis_url is not None)
 
+    def running_valkey_url(self) -> str | None:
+        """The URL of the embedded Valkey if it is running now, else None: no start, no lock, no ping
+        (a short command joins it in a millisecond and treats a dead socket as a cache miss)."""
+        try:
+            data = json.loads(read_private(self.root / "credentials.json", 4096))
+            password = data["redis_password"]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, UnsafePathError):
+            return None
+        if not (isinstance(password, str) and password.isalnum()):
+            return None
+        if self._valkey_pid() is None or not self.valkey_socket.exists():
+            return None
+        return f"unix://{quote(str(self.valkey_socket))}?password={password}"
+
     def revive(self) -> bool:
         """Start again a server that died under this process (crash, kill -9), unless ``stop`` was asked
         for. At most once every 2 s; never raises. True when it was started again. Worker thread (the
@@ -346,18 +360,6 @@ class EmbeddedServers:
             log.warning("the embedded servers could not be started again: %s", exc)
             return False
         return len(self.notices) > before
-
-    def running_valkey_url(self) -> str | None:
-        """The URL of the embedded Valkey if it is running now, else None: no start, no lock, no ping
-        (a short command joins it in a millisecond and treats a dead socket as a cache miss)."""
-        try:
-            data = json.loads((self.root / "credentials.json").read_text(encoding="utf-8"))
-            password = data["redis_password"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if self._valkey_pid() is None or not self.valkey_socket.exists():
-            return None
-        return f"unix://{quote(str(self.valkey_socket))}?password={password}"
 
     def release(self, *, stop_if_last: bool = True) -> bool:
         """Stop using the servers; stop them if no other Cutline process uses them. True if stopped."""

@@ -132,23 +132,22 @@ def number_in(value: object, low: float, high: float, what: str, *, optional: bo
     return float(value)
 
 
-#: The probe result's shape (``editor.media.probe.MediaInfo``, schema 2: every audio and subtitle stream,
-#: timecode and time origin).
-PROBE_SCHEMA = 2
 _PROBE_KEYS = {"schema", "path", "fingerprint", "size_bytes", "container", "duration", "bit_rate", "video", "audio",
                "audio_streams", "subtitles", "timecode", "origin"}
 _VIDEO_KEYS = {"codec", "profile", "width", "height", "rotation", "pix_fmt", "frame_rate", "variable_frame_rate",
                "frame_count", "time_base", "bit_rate"}
 _AUDIO_KEYS = {"codec", "sample_rate", "channels", "layout", "bit_rate", "index", "language", "title"}
 _SUBTITLE_KEYS = {"codec", "index", "language", "title"}
-MAX_STREAMS = 256
+_MAX_STREAMS = 256
 
 
 def check_probe_metadata(obj: Any) -> None:
     """Raise BadValue unless ``obj`` has the shape of a probe result (``editor.media.probe.MediaInfo``)
     with sane values: a 10 s clip cannot come back as a million years, a rate cannot be ``1/0``."""
-    if not isinstance(obj, dict) or set(obj) != _PROBE_KEYS or obj.get("schema") != PROBE_SCHEMA:
+    if not isinstance(obj, dict) or set(obj) != _PROBE_KEYS or obj.get("schema") != 2:
         raise BadValue("not a probe result")
+    text_in(obj.get("timecode"), "timecode", max_len=100, optional=True)
+    fraction_text(obj.get("origin"), positive=False, max_value=MAX_MEDIA_SECONDS)
     text_in(obj.get("path"), "path")
     text_in(obj.get("fingerprint"), "fingerprint", max_len=200)
     text_in(obj.get("container"), "container", max_len=200)
@@ -178,33 +177,27 @@ def check_probe_metadata(obj: Any) -> None:
         int_in(video.get("bit_rate"), 0, 10**11, "video.bit_rate", optional=True)
         if count is not None and duration is not None and count > duration * rate * 2 + 100:
             raise BadValue(f"video.frame_count {count} does not fit a duration of {float(duration):.3f} s")
-    streams = obj.get("audio_streams")
-    subtitles = obj.get("subtitles")
-    if not isinstance(streams, list) or not isinstance(subtitles, list) or len(streams) + len(subtitles) > MAX_STREAMS:
-        raise BadValue("audio_streams and subtitles must be short lists")
-    for n, audio in enumerate([obj.get("audio"), *streams]):
-        if audio is None and n == 0:  # no audio at all
-            continue
+    streams, subs = obj.get("audio_streams"), obj.get("subtitles")
+    if not isinstance(streams, list) or not isinstance(subs, list) or len(streams) + len(subs) > _MAX_STREAMS:
+        raise BadValue("audio_streams and subtitles must be lists of streams")
+    for audio in ([obj["audio"]] if obj.get("audio") is not None else []) + streams:
         if not isinstance(audio, dict) or set(audio) != _AUDIO_KEYS:
             raise BadValue("audio: not an audio stream description")
         text_in(audio.get("codec"), "audio.codec", max_len=100)
         text_in(audio.get("layout"), "audio.layout", max_len=100, optional=True)
-        text_in(audio.get("language"), "audio.language", max_len=100, optional=True)
-        text_in(audio.get("title"), "audio.title", max_len=1000, optional=True)
         int_in(audio.get("sample_rate"), 1, 1_000_000, "audio.sample_rate")
         int_in(audio.get("channels"), 1, 64, "audio.channels")
-        int_in(audio.get("index"), 0, 1 << 16, "audio.index")
         int_in(audio.get("bit_rate"), 0, 10**11, "audio.bit_rate", optional=True)
-    for sub in subtitles:
+        int_in(audio.get("index"), 0, 1 << 16, "audio.index")
+        text_in(audio.get("language"), "audio.language", max_len=100, optional=True)
+        text_in(audio.get("title"), "audio.title", max_len=1000, optional=True)
+    for sub in subs:
         if not isinstance(sub, dict) or set(sub) != _SUBTITLE_KEYS:
             raise BadValue("subtitles: not a subtitle stream description")
-        text_in(sub.get("codec"), "subtitle.codec", max_len=100)
-        int_in(sub.get("index"), 0, 1 << 16, "subtitle.index")
-        text_in(sub.get("language"), "subtitle.language", max_len=100, optional=True)
-        text_in(sub.get("title"), "subtitle.title", max_len=1000, optional=True)
-    text_in(obj.get("timecode"), "timecode", max_len=40, optional=True)
-    if obj.get("origin") is not None:
-        fraction_text(obj["origin"], positive=False, max_value=MAX_MEDIA_SECONDS)
+        text_in(sub.get("codec"), "subtitles.codec", max_len=100)
+        int_in(sub.get("index"), 0, 1 << 16, "subtitles.index")
+        text_in(sub.get("language"), "subtitles.language", max_len=100, optional=True)
+        text_in(sub.get("title"), "subtitles.title", max_len=1000, optional=True)
 
 
 THUMB_MAX = 8 << 20

@@ -125,15 +125,14 @@ TIMELINE = {
 }
 PROBE = {
     "schema": 2, "path": "/media/a.mp4", "fingerprint": "f1", "size_bytes": 500_000, "container": "mov,mp4,m4a",
-    "duration": "10/1", "bit_rate": 400_000,
+    "duration": "10/1", "bit_rate": 400_000, "timecode": None, "origin": "0/1", "subtitles": [],
     "video": {"codec": "h264", "profile": "High", "width": 320, "height": 240, "rotation": 0, "pix_fmt": "yuv420p",
               "frame_rate": "25/1", "variable_frame_rate": False, "frame_count": 250, "time_base": "1/12800",
               "bit_rate": 300_000},
     "audio": {"codec": "aac", "sample_rate": 48000, "channels": 2, "layout": "stereo", "bit_rate": 96_000,
-              "index": 1, "language": "kor", "title": None},
+              "index": 1, "language": "eng", "title": None},
     "audio_streams": [{"codec": "aac", "sample_rate": 48000, "channels": 2, "layout": "stereo", "bit_rate": 96_000,
-                       "index": 1, "language": "kor", "title": None}],
-    "subtitles": [], "timecode": None, "origin": "0",
+                       "index": 1, "language": "eng", "title": None}],
 }
 EVENT = {"v": 1, "type": "progress", "source": "w1", "t": 1_700_000_000.0, "operationId": str(uuid.UUID(int=1)),
          "operation": "export", "progress": 42.5, "message": "encoding", "title": "Export a.mp4", "owner": "w1",

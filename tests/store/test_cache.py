@@ -20,7 +20,7 @@ needs_valkey = pytest.mark.skipif(valkey_binary() is None, reason="no embedded V
 
 
 PROBED = (b'{"audio": null, "audio_streams": [], "bit_rate": 100000, "container": "mov,mp4", "duration": "2/1",'
-          b' "fingerprint": "f", "origin": "0", "path": "/x.mp4", "schema": 2, "size_bytes": 25000,'
+          b' "fingerprint": "f", "origin": "0/1", "path": "/x.mp4", "schema": 2, "size_bytes": 25000,'
           b' "subtitles": [], "timecode": null, "video": null}')
 
 
