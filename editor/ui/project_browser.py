@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -125,6 +126,8 @@ class ProjectBrowser(QDialog):
             return strip[0].jpeg if strip else b""
 
         def show(jpeg: bytes) -> None:
+            if not shiboken6.isValid(self.table):  # the browser was closed while the poster was made
+                return
             if row < len(self.rows) and self.rows[row].id == project_id and jpeg:
                 image = QImage.fromData(jpeg, "JPEG")
                 item = self.table.item(row, 0)
