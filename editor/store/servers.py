@@ -40,6 +40,7 @@ import json
 import logging
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -560,7 +561,7 @@ class EmbeddedServers:
             self._clear_postgres_leftovers()
             log_path = home / "postgres.log"
             opts = (
-                f"-c listen_addresses='' -k {sock} -p {PG_PORT} -c max_connections=200 "
+                f"-c listen_addresses='' -k {shlex.quote(str(sock))} -p {PG_PORT} -c max_connections=200 "
                 "-c unix_socket_permissions=0700 -c log_file_mode=0600 "
                 "-c shared_buffers=64MB -c fsync=on -c synchronous_commit=on"
             )
