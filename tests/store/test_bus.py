@@ -137,6 +137,7 @@ def test_a_flood_is_coalesced_per_operation_and_nothing_final_is_lost(store) -> 
     op = _uuid.uuid4().hex
     sub = bus.subscribe(slow)
     try:
+        assert sub.wait_ready(15), "the subscription did not start"  # else the flood goes to nobody
         bus.publish("job_started", operationId=op, operation="export")
         from editor.store.bus import CHANNEL, encode_event
 
