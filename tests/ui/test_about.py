@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from editor import diagnostics
@@ -24,7 +24,7 @@ def test_about_dialog_copies_versions_and_paths(qtbot) -> None:  # type: ignore[
     assert dialog.copied.text().startswith("Copied")
 
 
-def test_help_menu_opens_about(qtbot, store) -> None:  # type: ignore[no-untyped-def]
+def test_help_menu_opens_about(qtbot, store, when_dialog) -> None:  # type: ignore[no-untyped-def]
     import argparse
 
     from editor.app import build_window
@@ -34,16 +34,12 @@ def test_help_menu_opens_about(qtbot, store) -> None:  # type: ignore[no-untyped
     window.show()
     seen: list[str] = []
 
-    def close_it() -> None:
-        box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, AboutDialog) and w.isVisible()), None)
-        if box is None:
-            QTimer.singleShot(20, close_it)
-            return
+    def close_it(box: AboutDialog) -> None:
         seen.append(box.text.toPlainText())
         box.accept()
 
     try:
-        QTimer.singleShot(20, close_it)
+        when_dialog(AboutDialog, close_it)
         window.actions_by_name["about"].trigger()
         assert seen and "cutline:" in seen[0]
         assert any(a.text() == "About Cutline" for a in window.menuBar().actions()[-1].menu().actions())

@@ -3,7 +3,6 @@ starts, and an existing output replaced only after the dialog asks."""
 
 from __future__ import annotations
 
-import argparse
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,17 +22,8 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, store, clip: Path):
-    from editor.app import build_window
-
-    win = build_window(store, argparse.Namespace(files=[str(clip)], project=None, smoke_test=False))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: win.controller.timeline is not None, timeout=20000)
-    yield win
-    win.shutdown()
+def window(window_on, clip: Path):
+    return window_on([str(clip)])
 
 
 def choose(qtbot, combo, data) -> None:

@@ -3,13 +3,11 @@ Preferences works as soon as it is saved, the marker keys move between markers."
 
 from __future__ import annotations
 
-import argparse
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
 from editor.media.synth import make_clip
 from editor.store.config import CONFIG_FILE, config_dir
@@ -18,19 +16,10 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def window(qtbot, store, tmp_path: Path):  # type: ignore[no-untyped-def]
-    from editor.app import build_window
-
+def window(window_on, tmp_path: Path):  # type: ignore[no-untyped-def]
     clip = tmp_path / "keys.mp4"
     make_clip(clip, frames=50, fps=Fraction(25), size=(160, 120), gop=10)
-    win = build_window(store, argparse.Namespace(files=[str(clip)], project=None, smoke_test=False))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: win.controller.timeline is not None, timeout=20000)
-    yield win
-    win.shutdown()
+    return window_on([str(clip)])
 
 
 def test_esc_leaves_the_full_screen_viewer(qtbot, window) -> None:  # type: ignore[no-untyped-def]
@@ -56,24 +45,20 @@ def test_marker_keys_move_between_markers(qtbot, window) -> None:  # type: ignor
     assert c.playhead == 10
 
 
-def test_a_key_rebound_in_preferences_works_at_once(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_rebound_in_preferences_works_at_once(qtbot, window, when_dialog) -> None:  # type: ignore[no-untyped-def]
     from editor.ui.preferences import PreferencesDialog
 
     config = config_dir() / CONFIG_FILE
     before = config.read_bytes() if config.exists() else None
     c = window.controller
 
-    def rebind() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, PreferencesDialog):
-            QTimer.singleShot(20, rebind)
-            return
+    def rebind(dialog: PreferencesDialog) -> None:
         row = next(r for r in range(dialog.keymap.rowCount()) if dialog.keymap.item(r, 0).data(256) == "add_marker")
         dialog.keymap.item(row, 1).setText("B")
         dialog.save()
 
     try:
-        QTimer.singleShot(20, rebind)
+        when_dialog(PreferencesDialog, rebind)
         window.preferences()
         assert [k.toString() for k in window.actions_by_name["add_marker"].shortcuts()] == ["B"]
         with qtbot.waitActive(window):  # the dialog had the focus

@@ -18,24 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(120)
 
 
-def _launch(qtbot, store, files: list[str]):  # type: ignore[no-untyped-def]
-    from editor.app import build_window
-
-    win = build_window(store, argparse.Namespace(files=files, project=None, smoke_test=False, offer_existing=True))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.controller.timeline is not None, timeout=20000)
-    return win
-
-
-def test_opening_a_file_again_opens_its_project(qtbot, store, tmp_path: Path) -> None:
+def test_opening_a_file_again_opens_its_project(qtbot, store, window_on, tmp_path: Path) -> None:
     clip = tmp_path / "interview “take 2” 🎬.mp4"
     make_clip(clip, frames=25, fps=Fraction(25), size=(160, 120), gop=5)
-    first = _launch(qtbot, store, [str(clip)])
+    first = window_on([str(clip)], offer_existing=True)
     project_id = first.controller.session.project_id
     first.shutdown()
     before = store.projects.count()
-    second = _launch(qtbot, store, [str(clip)])
+    second = window_on([str(clip)], offer_existing=True)
     try:
         assert second.controller.session.project_id == project_id
         assert store.projects.count() == before, "a second double-click made another project"

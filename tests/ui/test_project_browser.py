@@ -7,8 +7,8 @@ import uuid
 from fractions import Fraction
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog
 
 from editor.model.serialize import SCHEMA_VERSION, timeline_to_json
 from editor.model.timeline import Timeline
@@ -45,17 +45,12 @@ def browser(qtbot, store):
             pass
 
 
-def _answer_input(text: str) -> None:
-    """Fill the modal input dialog that is about to open, then press Enter in it."""
-    def fill() -> None:
-        dialog = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QInputDialog) and w.isVisible()),
-                      None)
-        if dialog is None:
-            QTimer.singleShot(20, fill)
-            return
+def _fill_and_accept(text: str):  # type: ignore[no-untyped-def]
+    """An answer for ``when_dialog``: type ``text`` into the input dialog and press OK."""
+    def fill(dialog: QInputDialog) -> None:
         dialog.setTextValue(text)
         dialog.accept()
-    QTimer.singleShot(20, fill)
+    return fill
 
 
 def _select(qtbot, dialog, project_id: int) -> None:
@@ -67,17 +62,17 @@ def _select(qtbot, dialog, project_id: int) -> None:
     assert dialog.selected().id == project_id
 
 
-def test_rename_keeps_the_renamed_project_selected(qtbot, browser) -> None:
+def test_rename_keeps_the_renamed_project_selected(qtbot, browser, when_dialog) -> None:
     dialog, made = browser
     target = made[0]  # the oldest of the three: not the first row
     _select(qtbot, dialog, target.id)
-    _answer_input("a renamed project")
+    when_dialog(QInputDialog, _fill_and_accept("a renamed project"))
     qtbot.keyClick(dialog, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)  # &Rename…
     qtbot.waitUntil(lambda: any(p.name == "a renamed project" for p in dialog.rows), timeout=10000)
     assert dialog.selected().id == target.id and dialog.selected().name == "a renamed project"
 
 
-def test_duplicate_selects_the_copy_and_delete_selects_a_neighbour(qtbot, browser) -> None:
+def test_duplicate_selects_the_copy_and_delete_selects_a_neighbour(qtbot, browser, when_dialog) -> None:
     dialog, made = browser
     _select(qtbot, dialog, made[1].id)
     qtbot.keyClick(dialog, Qt.Key.Key_U, Qt.KeyboardModifier.AltModifier)  # D&uplicate
@@ -90,13 +85,7 @@ def test_duplicate_selects_the_copy_and_delete_selects_a_neighbour(qtbot, browse
     row = dialog.table.currentRow()
     from PySide6.QtWidgets import QMessageBox
 
-    def yes() -> None:
-        box = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()), None)
-        if box is None:
-            QTimer.singleShot(20, yes)
-            return
-        box.button(QMessageBox.StandardButton.Yes).click()
-    QTimer.singleShot(20, yes)
+    when_dialog(QMessageBox, lambda box: box.button(QMessageBox.StandardButton.Yes).click())
     qtbot.keyClick(dialog, Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)  # &Delete…
     qtbot.waitUntil(lambda: len(dialog.rows) == count - 1, timeout=10000)
     assert all(p.id != copy.id for p in dialog.rows)

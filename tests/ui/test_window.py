@@ -26,17 +26,8 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, store, clip: Path):
-    from editor.app import build_window
-
-    win = build_window(store, argparse.Namespace(files=[str(clip)], project=None, smoke_test=False))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: win.controller.timeline is not None, timeout=20000)
-    yield win
-    win.shutdown()
+def window(window_on, clip: Path):
+    return window_on([str(clip)])
 
 
 def press(qtbot, win, key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> None:
