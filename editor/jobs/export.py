@@ -27,7 +27,9 @@ from fractions import Fraction
 
 from editor.media.errors import RenderError
 from editor.media.render import RenderClip, RenderSpec
+from editor.model.layers import has_picture_effects
 from editor.model.navigate import duration
+from editor.model.serialize import timeline_to_json
 from editor.model.time import parse_timecode
 from editor.model.timeline import Clip, Gap, Timeline
 
@@ -118,6 +120,10 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
     used: list[Clip] = []
     clips: list[RenderClip] = []
     copying = p.mode in ("copy", "smart")
+    effects = has_picture_effects(timeline)
+    if copying and effects:
+        raise RenderError(f"the {preset} export cannot draw titles, fades, dissolves or picture-in-picture; "
+                          "use high or fast")
     video_tracks = [i for i, t in enumerate(timeline.tracks) if t.kind == "video" and
                     any(type(it) is Clip for it in t.items)]
     if copying and len(video_tracks) != 1:
@@ -157,7 +163,8 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
         if copying and covered < end:
             raise RenderError(f"the {preset} export cannot copy the empty end of the range (from frame "
                               f"{covered}); use high or fast")
-    if not clips:
+    composition = timeline_to_json(timeline) if effects else ""
+    if not clips and not composition:
         raise RenderError("nothing to export: the range holds no clips")
     w, h = _output_size(used)
     if width is not None and height is not None:
@@ -168,4 +175,5 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
     return RenderSpec(clips=tuple(clips), width=w, height=h, fps=out_rate, mode=p.mode, preset=p.preset,
                       crf=p.crf if crf is None else crf, range_start=Fraction(0),
                       range_end=Fraction(end - start) / rate, video_codec=video_codec, audio_codec=audio_codec,
-                      video_bitrate=video_bitrate, audio_only=not any(c.video for c in clips))
+                      video_bitrate=video_bitrate, audio_only=not any(c.video for c in clips) and not composition,
+                      composition=composition, composition_start=start)

@@ -21,14 +21,14 @@ from editor.media.errors import RenderError
 
 #: user-facing codec name -> FFmpeg encoder
 VIDEO_ENCODERS = {"h264": "libx264", "hevc": "libx265", "av1": "libsvtav1", "vp9": "libvpx-vp9",
-                  "prores": "prores_ks", "mpeg2": "mpeg2video"}
+                  "prores": "prores_ks", "mpeg2": "mpeg2video", "ffv1": "ffv1"}
 AUDIO_ENCODERS = {"aac": "aac", "opus": "libopus", "pcm": "pcm_s16le", "pcm24": "pcm_s24le", "mp3": "libmp3lame",
                   "flac": "flac"}
 #: decoder name (as probe reports it) -> user-facing codec name, for copy and smart cut
 CODEC_OF_DECODER = {"h264": "h264", "hevc": "hevc", "av1": "av1", "vp9": "vp9", "prores": "prores",
                     "mpeg2video": "mpeg2", "aac": "aac", "opus": "opus", "mp3": "mp3", "mp3float": "mp3",
                     "pcm_s16le": "pcm", "pcm_s24le": "pcm24", "flac": "flac"}
-_PIX_FMT = {"prores": "yuv422p10le"}
+_PIX_FMT = {"prores": "yuv422p10le", "ffv1": "bgr0"}  # ffv1: lossless RGB (exact frames, for checks)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ _FORMATS = (
     OutputFormat(".mp4", "mp4", "MP4 video", ("h264", "hevc", "av1"), ("aac", "mp3", "opus")),
     OutputFormat(".m4v", "mp4", "MP4 video", ("h264", "hevc"), ("aac",)),
     OutputFormat(".mov", "mov", "QuickTime movie", ("h264", "prores", "hevc"), ("aac", "pcm", "pcm24")),
-    OutputFormat(".mkv", "matroska", "Matroska video", ("h264", "hevc", "av1", "vp9", "prores"),
+    OutputFormat(".mkv", "matroska", "Matroska video", ("h264", "hevc", "av1", "vp9", "prores", "ffv1"),
                  ("aac", "opus", "flac", "pcm", "mp3")),
     OutputFormat(".webm", "webm", "WebM video", ("vp9", "av1"), ("opus",)),
     OutputFormat(".ts", "mpegts", "MPEG transport stream", ("h264", "hevc", "mpeg2"), ("aac", "mp3")),

@@ -18,6 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from editor.media.compose_render import CompositeFrames
 from editor.media.errors import RenderError
 from editor.media.render_output import AudioWriter, add_video_stream, choose_codecs
 from editor.media.render_sources import AudioSource, SourcePool, VideoSource, black_frame, conform
@@ -68,6 +69,7 @@ def render_reencode(spec: RenderSpec, tmp: Path, progress: Progress) -> int:
     vsources: dict[int, VideoSource] = {}
     asources: dict[int, AudioSource] = {}
     next_audio = 0
+    composer: CompositeFrames | None = None
     try:
         with av.open(str(tmp), "w", format=fmt.muxer) as container:
             vs = None
@@ -75,6 +77,7 @@ def render_reencode(spec: RenderSpec, tmp: Path, progress: Progress) -> int:
                 vs = add_video_stream(container, vcodec, spec.width, spec.height, spec.fps, preset=spec.preset,
                                       crf=spec.crf, bitrate=spec.video_bitrate, threads=spec.threads)
             writer = AudioWriter(container, acodec, rate, spec.audio_bitrate) if (audio_clips or not vcodec) else None
+            composer = CompositeFrames(spec, pool) if spec.composition and vs is not None else None
             black: av.VideoFrame | None = None
             last_key: tuple[int, int] | None = None
             last_out: av.VideoFrame | None = None
@@ -86,7 +89,9 @@ def render_reencode(spec: RenderSpec, tmp: Path, progress: Progress) -> int:
                 if vs is not None:
                     clip = index.at(t)
                     frame: av.VideoFrame
-                    if clip is None:
+                    if composer is not None:
+                        frame = composer.frame(n)  # titles, fades, dissolves, picture-in-picture
+                    elif clip is None:
                         black = black or black_frame(spec.width, spec.height)
                         frame, last_key = black, None
                     else:
@@ -145,6 +150,8 @@ def render_reencode(spec: RenderSpec, tmp: Path, progress: Progress) -> int:
                 writer.write(np.zeros((2, 0), np.float32), final=True)
         return n_frames if vs is not None else 0
     finally:
+        if composer is not None:
+            composer.close()
         for s in list(vsources.values()) + list(asources.values()):
             s.close()
         pool.close()

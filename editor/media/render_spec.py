@@ -90,6 +90,10 @@ class RenderSpec:
     video_bitrate: int = 0
     audio_only: bool = False
     verify: bool = True  # smart: decode every seam of the output and compare it with the source
+    #: re-encode: the timeline (model JSON) when it has picture effects (titles, fades, dissolves,
+    #: picture-in-picture); its frames are then drawn by editor.media.compose, as the preview draws them
+    composition: str = ""
+    composition_start: int = 0  # the timeline frame shown at the render's time 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clips", tuple(self.clips))
@@ -121,7 +125,7 @@ class RenderSpec:
     @property
     def has_video(self) -> bool:
         """Whether the output has a picture (some clip has video and the spec is not audio-only)."""
-        return not self.audio_only and any(c.video for c in self.clips)
+        return not self.audio_only and (any(c.video for c in self.clips) or bool(self.composition))
 
     def to_json(self) -> str:
         """JSON text (the child-process boundary). Any thread."""

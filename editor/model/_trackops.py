@@ -10,7 +10,8 @@ import bisect
 from dataclasses import replace
 from fractions import Fraction
 
-from .timeline import Clip, Gap, Item, Marker, SubtitleCue, Timeline, Track, source_factor
+from .picture import DEFAULT_LOOK, Look
+from .timeline import Clip, Gap, Item, Marker, SubtitleCue, Timeline, Title, Track, source_factor
 
 
 class Ids:
@@ -34,10 +35,27 @@ def piece(item: Item, offset: int, length: int, keep_id: bool, ids: Ids, rate: F
     new_id = item.id if keep_id else ids.take()  # type: ignore[union-attr]
     if type(item) is Clip:
         n, d = source_factor(item.media.rate, item.speed, rate)
-        return Clip(new_id, item.media, item.source_in + offset * n // d, length, item.speed, item.name)
+        look = piece_look(item.look, offset, length, item.duration)
+        return Clip(new_id, item.media, item.source_in + offset * n // d, length, item.speed, item.name, look)
+    if type(item) is Title:
+        return replace(item, id=new_id, duration=length, look=piece_look(item.look, offset, length, item.duration))
     assert type(item) is SubtitleCue
     whole = offset == 0 and length == item.duration  # moved, not cut: it keeps its imported times
     return SubtitleCue(new_id, length, item.text, item.times_ms if whole else None)
+
+
+def piece_look(look: Look, offset: int, length: int, duration: int) -> Look:
+    """The look of the part ``[offset, offset + length)`` of an item: the head keeps its fade in and
+    dissolve, the tail its fade out (each shortened to fit the part)."""
+    if look is DEFAULT_LOOK or (offset == 0 and length == duration):
+        return look
+    head, tail = offset == 0, offset + length == duration
+    out = replace(look, fade_in=min(look.fade_in, length) if head else 0,
+                  dissolve=look.dissolve if head else 0,
+                  fade_out=min(look.fade_out, length) if tail else 0)
+    if out.fade_in + out.fade_out > length:
+        out = replace(out, fade_out=length - out.fade_in)
+    return DEFAULT_LOOK if out == DEFAULT_LOOK else out
 
 
 def _canonical(middle: list[Item], at_end: bool) -> list[Item]:

@@ -373,6 +373,7 @@ def _extended_head(clip: Clip, k: int, rate: Fraction) -> Clip:
         clip.duration + k,
         clip.speed,
         clip.name,
+        clip.look,
     )
 
 

@@ -10,6 +10,7 @@ files from other tools import with fingerprints made from the path.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -19,7 +20,19 @@ from ._trackops import _canonical
 from .errors import EditError, TimelineFormatError
 from .serialize import media_from_dict, media_to_dict
 from .time import format_rate
-from .timeline import MARKER_COLORS, Clip, Gap, Item, Marker, MediaRef, SubtitleCue, Timeline, Track, validate
+from .timeline import (
+    MARKER_COLORS,
+    Clip,
+    Gap,
+    Item,
+    Marker,
+    MediaRef,
+    SubtitleCue,
+    Timeline,
+    Title,
+    Track,
+    validate,
+)
 
 __all__ = ["to_otio", "from_otio", "export_otio", "import_otio"]
 
@@ -63,7 +76,7 @@ def to_otio(timeline: Timeline) -> Any:
     for tr in timeline.tracks:
         ot = otio.schema.Track(name=tr.name, kind=_KIND_TO_OTIO[tr.kind])
         for it in tr.items:
-            if type(it) is Gap:
+            if type(it) is Gap or type(it) is Title:  # a title has no media: a gap for other editors
                 ot.append(otio.schema.Gap(source_range=_TR(_rt(0, r), _rt(it.duration, r))))
             elif type(it) is Clip:
                 c = otio.schema.Clip(
@@ -218,7 +231,9 @@ def from_otio(tl: Any) -> Timeline:
 
 def _with_id(it: Item, new_id: int) -> Item:
     if type(it) is Clip:
-        return Clip(new_id, it.media, it.source_in, it.duration, it.speed, it.name)
+        return Clip(new_id, it.media, it.source_in, it.duration, it.speed, it.name, it.look)
+    if type(it) is Title:
+        return replace(it, id=new_id)
     assert type(it) is SubtitleCue
     return SubtitleCue(new_id, it.duration, it.text)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from . import edits, marks, playhead, relink
+from . import edits, looks, marks, playhead, relink
 from .errors import EditError, TimelineFormatError
 from .serialize import media_from_dict, media_to_dict
 from .time import format_rate
@@ -59,6 +59,12 @@ _FUNCS: list[Callable[..., Timeline]] = [
     playhead.ripple_delete_at_playhead,
     playhead.lift_at_playhead,
     relink.relink_media,
+    looks.set_look,
+    looks.set_fade,
+    looks.set_dissolve,
+    looks.add_title,
+    looks.edit_title,
+    looks.remove_title,
 ]
 #: Every edit the editor can make, by name.
 EDITS: dict[str, Callable[..., Timeline]] = {f.__name__: f for f in _FUNCS}

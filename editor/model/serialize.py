@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import EditError, TimelineFormatError
+from .picture_io import TITLE_SCHEMA, look_from, look_json, title_from, title_head
 from .time import format_rate
 from .timeline import (
     MARKER_COLORS,
@@ -32,6 +33,7 @@ from .timeline import (
     MediaRef,
     SubtitleCue,
     Timeline,
+    Title,
     Track,
     check_clip,
     source_factor,
@@ -61,6 +63,9 @@ SCHEMA_VERSIONS: dict[str, int] = {
     "Marker": 1,
     "MediaRef": 1,
 }
+#: Node types added since the last version bump (the lead folds them into SCHEMA_VERSIONS).
+_NEW_NODES: dict[str, int] = {"Title": int(TITLE_SCHEMA.rpartition(".")[2])}
+
 #: The timeline document's version (stored in the projects table's schema_version column).
 SCHEMA_VERSION = SCHEMA_VERSIONS["Timeline"]
 
@@ -151,7 +156,7 @@ def media_to_dict(m: MediaRef) -> dict[str, Any]:
     }
 
 
-def _item_head(it: Clip | SubtitleCue) -> str:
+def _item_head(it: Clip | SubtitleCue | Title) -> str:
     """The item's JSON up to its ``start`` value, which comes last (the only field that an edit elsewhere on
     the track changes). Cached on the item: items are immutable."""
     head = it._json
@@ -161,8 +166,11 @@ def _item_head(it: Clip | SubtitleCue) -> str:
             head = (
                 f'{{"schema":"Clip.1","id":{it.id},"media":{_dumps(it.media.fingerprint)},'
                 f'"source_in":{it.source_in},"duration":{it.duration},'
-                f'"speed":"{format_rate(sp) if sp != 1 else 1}","name":{_dumps(it.name)},"start":'
+                f'"speed":"{format_rate(sp) if sp != 1 else 1}","name":{_dumps(it.name)},'
+                f'{look_json(it.look)}"start":'
             )
+        elif type(it) is Title:
+            head = title_head(it)
         else:
             ms = "null" if it.times_ms is None else f"[{it.times_ms[0]},{it.times_ms[1]}]"
             head = (
@@ -283,7 +291,7 @@ def _node(d: object, name: str | tuple[str, ...], path: str) -> tuple[str, dict[
             f"{path}.schema" if path else "schema",
             f"expected {' or '.join(n + '.N' for n in names)}, got {_show(schema)}",
         )
-    v, current = int(ver), SCHEMA_VERSIONS[nm]
+    v, current = int(ver), SCHEMA_VERSIONS.get(nm) or _NEW_NODES[nm]
     if v > current:
         raise _fail(
             path,
@@ -346,7 +354,7 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
     for k, node in enumerate(raw):
         # Fast path for a well-formed current clip; anything unusual goes the careful way below, which names
         # the problem precisely.
-        if type(node) is dict and node.get("schema") == "Clip.1" and kind != "subtitle":
+        if type(node) is dict and node.get("schema") == "Clip.1" and kind != "subtitle" and "look" not in node:
             start, item_id, dur = node.get("start"), node.get("id"), node.get("duration")
             src, fp, sp, nm = node.get("source_in"), node.get("media"), node.get("speed"), node.get("name")
             if (
@@ -378,7 +386,7 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
                         items.append(Clip(item_id, media, src, dur, speed, nm))
                         continue
         p = f"{path}.items[{k}]"
-        nm, node = _node(node, ("Clip", "SubtitleCue"), p)
+        nm, node = _node(node, ("Clip", "SubtitleCue", "Title"), p)
         start = _get(node, "start", int, p)
         item_id = _get(node, "id", int, p)
         dur = _get(node, "duration", int, p)
@@ -410,13 +418,18 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
                 if len(_SPEEDS) < 1000:
                     _SPEEDS[sp_text] = speed
             clip = Clip(
-                item_id, media, _get(node, "source_in", int, p), dur, speed, _get(node, "name", str, p)
+                item_id, media, _get(node, "source_in", int, p), dur, speed, _get(node, "name", str, p),
+                look_from(node, dur, p),
             )
             try:
                 check_clip(clip, rate, p)
             except EditError as e:
                 raise TimelineFormatError(str(e)) from None
             items.append(clip)
+        elif nm == "Title":
+            if kind != "video":
+                raise _fail(p, f"a title on a {kind} track")
+            items.append(title_from(node, item_id, dur, p))
         else:
             if kind != "subtitle":
                 raise _fail(p, f"a subtitle cue on a {kind} track")

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Literal, TypeAlias
 
 from .errors import EditError
+from .picture import DEFAULT_LOOK, Look, Title, check_look
 
 __all__ = [
     "TrackKind",
@@ -23,6 +24,8 @@ __all__ = [
     "Clip",
     "Gap",
     "SubtitleCue",
+    "Title",
+    "Look",
     "Item",
     "Track",
     "Marker",
@@ -80,6 +83,7 @@ class Clip:
     duration: int
     speed: Fraction = Fraction(1)
     name: str = ""
+    look: Look = DEFAULT_LOOK  # how a video clip is drawn (editor.model.picture); ignored on audio tracks
     _json: str | None = field(default=None, init=False, repr=False, compare=False)
 
 
@@ -106,7 +110,7 @@ class SubtitleCue:
     _json: str | None = field(default=None, init=False, repr=False, compare=False)
 
 
-Item: TypeAlias = Clip | Gap | SubtitleCue
+Item: TypeAlias = Clip | Gap | SubtitleCue | Title
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +264,12 @@ def validate(timeline: Timeline) -> None:
                 if bin_.get(it.media.fingerprint) != it.media:
                     raise EditError(f"{where}: media {it.media.fingerprint!r} is not in the project's media")
                 check_clip(it, timeline.rate, where)
+                if it.look is not DEFAULT_LOOK:
+                    check_look(it.look, it.duration, where)
+            elif type(it) is Title:
+                if track.kind != "video":
+                    raise EditError(f"{where}: a title on a {track.kind} track")
+                check_look(it.look, it.duration, where)
             elif track.kind != "subtitle":
                 raise EditError(f"{where}: a subtitle cue on a {track.kind} track")
             elif it.times_ms is not None and not 0 <= it.times_ms[0] <= it.times_ms[1]:  # type: ignore[union-attr]

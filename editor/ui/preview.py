@@ -39,6 +39,8 @@ from editor.media.backward import BACK_STEP_MAX, BackwardBuffer
 from editor.media.errors import MediaError, MediaNotFoundError
 from editor.media.frame_cache import VIEWER_BUDGET, FrameBudget
 from editor.media.frames import FrameReader, Picture
+from editor.ui.composite_preview import ReaderSource, composite_image
+from editor.model.layers import is_plain, layers_at
 from editor.model.navigate import duration
 from editor.model.timeline import Clip, Timeline, source_factor
 
@@ -279,9 +281,9 @@ class PreviewEngine(QObject):
         """The exact picture at ``frame``. With ``scrub``, a far jump on a long-GOP source first shows the
         keyframe before it (one packet, ~20 ms), and the exact decode is skipped if the user has already
         asked for another frame meanwhile: scrubbing stays live, the frame settled on is exact."""
-        found = source_time(timeline, frame)
-        if found is None:
-            return None
+        found = self._plain(timeline, frame)
+        if found is None or isinstance(found, QImage):
+            return found
         clip, seconds = found
         path = clip.media.path
         try:
@@ -302,6 +304,18 @@ class PreviewEngine(QObject):
             return None
         self._back_online(path)
         return picture_to_qimage(picture)
+
+    def _plain(self, timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | QImage | None:
+        """The clip and source time of a plain frame; the composed picture of a frame with titles, fades,
+        dissolves or picture-in-picture (``editor.media.compose``, as the export draws it); None for black.
+        Decode thread only."""
+        layers = layers_at(timeline, frame)
+        if not layers:
+            return None
+        if is_plain(layers):
+            return layers[0].clip, layers[0].seconds  # type: ignore[union-attr]
+        source = ReaderSource(self._reader, self._went_offline)
+        return composite_image(timeline, layers, self.fit, source)
 
     def _went_offline(self, path: str, exc: MediaError) -> None:
         """Decode thread only."""
@@ -432,9 +446,9 @@ class PreviewEngine(QObject):
         """The picture for timeline ``frame`` while playing (at the current degradation step), its
         (path, source index); ``_SAME`` when the picture on screen is that frame or a later one (a frame
         not decoded at this degradation step)."""
-        found = source_time(timeline, frame)
-        if found is None:
-            return None, None
+        found = self._plain(timeline, frame)
+        if found is None or isinstance(found, QImage):
+            return found, None
         clip, seconds = found
         path = clip.media.path
         try:
