@@ -30,6 +30,7 @@ CJK_FAMILIES = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans CJK JP", "Noto San
 _EXTS = (".ttf", ".otf", ".ttc")
 _lock = threading.Lock()
 _table: dict[str, str] | None = None  # family (lower case) -> font file of its regular style
+_names: list[str] = []  # the families as the fonts spell them
 
 
 class TitleFontError(MediaError):
@@ -51,6 +52,7 @@ def _fonts() -> dict[str, str]:
     with _lock:
         if _table is None:
             table: dict[str, tuple[int, str]] = {}
+            spelled: dict[str, str] = {}
             for d in _font_dirs():
                 for root, _, files in os.walk(d):
                     for name in sorted(files):
@@ -65,15 +67,18 @@ def _fonts() -> dict[str, str]:
                             continue
                         rank = 0 if (style or "").lower() in ("regular", "book", "roman", "normal") else 1
                         key = family.lower()
+                        spelled.setdefault(key, family)
                         if key not in table or rank < table[key][0]:
                             table[key] = (rank, path)
             _table = {k: v[1] for k, v in table.items()}
+            _names[:] = sorted({f for f in spelled.values()}, key=str.lower)
         return _table
 
 
 def font_families() -> list[str]:
-    """Family names of the fonts found (lower case), sorted. Any thread."""
-    return sorted(_fonts())
+    """Family names of the fonts found, as the fonts spell them, sorted. Any thread."""
+    _fonts()
+    return list(_names)
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from ._trackops import Ids, region_free, replace_range
-from .edits import locate, text_field
+from .edits import add_track, locate, text_field
 from .errors import EditError
 from .picture import DEFAULT_LOOK, DEFAULT_TITLE_SIZE, MAX_TITLE_SIZE, Look, Title, check_color, check_look
 from .timeline import Clip, Gap, Timeline, Track
@@ -119,7 +119,7 @@ def _title_fields(text: object, font: object, size: object, color: object) -> tu
 
 def add_title(
     timeline: Timeline,
-    track: int,
+    track: int | None,
     frame: int,
     duration: int,
     text: str,
@@ -128,7 +128,10 @@ def add_title(
     color: str = "#ffffff",
 ) -> Timeline:
     """Put a title clip of ``duration`` frames at ``frame`` on video track ``track``, where that time is
-    empty (or past the track's end). Pure; any thread."""
+    empty (or past the track's end); ``track`` None: on a new video track above the others. Pure; any thread."""
+    if track is None:
+        timeline = add_track(timeline, "video")
+        track = len(timeline.tracks) - 1
     if not isinstance(track, int) or isinstance(track, bool) or not 0 <= track < len(timeline.tracks):
         raise EditError(f"no track {track!r} (the timeline has {len(timeline.tracks)})")
     tr = timeline.tracks[track]

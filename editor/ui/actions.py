@@ -19,7 +19,7 @@ class ActionSpec:
     name: str
     label: str
     keys: tuple[str, ...]
-    menu: str  # File, Edit, Playback, Marks, View, Help
+    menu: str  # File, Edit, Picture, Playback, Marks, View, Help
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -37,6 +37,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("trim_end", "Ripple-trim clip end to playhead", ("W",), "Edit"),
     ActionSpec("ripple_delete", "Ripple delete (clip, or the in/out range)", ("X", "Shift+Del"), "Edit"),
     ActionSpec("lift", "Lift (leave a gap)", ("Del",), "Edit"),
+    # Picture (editor/ui/picture_commands.py): on the selected clip or title, else the one under the playhead
+    ActionSpec("fade_in", "Fade in (1 s; again: none)", ("Shift+F",), "Picture"),
+    ActionSpec("fade_out", "Fade out (1 s; again: none)", ("Ctrl+Shift+F",), "Picture"),
+    ActionSpec("dissolve", "Dissolve at the nearest cut (1 s; again: none)", ("Shift+D",), "Picture"),
+    ActionSpec("add_title", "Add title…", ("T",), "Picture"),
+    ActionSpec("edit_title", "Edit title…", ("Shift+T",), "Picture"),
+    ActionSpec("clip_look", "Opacity, position and scale…", ("Shift+P",), "Picture"),
     ActionSpec("play_pause", "Play / pause", ("Space",), "Playback"),
     ActionSpec("shuttle_back", "Play backwards (again: faster)", ("J",), "Playback"),
     ActionSpec("pause", "Pause", ("K",), "Playback"),

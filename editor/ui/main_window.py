@@ -33,6 +33,7 @@ from editor.model.navigate import duration
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
 from editor.ui.actions import ACTIONS, build_actions, show_undo_labels
+from editor.ui.picture_commands import PictureCommands
 from editor.ui.assets import MediaAssets
 from editor.ui.audio import AudioOutput
 from editor.ui.context import AppContext
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
             "zoom_fit": self.timeline_view.zoom_fit, "fullscreen_viewer": self.toggle_fullscreen_viewer,
             "leave_fullscreen": self.leave_fullscreen_viewer, "toggle_jobs": self.toggle_jobs_panel,
             "cheat_sheet": self.cheat_sheet, "about": self.about,
+            **PictureCommands(c, self).handlers(),
         }
 
     def _connect(self) -> None:

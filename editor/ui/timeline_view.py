@@ -39,7 +39,9 @@ from PySide6.QtWidgets import QApplication, QScrollBar, QWidget
 from editor.model.navigate import duration as timeline_duration
 from editor.model.navigate import edit_points
 from editor.model.time import format_timecode, nominal_fps
+from editor.model.picture import Title
 from editor.model.timeline import Clip, Gap, SubtitleCue, Timeline, Track, source_factor
+from editor.ui.look_marks import TITLE_FILL, paint_look_marks
 from editor.ui import theme
 from editor.ui.dnd import local_paths
 
@@ -595,7 +597,8 @@ class TimelineView(QWidget):
         ca, cb = max(xa, HEADER_W - 8.0), min(xb, right + 8.0)
         box = QRectF(ca + 0.5, top + 0.5, max(1.0, cb - ca - 1.0), height)
         p.setPen(QPen(theme.SELECTION, 2) if selected else QPen(edge, 1))
-        p.setBrush(QBrush(fill.darker(135) if type(it) is Clip and kind == "video" else fill))
+        p.setBrush(QBrush(TITLE_FILL if type(it) is Title else
+                          fill.darker(135) if type(it) is Clip and kind == "video" else fill))
         p.drawRoundedRect(box, 4, 4)
         if cb - ca < 8 or ghost:
             return
@@ -604,11 +607,13 @@ class TimelineView(QWidget):
         visible = inner.intersected(QRectF(HEADER_W, top, right - HEADER_W, height))
         p.setClipRect(visible, Qt.ClipOperation.IntersectClip)
         label_x = max(xa, HEADER_W) + 5
-        if type(it) is SubtitleCue:
+        if type(it) is Title:
+            paint_look_marks(p, it.look, start, it.duration, self._fx, inner.top(), inner.height())
+        if type(it) is SubtitleCue or type(it) is Title:
             p.setPen(theme.TEXT)
             p.setFont(self._font)
             fm = QFontMetrics(self._font)
-            one_line = " ".join(it.text.split())
+            one_line = ("T  " if type(it) is Title else "") + " ".join(it.text.split())
             text = fm.elidedText(one_line, Qt.TextElideMode.ElideRight, int(cb - label_x - 4))
             p.drawText(QRectF(label_x, top, cb - label_x, height), Qt.AlignmentFlag.AlignVCenter, text)
             p.restore()
@@ -626,6 +631,8 @@ class TimelineView(QWidget):
         name = it.name or os.path.basename(it.media.path)
         text = fm.elidedText(name, Qt.TextElideMode.ElideRight, int(cb - label_x - 4))
         p.drawText(QRectF(label_x, inner.top(), cb - label_x, NAME_H), Qt.AlignmentFlag.AlignVCenter, text)
+        if kind == "video":
+            paint_look_marks(p, it.look, start, it.duration, self._fx, inner.top(), inner.height())
         p.restore()
 
     def _tile_pixmap(self, fp: str, key: int, img: QImage, h: int) -> QPixmap:
