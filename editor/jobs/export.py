@@ -104,7 +104,7 @@ def _output_size(clips: list[Clip]) -> tuple[int, int]:
 def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | tuple[int, int] = False,
                     width: int | None = None, height: int | None = None, fps: Fraction | None = None,
                     video_codec: str = "", audio_codec: str = "", crf: int | None = None,
-                    video_bitrate: int = 0) -> RenderSpec:
+                    video_bitrate: int = 0, burn_subtitles: bool = False) -> RenderSpec:
     """The render spec of ``timeline`` (or its range) with an export preset and the user's output choices
     (codecs, CRF or bitrate, size, frame rate; empty/None: the preset's and the timeline's). A timeline with
     sound only renders sound only. Pure; any thread.
@@ -163,7 +163,10 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
         if copying and covered < end:
             raise RenderError(f"the {preset} export cannot copy the empty end of the range (from frame "
                               f"{covered}); use high or fast")
-    composition = timeline_to_json(timeline) if effects else ""
+    burn = burn_subtitles and any(tr.kind == "subtitle" and tr.items for tr in timeline.tracks)
+    if copying and burn:
+        raise RenderError(f"the {preset} export cannot burn in subtitles; use high or fast")
+    composition = timeline_to_json(timeline) if effects or burn else ""
     if not clips and not composition:
         raise RenderError("nothing to export: the range holds no clips")
     w, h = _output_size(used)
@@ -176,4 +179,4 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
                       crf=p.crf if crf is None else crf, range_start=Fraction(0),
                       range_end=Fraction(end - start) / rate, video_codec=video_codec, audio_codec=audio_codec,
                       video_bitrate=video_bitrate, audio_only=not any(c.video for c in clips) and not composition,
-                      composition=composition, composition_start=start)
+                      composition=composition, composition_start=start, burn_subtitles=burn)

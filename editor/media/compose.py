@@ -26,11 +26,11 @@ import numpy as np
 
 from editor.media.frames import fit_size
 from editor.media.titles import render_text
-from editor.model.layers import Layer, TitleLayer, VideoLayer
+from editor.model.layers import Layer, SubtitleLayer, TitleLayer, VideoLayer
 from editor.model.picture import Look
 from editor.model.timeline import Clip
 
-__all__ = ["PictureSource", "compose_frame", "content_rect", "title_pixels"]
+__all__ = ["PictureSource", "compose_frame", "content_rect", "title_pixels", "subtitle_pixels"]
 
 
 class PictureSource(Protocol):
@@ -67,6 +67,16 @@ def title_pixels(layer: TitleLayer, canvas: tuple[int, int]) -> np.ndarray:
     t = layer.title
     px = _round(Fraction(t.size * canvas[1], 1080) * t.look.scale)
     return render_text(t.text, t.font, max(1, px), t.color)
+
+
+def subtitle_pixels(text: str, canvas: tuple[int, int]) -> tuple[np.ndarray, int, int]:
+    """A subtitle's BGRA image (white, black outline, the default font or a CJK one) for a canvas, and
+    where its top-left corner goes (centred, above the bottom edge). The viewer's overlay and the burn-in
+    both use it. Any thread."""
+    px = max(8, _round(Fraction(canvas[1] * 11, 200)))  # 5.5 % of the picture height
+    pixels = render_text(text, "", px, "#ffffff", outline=max(1, px // 12))
+    h, w = pixels.shape[:2]
+    return pixels, (canvas[0] - w) // 2, canvas[1] - h - _round(Fraction(canvas[1] * 6, 100))
 
 
 def _blend(canvas: np.ndarray, src: np.ndarray, x0: int, y0: int, weight: int, per_pixel: bool) -> None:
@@ -112,6 +122,9 @@ def compose_frame(layers: Sequence[Layer], canvas: tuple[int, int], source: Pict
             pixels = source.picture(layer.clip, layer.seconds, size)
             x0, y0 = content_rect(look, (pixels.shape[1], pixels.shape[0]), canvas)
             _blend(out, pixels, x0, y0, weight, per_pixel=False)
+        elif type(layer) is SubtitleLayer:
+            pixels, x0, y0 = subtitle_pixels(layer.text, canvas)
+            _blend(out, pixels, x0, y0, weight, per_pixel=True)
         else:
             assert type(layer) is TitleLayer
             pixels = title_pixels(layer, canvas)

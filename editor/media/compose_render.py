@@ -147,7 +147,7 @@ class CompositeFrames:
 
     def frame(self, n: int) -> av.VideoFrame:
         """Output frame ``n``: yuv420p for a plain frame, BGRA for a composited one. Worker thread."""
-        layers = layers_at(self.timeline, self.timeline_frame(n))
+        layers = layers_at(self.timeline, self.timeline_frame(n), subtitles=bool(self.spec.burn_subtitles))
         self._plan(layers)
         w, h = self.size
         if not layers:

@@ -94,6 +94,7 @@ class RenderSpec:
     #: picture-in-picture); its frames are then drawn by editor.media.compose, as the preview draws them
     composition: str = ""
     composition_start: int = 0  # the timeline frame shown at the render's time 0
+    burn_subtitles: bool = False  # with a composition: the subtitle cues drawn into the picture
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clips", tuple(self.clips))

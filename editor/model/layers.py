@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .picture import DEFAULT_LOOK, Look, Title
-from .timeline import Clip, Gap, Timeline, source_factor
+from .timeline import Clip, Gap, SubtitleCue, Timeline, source_factor
 
-__all__ = ["VideoLayer", "TitleLayer", "Layer", "layers_at", "is_plain", "has_picture_effects", "canvas_size"]
+__all__ = ["VideoLayer", "TitleLayer", "SubtitleLayer", "cue_text_at", "Layer", "layers_at", "is_plain", "has_picture_effects", "canvas_size"]
 
 DEFAULT_CANVAS = (1920, 1080)
 
@@ -47,7 +47,32 @@ class TitleLayer:
         return self.title.look
 
 
-Layer = VideoLayer | TitleLayer
+@dataclass(frozen=True, slots=True)
+class SubtitleLayer:
+    """A subtitle cue's text, burnt in at the bottom of the picture (over every video track)."""
+
+    text: str
+    alpha: Fraction = Fraction(1)
+
+    @property
+    def look(self) -> Look:
+        return DEFAULT_LOOK
+
+
+Layer = VideoLayer | TitleLayer | SubtitleLayer
+
+
+def cue_text_at(timeline: Timeline, frame: int) -> str:
+    """The text of the subtitle cues under ``frame`` (every subtitle track, top first), "" for none.
+    Pure; any thread."""
+    texts = []
+    for track in reversed(timeline.tracks):
+        if track.kind != "subtitle":
+            continue
+        i = track.index_at(frame)
+        if i is not None and type(track.items[i]) is SubtitleCue and track.items[i].text.strip():  # type: ignore[union-attr]
+            texts.append(track.items[i].text.strip())  # type: ignore[union-attr]
+    return "\n".join(texts)
 
 
 def _fade(look: Look, offset: int, duration: int) -> Fraction:
@@ -106,8 +131,9 @@ def _covers(layer: Layer) -> bool:
     return look is DEFAULT_LOOK or (look.x == 0 and look.y == 0 and look.scale == 1)
 
 
-def layers_at(timeline: Timeline, frame: int) -> tuple[Layer, ...]:
-    """The layers of the picture at ``frame``, bottom first (empty: black). Pure; any thread."""
+def layers_at(timeline: Timeline, frame: int, subtitles: bool = False) -> tuple[Layer, ...]:
+    """The layers of the picture at ``frame``, bottom first (empty: black); with ``subtitles`` the cue
+    under the frame on top (burn-in). Pure; any thread."""
     out: list[Layer] = []
     for track in timeline.tracks:
         if track.kind != "video":
@@ -119,6 +145,10 @@ def layers_at(timeline: Timeline, frame: int) -> tuple[Layer, ...]:
             if _covers(layer):
                 out.clear()
             out.append(layer)
+    if subtitles:
+        text = cue_text_at(timeline, frame)
+        if text:
+            out.append(SubtitleLayer(text))
     return tuple(out)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -116,6 +117,9 @@ class ExportDialog(QDialog):
         for r in RATES:
             if r != timeline.rate:
                 self.rate.addItem(f"{_rate_text(r)} fps", r)
+        self.burn = QCheckBox("Burn in subtitles")
+        self.burn.setObjectName("burn_subtitles")
+        self.burn.setEnabled(any(tr.kind == "subtitle" and tr.items for tr in timeline.tracks))
         self.plan = QLabel("")
         self.plan.setWordWrap(True)
         self.error = QLabel("")
@@ -123,6 +127,7 @@ class ExportDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Preset", self.preset)
+        form.addRow("Subtitles", self.burn)
         range_box = QVBoxLayout()
         range_box.addWidget(self.whole)
         range_box.addWidget(self.in_out)
@@ -231,7 +236,8 @@ class ExportDialog(QDialog):
                                preset=self.preset.currentData(), in_out=self.in_out.isChecked(),
                                width=size[0] if size else None, height=size[1] if size else None,
                                fps=self.rate.currentData(), video_codec=self.video_codec.currentData() or "",
-                               audio_codec=self.audio_codec.currentData() or "", crf=crf, video_bitrate=bitrate)
+                               audio_codec=self.audio_codec.currentData() or "", crf=crf, video_bitrate=bitrate,
+                               burn_subtitles=self.burn.isChecked())
 
     def _update_plan(self) -> None:
         """For a copy, work out (on the task pool) where every segment really starts and ends."""

@@ -34,6 +34,8 @@ from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
 from editor.ui.actions import ACTIONS, build_actions, show_undo_labels
 from editor.ui.picture_commands import PictureCommands
+from editor.ui.subtitle_editor import SubtitleCommands
+from editor.ui.subtitle_overlay import SubtitleOverlay
 from editor.ui.assets import MediaAssets
 from editor.ui.audio import AudioOutput
 from editor.ui.context import AppContext
@@ -79,6 +81,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.resize(1400, 860)
         self._build()
+        self.subtitle_overlay = SubtitleOverlay(self.viewer)
+        self.subtitles = SubtitleCommands(self.controller, self, ctx.tasks, self.subtitle_overlay)
         self.actions_by_name = build_actions(self, self._handlers(), ctx.store.settings.keymap)
         self._build_menus()
         show_undo_labels(self.actions_by_name, None, None)
@@ -202,7 +206,7 @@ class MainWindow(QMainWindow):
             "zoom_fit": self.timeline_view.zoom_fit, "fullscreen_viewer": self.toggle_fullscreen_viewer,
             "leave_fullscreen": self.leave_fullscreen_viewer, "toggle_jobs": self.toggle_jobs_panel,
             "cheat_sheet": self.cheat_sheet, "about": self.about,
-            **PictureCommands(c, self).handlers(),
+            **PictureCommands(c, self).handlers(), **self.subtitles.handlers(),
         }
 
     def _connect(self) -> None:
@@ -218,6 +222,7 @@ class MainWindow(QMainWindow):
         self.timeline_view.seek_requested.connect(self._seek)
         self.timeline_view.selection_changed.connect(c.select)
         self.timeline_view.move_requested.connect(c.move_clip)
+        self.timeline_view.item_activated.connect(self._on_item_activated)
         self.timeline_view.files_dropped.connect(lambda paths, frame: c.import_files(list(paths), frame))
         self.media_bin.files_dropped.connect(lambda paths: c.import_files(list(paths)))
         self.assets.thumbnails_ready.connect(self._on_thumbnails)
@@ -342,6 +347,17 @@ class MainWindow(QMainWindow):
                 return
         self._relink(fingerprint, path)
 
+    def _on_item_activated(self, track: int, item_id: int) -> None:
+        """A double-click on the timeline: edit a subtitle cue or a title."""
+        tl = self.controller.timeline
+        if tl is None or not 0 <= track < len(tl.tracks):
+            return
+        if tl.tracks[track].kind == "subtitle":
+            self.subtitles.edit_cue(item_id)
+        elif tl.tracks[track].kind == "video":
+            self.controller.select(track, item_id)
+            self.actions_by_name["edit_title"].trigger()
+
     @Slot(int)
     def _on_playhead(self, frame: int) -> None:
         self.timeline_view.set_playhead(frame)
@@ -356,6 +372,7 @@ class MainWindow(QMainWindow):
     @Slot(object, int)
     def _on_frame(self, image: QImage | None, frame: int) -> None:
         self.viewer.set_frame(image)
+        self.subtitle_overlay.show_at(self.controller.timeline, frame)
 
     @Slot(int)
     def _on_play_position(self, frame: int) -> None:

@@ -85,6 +85,7 @@ class TimelineView(QWidget):
     selection_changed = Signal(int, int)
     move_requested = Signal(int, int, int, int)
     files_dropped = Signal(list, int)
+    item_activated = Signal(int, int)  # track index, item id: an item double-clicked (edit a cue or title)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -402,6 +403,14 @@ class TimelineView(QWidget):
         if frame != self._last_seek:
             self._last_seek = frame
             self.seek_requested.emit(frame)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        hit = self._hit(event.position().x(), event.position().y()) if self._tl is not None else None
+        if hit is None or event.button() != Qt.MouseButton.LeftButton:
+            return super().mouseDoubleClickEvent(event)
+        self._drag = None
+        item = self._tl.tracks[hit[0]].items[hit[1]]  # type: ignore[union-attr]
+        self.item_activated.emit(hit[0], item.id)  # type: ignore[union-attr]
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() != Qt.MouseButton.LeftButton or self._tl is None:
