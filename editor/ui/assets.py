@@ -120,6 +120,10 @@ class MediaAssets(QObject):
             if media.has_video:
                 self._run(self._thumbs, media, on_done=lambda r, m=media: self._got_thumbs(m, r),
                           on_error=lambda e, m=media: self._failed(m, e))
+                # then the exact frames the thumbnails stand for (keyframes on a long GOP may be seconds
+                # away), cached under their own keys; each replaces its keyframe picture when it arrives
+                self._run(self._thumbs, media, True, on_done=lambda r, m=media: self._got_thumbs(m, r),
+                          on_error=lambda e, m=media: self._failed(m, e))
                 self.tasks.run(self._check_proxy, media, on_error=lambda e, m=media: self._failed(m, e))
             if media.has_audio:
                 self._run(self._exact_peaks, media, on_done=lambda p, m=media: self._got_peaks(m, p),
@@ -153,9 +157,10 @@ class MediaAssets(QObject):
         self.start_job("proxy", work, {"source": media.path, "fingerprint": media.fingerprint},
                        title=f"Proxy of {Path(media.path).name}")
 
-    def _thumbs(self, media: MediaRef) -> dict[int, QImage]:
-        """Background thread: the filmstrip, JPEGs decoded here (QImage is safe off the Qt thread)."""
-        strip = filmstrip(media.path, strip_count(media), THUMB_SIZE, cache=self.cache)
+    def _thumbs(self, media: MediaRef, exact: bool = False) -> dict[int, QImage]:
+        """Background thread: the filmstrip (keyframes, or with ``exact`` the exact frames), JPEGs decoded
+        here (QImage is safe off the Qt thread)."""
+        strip = filmstrip(media.path, strip_count(media), THUMB_SIZE, cache=self.cache, exact=exact)
         images = {int(Fraction(t.time) * media.rate): QImage.fromData(t.jpeg, "JPEG") for t in strip if t.jpeg}
         return {f: img for f, img in images.items() if not img.isNull()}
 

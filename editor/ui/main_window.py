@@ -34,6 +34,7 @@ from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
 from editor.ui.actions import ACTIONS, build_actions, show_undo_labels
 from editor.ui.picture_commands import PictureCommands
+from editor.ui.audio_view import AudioView
 from editor.ui.subtitle_editor import SubtitleCommands
 from editor.ui.subtitle_overlay import SubtitleOverlay
 from editor.ui.assets import MediaAssets
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.resize(1400, 860)
         self._build()
+        self.audio_view = AudioView(self.viewer, self.timeline_view._waves.get)
         self.subtitle_overlay = SubtitleOverlay(self.viewer)
         self.subtitles = SubtitleCommands(self.controller, self, ctx.tasks, self.subtitle_overlay)
         self.actions_by_name = build_actions(self, self._handlers(), ctx.store.settings.keymap)
@@ -228,6 +230,7 @@ class MainWindow(QMainWindow):
         self.assets.thumbnails_ready.connect(self._on_thumbnails)
         self.assets.proxy_ready.connect(self.preview.use_proxy)
         self.assets.waveform_ready.connect(self.timeline_view.set_waveform)
+        self.assets.waveform_ready.connect(lambda *_: self.audio_view.update())
         self.assets.offline_changed.connect(self._on_offline)
         self.media_bin.media_activated.connect(self._on_media_activated)
         self.job_changed.connect(self._on_job)
@@ -373,6 +376,7 @@ class MainWindow(QMainWindow):
     def _on_frame(self, image: QImage | None, frame: int) -> None:
         self.viewer.set_frame(image)
         self.subtitle_overlay.show_at(self.controller.timeline, frame)
+        self.audio_view.show_at(self.controller.timeline, frame)
 
     @Slot(int)
     def _on_play_position(self, frame: int) -> None:
