@@ -185,12 +185,66 @@ def editing_cases(seconds: float) -> None:
         print(lines[-1] if lines else f"editing case {case} failed: {run.stderr[-500:]}", flush=True)
 
 
+def compose_main(temp: Path, seconds: float) -> None:
+    """Playing a composited 1080p timeline: V1 two clips with a 1 s dissolve, V2 the first clip again as a
+    third-size picture-in-picture, V3 a title over everything; the timer lag and the frames shown."""
+    from fractions import Fraction as F
+
+    from PySide6.QtWidgets import QApplication
+
+    from editor.app import build_window
+    from editor.media.synth import make_clip
+    from editor.store.services import Store
+
+    a, b = temp / "compose-a.mp4", temp / "compose-b.mp4"
+    t0 = time.perf_counter()
+    make_clip(a, frames=200, fps=F(25), size=(1920, 1080), gop=25, texture=True)
+    make_clip(b, frames=200, fps=F(25), size=(1920, 1080), gop=25, texture=True, start_number=1000)
+    print(f"(made two 8 s 1080p H.264 clips, keyframe every 25 frames, in {time.perf_counter() - t0:.1f} s)")
+    app = QApplication.instance() or QApplication(["cutline"])
+    store = Store.open()
+    win = build_window(store, argparse.Namespace(files=[str(a), str(b)], project=None, smoke_test=False))
+    win.resize(1400, 860)
+    win.show()
+    try:
+        c = win.controller
+        while c.timeline is None or len([it for it in c.timeline.tracks[0].items]) < 2:
+            app.processEvents()
+            time.sleep(0.005)
+        tl = c.timeline
+        second = tl.tracks[0].items[1]
+        c.edit("set_dissolve", item_id=second.id, frames=25)
+        c.edit("add_track", kind="video")
+        v2 = len(c.timeline.tracks) - 1
+        c.edit("append_clip", track=v2, media=tl.tracks[0].items[0].media, duration=200)
+        pip = c.timeline.tracks[v2].items[0].id
+        c.edit("set_look", item_id=pip, scale=F(1, 3), x=F(1, 3), y=F(-1, 3), opacity=F(3, 4))
+        c.edit("add_title", track=None, frame=0, duration=400, text="Cutline 컷라인 — title", size=96)
+        measure_lag(app, 3.0)  # filmstrips and waveforms of the import
+        report("idle (composited timeline)", measure_lag(app, seconds / 2))
+        for label, start in (("playing 1080p: 2 tracks + title", 100), ("… across the dissolve", 180)):
+            c.set_playhead(start)
+            win.shuttle(1)
+            shown0, dropped0, t0 = win.preview.frames_shown, win.preview.frames_dropped, time.perf_counter()
+            lags = measure_lag(app, seconds, during=lambda: win.preview.rate != 0)
+            fps = (win.preview.frames_shown - shown0) / (time.perf_counter() - t0)
+            win.pause()
+            report(label, lags, f"; {fps:.1f} frames shown/s of 25, "
+                                f"{win.preview.frames_dropped - dropped0} dropped")
+            measure_lag(app, 0.5)
+    finally:
+        win.shutdown()
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--case", choices=("servers-up", "redis-hung", "postgres-stopped"),
                         help="run only this editing case")
     parser.add_argument("--playback-only", action="store_true", help="only the playback, seek and waveform figures")
+    parser.add_argument("--compose", action="store_true",
+                        help="only: playing a 1080p timeline with two video tracks, a dissolve and a title")
     args = parser.parse_args()
     if args.case:
         editing_case(args.case, args.seconds)
@@ -203,6 +257,9 @@ def main() -> None:
 
     if args.playback_only:
         playback_main(temp, args.seconds)
+        return
+    if args.compose:
+        compose_main(temp, args.seconds)
         return
     # First ever start: no servers, no database (initdb included).
     first = subprocess.run([sys.executable, "-c", STARTUP, "0"], cwd=ROOT, capture_output=True, text=True)

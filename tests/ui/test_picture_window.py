@@ -60,6 +60,8 @@ def test_fades_dissolve_title_and_look_by_keys(qtbot, window_on, clip, when_dial
         dialog.color.setText("#ffcc00")
         dialog.size.setValue(90)
         dialog.seconds.setValue(2.0)
+        if os.environ.get("CUTLINE_DOCS"):
+            dialog.grab().save(os.path.join(os.environ["CUTLINE_DOCS"], "title-dialog.png"))
         dialog.accept()
 
     c.set_playhead(20)
