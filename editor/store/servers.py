@@ -33,7 +33,6 @@ Blocking calls: run on a worker thread (or at start-up before the event loop run
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.util
 import json
@@ -51,7 +50,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from editor.store import procs
+from editor.store import locks, procs
 from editor.store.errors import ServerStartError
 from editor.store.private import (
     UnsafePathError,
@@ -85,6 +84,22 @@ class Endpoints:
     redis_url: str | None  # None: no Redis available (caches fall back to disk, events to PostgreSQL)
     embedded_database: bool
     embedded_redis: bool
+
+
+def platform_name(platform: str | None = None) -> str:
+    """The operating system's name for messages."""
+    platform = sys.platform if platform is None else platform
+    return {"win32": "Windows", "darwin": "macOS", "linux": "Linux"}.get(platform, platform)
+
+
+def embedded_servers_supported(platform: str | None = None) -> bool:
+    """Whether Cutline can run its own servers here: they listen on unix sockets and are guarded by
+    POSIX owners and modes, which Windows lacks. ``CUTLINE_NO_EMBEDDED_SERVERS=1`` says no anywhere
+    (a machine whose policy forbids them; the tests use it to walk the Windows path on Linux)."""
+    platform = sys.platform if platform is None else platform
+    if os.environ.get("CUTLINE_NO_EMBEDDED_SERVERS") == "1":
+        return False
+    return platform != "win32"
 
 
 def system_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -158,30 +173,28 @@ def _start_lock(root: Path, owners: frozenset[int], *, grace: float | None = Non
     try:
         began = time.monotonic()
         while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if locks.try_lock(fd):
                 break
-            except BlockingIOError:
-                waited = time.monotonic() - began
-                if waited >= grace:
-                    holders = procs.lock_holders(fd)
-                    starter = _recorded_starter(root, owners)
-                    if holders:
-                        cutline_start = all(h == starter for h in holders)
-                    else:  # no /proc/locks (macOS): trust a live recorded starter of this user
-                        cutline_start = starter is not None and procs.same_user_alive(starter)
-                    if not cutline_start or waited >= longest:
-                        who = ", ".join(procs.describe(h) for h in holders) or "another process"
-                        raise ServerStartError(
-                            f"the start lock {path} is held by {who}; gave up after {waited:.0f} s"
-                        ) from None
-                time.sleep(0.05)
+            waited = time.monotonic() - began
+            if waited >= grace:
+                holders = procs.lock_holders(fd)
+                starter = _recorded_starter(root, owners)
+                if holders:
+                    cutline_start = all(h == starter for h in holders)
+                else:  # no /proc/locks (macOS): trust a live recorded starter of this user
+                    cutline_start = starter is not None and procs.same_user_alive(starter)
+                if not cutline_start or waited >= longest:
+                    who = ", ".join(procs.describe(h) for h in holders) or "another process"
+                    raise ServerStartError(
+                        f"the start lock {path} is held by {who}; gave up after {waited:.0f} s"
+                    ) from None
+            time.sleep(0.05)
         with contextlib.suppress(OSError):
             write_private(root / "start.owner", f"{os.getpid()}\n")
         try:
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            locks.unlock(fd)
     finally:
         os.close(fd)
 
@@ -306,9 +319,10 @@ class EmbeddedServers:
         Safe when several processes call it at once. Raises ServerStartError with the server's log
         tail when a server does not come up, or with one line when a folder or lock is not safe to use.
         """
-        if sys.platform == "win32":
+        if not embedded_servers_supported():
             raise ServerStartError(
-                "embedded servers are not supported on Windows yet; set CUTLINE_DATABASE_URL and CUTLINE_REDIS_URL"
+                f"Cutline cannot run its own servers on {platform_name()}; set CUTLINE_DATABASE_URL "
+                "(CUTLINE_REDIS_URL is optional)"
             )
         self._wanted = (postgres, redis)
         try:
@@ -369,11 +383,7 @@ class EmbeddedServers:
         stopped = False
         with _start_lock(self.root, my_uids()):
             if stop_if_last:
-                try:
-                    fcntl.flock(self._users_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    pass
-                else:
+                if locks.try_lock(self._users_fd):  # nobody else holds it shared: the last user
                     self._stop_all()
                     stopped = True
             os.close(self._users_fd)
@@ -430,7 +440,7 @@ class EmbeddedServers:
     def _hold_user_lock(self) -> None:
         if self._users_fd is None:
             fd = _lock_fd(self.root / "users.lock", my_uids())  # held for the process lifetime
-            fcntl.flock(fd, fcntl.LOCK_SH)
+            locks.lock(fd, shared=True)
             self._users_fd = fd
 
     @staticmethod
