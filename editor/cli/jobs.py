@@ -40,6 +40,8 @@ def register(sub: Any) -> None:
     render.add_argument("--bitrate", default="", help="video bitrate instead of CRF, e.g. 8M")
     render.add_argument("--size", default="", help="WxH (default: the largest clip's)")
     render.add_argument("--fps", default="", help="frame rate (default: the timeline's)")
+    render.add_argument("--farm", action="store_true",
+                        help="queue the export for `cutline worker`s (any machine) instead of rendering here")
     render.set_defaults(func=cmd_render)
 
     jobs = sub.add_parser("jobs", help="recent jobs of every window and process")
@@ -124,10 +126,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     job_id = ""
     try:
         job_id = runner.start_export(spec, out, args.preset, in_out, project.id,
-                                     title=f"Export {out.name} ({project.name})")
-        print(f"job {job_id}: exporting project {project.id} {project.name!r} to {out}", file=sys.stderr)
+                                     title=f"Export {out.name} ({project.name})", farm=args.farm)
+        where = " on the workers" if args.farm else ""
+        print(f"job {job_id}: exporting project {project.id} {project.name!r} to {out}{where}", file=sys.stderr)
         try:
-            state = _wait(runner, job_id)
+            state = _wait_farm(store, bar, job_id) if args.farm else _wait(runner, job_id)
         except KeyboardInterrupt:
             runner.cancel(job_id)
             state = runner.wait(job_id, timeout=15)
@@ -174,6 +177,19 @@ def _render_spec(args: argparse.Namespace, timeline: Any, in_out: Any, out: Any)
             print(f"segment {s.index + 1}: keyframe cut, copies {float(s.actual_in):.3f}-{float(s.actual_out):.3f} s"
                   f" of {s.path} (asked {float(s.requested_in):.3f}-{float(s.requested_out):.3f} s)", file=sys.stderr)
     return spec
+
+
+def _wait_farm(store: Any, bar: ProgressBar, job_id: str) -> Any:
+    """Follow a job another process runs, from its Redis keys (never polling PostgreSQL while it runs)."""
+    from editor.jobs.state import read_redis
+
+    while True:
+        state = read_redis(store.redis, job_id)
+        if state is not None:
+            if state.finished:
+                return state
+            bar.update(state.progress, state.message)
+        time.sleep(0.2)
 
 
 def _raise_interrupt() -> None:

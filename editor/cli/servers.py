@@ -23,7 +23,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from editor.diagnostics import crash_reports, log_file, versions
     from editor.store.config import config_dir
 
-    report = open_store().describe()
+    store = open_store()
+    report = store.describe()
+    try:
+        from editor.jobs.queue import live_workers
+
+        report["workers"] = live_workers(store.redis)
+    except Exception as exc:  # noqa: BLE001 - doctor reports, never fails on a side question
+        report["workers"] = []
+        report["workers_error"] = str(exc)[:200]
     report["versions"] = versions()
     report["config_file"] = str(config_dir() / "config.json")
     report["log_file"] = str(log_file())
@@ -44,6 +52,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"  url: {rd['url']}")
         else:
             print(f"Redis: none ({rd['fallback']})")
+        workers = report["workers"]
+        print(f"Workers alive: {len(workers)}")
+        for w in workers:
+            print(f"  {w.get('name')} on {w.get('host')}: {w.get('running', 0)} running of {w.get('concurrency')},"
+                  f" encoders {', '.join(w.get('encoders') or []) or 'none'}")
         print(f"Data folder: {report['data_dir']}")
         print(f"Config file: {report['config_file']}")
         print(f"Log file: {report['log_file']}")

@@ -51,13 +51,16 @@ class JobRepository:
 
     def start(self, job_id: str, kind: str, params: dict[str, Any], owner: str, *,
               project_id: int | None = None, output_path: str | None = None) -> None:
-        """Write the job's first row (status ``running``, started now). One INSERT."""
+        """Write the job's first row (status ``running``, started now). One INSERT; a job the queue runs again
+        (its worker died, another took it) rewrites its row in the same one statement."""
         if kind not in KINDS:
             raise ValueError(f"unknown job kind {kind!r}")
         with self.db.connection() as conn:
             conn.execute(
                 "INSERT INTO jobs (id, kind, params, status, project_id, owner, output_path, started_at)"
-                " VALUES (%s, %s, %s, 'running', %s, %s, %s, now())",
+                " VALUES (%s, %s, %s, 'running', %s, %s, %s, now())"
+                " ON CONFLICT (id) DO UPDATE SET params = EXCLUDED.params, status = 'running',"
+                " owner = EXCLUDED.owner, started_at = now(), finished_at = NULL, error_message = NULL",
                 (job_id, kind, Jsonb(params), project_id, owner, output_path),
             )
 

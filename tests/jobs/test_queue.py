@@ -1,0 +1,244 @@
+"""Every job on Procrastinate, with real `cutline worker` processes on the run's servers: the schema through our
+migrations, enqueue in a caller's transaction, queueing locks, encoder queues, kill -9 of a worker mid-job,
+cancel mid-job, SIGTERM, `cutline jobs --json` naming the worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue as stdqueue
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import av
+import procrastinate
+import pytest
+from procrastinate.exceptions import AlreadyEnqueued
+
+from editor.jobs import queue
+from editor.jobs.paths import map_path
+from editor.jobs.runner import JobRunner
+from editor.jobs.state import read_redis
+from editor.media.synth import read_frame_number
+from editor.store.bus import RedisEventBus
+from editor.store.jobs_repo import JobRepository
+from editor.store.migrate import migrations_dir
+
+from .conftest import cutline
+
+
+@pytest.fixture()
+def runner(store):
+    if not store.redis.configured:
+        pytest.skip("no Redis")
+    r = JobRunner(store, RedisEventBus(store.redis, f"test-{uuid.uuid4().hex[:6]}"), f"test-{uuid.uuid4().hex[:8]}")
+    yield r
+    r.close(timeout=10)
+
+
+def _lines(proc, stream: str = "stderr") -> stdqueue.Queue:
+    q: stdqueue.Queue = stdqueue.Queue()
+
+    def pump() -> None:
+        for line in getattr(proc, stream):
+            q.put(line.rstrip("\n"))
+        q.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+class Worker:
+    """A `cutline worker` process, started and awaited until it listens."""
+
+    def __init__(self, name: str, *extra: str) -> None:
+        self.name = name
+        self.proc = cutline("worker", "--name", name, "--heartbeat", "0.5", "--stalled-after", "2", *extra)
+        self.err = _lines(self.proc)
+        line = self.err.get(timeout=60)
+        assert line and "listening" in line, line
+
+    def drain(self) -> list[str]:
+        got = []
+        while not self.err.empty():
+            got.append(self.err.get())
+        return got
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def workers():
+    started: list[Worker] = []
+
+    def start(name: str, *extra: str) -> Worker:
+        w = Worker(f"{name}-{uuid.uuid4().hex[:4]}", *extra)
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def _wait(store, job_id: str, pred, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        state = read_redis(store.redis, job_id)
+        if state is not None and pred(state):
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id}: gave up waiting, last {state}")
+
+
+def _frames(path: Path) -> list[int]:
+    with av.open(str(path)) as c:
+        return [read_frame_number(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+
+
+def test_the_queue_schema_is_the_package_schema_applied_by_our_migrations(store) -> None:
+    ours = (migrations_dir() / "010_procrastinate.sql").read_text()
+    theirs = (Path(procrastinate.__file__).parent / "sql" / "schema.sql").read_text()
+    assert ours.endswith(theirs)
+    with store.db.connection() as conn:
+        assert conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()[0]
+        assert conn.execute("SELECT 1 FROM schema_migrations WHERE version = 10").fetchone()
+
+
+def test_an_enqueue_rolled_back_with_its_transaction_leaves_no_job(store, runner, short_project, tmp_path) -> None:
+    class Abandon(Exception):
+        pass
+
+    with pytest.raises(Abandon):
+        with store.db.connection() as conn, conn.transaction():
+            conn.execute("UPDATE projects SET revision = revision + 1 WHERE id = %s", (short_project.project_id,))
+            job_id = runner.start_export(short_project.timeline, tmp_path / "never.mp4", "fast",
+                                         project_id=short_project.project_id, farm=True, conn=conn)
+            assert queue.procrastinate_id(store.db, job_id) is None  # not visible outside the transaction
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM procrastinate_jobs WHERE args->>'job_id' = %s", (job_id,))
+                assert cur.fetchone()[0] == 1  # inside it, it is there
+            raise Abandon
+    assert queue.procrastinate_id(store.db, job_id) is None
+    assert read_redis(store.redis, job_id) is None
+    with store.db.connection() as conn, conn.transaction():
+        kept = runner.start_export(short_project.timeline, tmp_path / "kept.mp4", "fast", farm=True, conn=conn)
+    assert queue.queue_status(store.db, kept) == "todo"
+    queue.cancel(runner.app, store.db, kept)
+    assert queue.queue_status(store.db, kept) == "cancelled"
+
+
+def test_a_local_export_runs_through_the_queue_on_the_in_process_worker(store, runner, short_project,
+                                                                        tmp_path) -> None:
+    out = tmp_path / "local.mp4"
+    job_id = runner.start_export(short_project.timeline, out, "fast", project_id=short_project.project_id)
+    state = runner.wait(job_id, timeout=60)
+    assert state is not None and state.status == "complete", state
+    assert state.worker == runner.worker_name
+    deadline = time.monotonic() + 10  # the worker records the queue's end just after the job's
+    while queue.queue_status(store.db, job_id) != "succeeded" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert queue.queue_status(store.db, job_id) == "succeeded"
+    assert _frames(out) == list(range(100))
+    row = JobRepository(store.db).get(job_id)
+    assert row.status == "complete" and row.params["worker"] == runner.worker_name
+
+
+def test_one_proxy_per_media_file_is_queued_at_a_time(store, runner, tmp_path) -> None:
+    path = str(tmp_path / f"{uuid.uuid4().hex}.mp4")
+    # on the farm queue no worker runs during this test: the first stays queued, the second is refused
+    one = runner.enqueue_media("proxy", path, out=str(tmp_path / "p.mp4"))
+    with pytest.raises(AlreadyEnqueued):
+        runner.enqueue_media("proxy", path, out=str(tmp_path / "p2.mp4"))
+    runner.enqueue_media("waveform", path)  # another kind of the same file is its own lock
+    assert queue.queue_status(store.db, one) == "todo"
+    with store.db.connection() as conn:
+        conn.execute("UPDATE procrastinate_jobs SET status = 'cancelled' WHERE args->>'path' = %s", (path,))
+
+
+def test_a_worker_without_the_encoder_never_takes_the_export_and_one_with_it_does(store, runner, workers,
+                                                                                   short_project, tmp_path) -> None:
+    no_x264 = workers("nox264", "--without-encoder", "libx264")
+    out = tmp_path / "farm.mp4"
+    job_id = runner.start_export(short_project.timeline, out, "fast", project_id=short_project.project_id, farm=True)
+    time.sleep(3)
+    assert queue.queue_status(store.db, job_id) == "todo"  # seen by a live worker, never fetched
+    able = workers("x264")
+    state = _wait(store, job_id, lambda s: s.finished)
+    assert state.status == "complete" and state.worker == able.name, state
+    assert _frames(out) == list(range(100))
+    assert no_x264.proc.poll() is None
+    listed = json.loads(subprocess.run(
+        [*cutline_cmd(), "jobs", "--json", "--limit", "50"], capture_output=True, text=True, timeout=60).stdout)
+    mine = [j for j in listed if j["id"] == job_id]
+    assert mine and mine[0]["worker"] == able.name and mine[0]["status"] == "complete"
+
+
+def cutline_cmd() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "editor"]
+
+
+def test_a_worker_killed_mid_job_has_its_job_rerun_by_another(store, runner, workers, long_project,
+                                                               tmp_path) -> None:
+    first = workers("first")
+    out = tmp_path / "survives.mp4"
+    job_id = runner.start_export(long_project.timeline, out, "fast", (0, 250), project_id=long_project.project_id,
+                                 farm=True)
+    running = _wait(store, job_id, lambda s: s.status == "running" and s.progress > 5)
+    assert running.worker == first.name
+    os.kill(first.proc.pid, signal.SIGKILL)
+    first.proc.wait(timeout=10)
+    second = workers("second")
+    state = _wait(store, job_id, lambda s: s.finished and s.worker == second.name, timeout=120)
+    assert state.status == "complete", state
+    assert _frames(out) == list(range(250))
+    assert JobRepository(store.db).get(job_id).params["worker"] == second.name
+
+
+def test_cancel_of_a_running_farm_job_stops_it(store, runner, workers, long_project, tmp_path) -> None:
+    w = workers("cancel")
+    out = tmp_path / "cancelled.mp4"
+    job_id = runner.start_export(long_project.timeline, out, "high", project_id=long_project.project_id, farm=True)
+    _wait(store, job_id, lambda s: s.status == "running" and s.progress > 3)
+    assert runner.cancel(job_id) is False  # not this process's: asked through Redis and the queue
+    state = _wait(store, job_id, lambda s: s.finished, timeout=30)
+    assert state.status == "cancelled" and state.worker == w.name
+    deadline = time.monotonic() + 10
+    while queue.queue_status(store.db, job_id) not in ("aborted", "cancelled") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert queue.queue_status(store.db, job_id) in ("aborted", "cancelled")
+    assert not out.exists()
+
+
+def test_sigterm_hands_the_job_back_and_exits_within_10_s(store, runner, workers, long_project, tmp_path) -> None:
+    w = workers("term", "--graceful", "0")
+    out = tmp_path / "handed.mp4"
+    job_id = runner.start_export(long_project.timeline, out, "high", farm=True)
+    _wait(store, job_id, lambda s: s.status == "running" and s.progress > 3)
+    began = time.monotonic()
+    w.proc.send_signal(signal.SIGTERM)
+    assert w.proc.wait(timeout=10) == 0
+    assert time.monotonic() - began < 10
+    assert queue.queue_status(store.db, job_id) == "todo", (read_redis(store.redis, job_id), w.drain())
+    other = workers("after-term")
+    state = _wait(store, job_id, lambda s: s.finished and s.worker == other.name, timeout=90)
+    assert state.status == "complete"
+    assert len(_frames(out)) == 500
+
+
+def test_path_map_maps_whole_components_longest_first() -> None:
+    pm = {"/mnt/media": "/Volumes/media", "/mnt/media/raw": "/raw"}
+    assert map_path("/mnt/media/a.mp4", pm) == "/Volumes/media/a.mp4"
+    assert map_path("/mnt/media/raw/b.mp4", pm) == "/raw/b.mp4"
+    assert map_path("/mnt/mediax/c.mp4", pm) == "/mnt/mediax/c.mp4"
+    assert map_path("/elsewhere/d.mp4", pm) == "/elsewhere/d.mp4"
