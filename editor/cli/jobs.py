@@ -42,6 +42,8 @@ def register(sub: Any) -> None:
     render.add_argument("--fps", default="", help="frame rate (default: the timeline's)")
     render.add_argument("--farm", action="store_true",
                         help="queue the export for `cutline worker`s (any machine) instead of rendering here")
+    render.add_argument("--chunks", type=int, default=1,
+                        help="with --farm: split the export into this many parts rendered at once, then joined")
     render.set_defaults(func=cmd_render)
 
     jobs = sub.add_parser("jobs", help="recent jobs of every window and process")
@@ -113,6 +115,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise CliError(f"{out}: the folder {out.parent} does not exist")
     if out.exists() and not args.overwrite:
         raise CliError(f"{out}: already exists (use --overwrite to replace it)")
+    if not 1 <= args.chunks <= 256 or (args.chunks > 1 and not args.farm):
+        raise CliError("--chunks must be from 1 to 256, and needs --farm")
     spec = _render_spec(args, timeline, in_out, out)
     instance = f"render-{uuid.uuid4().hex[:8]}"
     bus = open_bus(store.redis, store.endpoints.database_url, instance)
@@ -126,11 +130,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     job_id = ""
     try:
         job_id = runner.start_export(spec, out, args.preset, in_out, project.id,
-                                     title=f"Export {out.name} ({project.name})", farm=args.farm)
+                                     title=f"Export {out.name} ({project.name})", farm=args.farm,
+                                     chunks=args.chunks)
         where = " on the workers" if args.farm else ""
         print(f"job {job_id}: exporting project {project.id} {project.name!r} to {out}{where}", file=sys.stderr)
         try:
-            state = _wait_farm(store, bar, job_id) if args.farm else _wait(runner, job_id)
+            state = _wait_farm(store, bar, job_id) if args.farm and args.chunks <= 1 else _wait(runner, job_id)
         except KeyboardInterrupt:
             runner.cancel(job_id)
             state = runner.wait(job_id, timeout=15)

@@ -113,6 +113,7 @@ class JobRunner:
         self.path_map = dict(path_map or {})
         self._app: Any = None
         self._local_worker: Any = None
+        self._cancelling: list[threading.Thread] = []  # cancel requests on their way to the queue
         self.bus = bus
         self.instance_id = instance_id
         self.python = python
@@ -142,13 +143,15 @@ class JobRunner:
     def start_export(self, timeline: Timeline | RenderSpec, out_path: str | os.PathLike[str],
                      preset: str = "high",
                      in_out: bool | tuple[int, int] = False, project_id: int | None = None, *,
-                     title: str | None = None, farm: bool = False, conn: Any = None) -> str:
+                     title: str | None = None, farm: bool = False, conn: Any = None, chunks: int = 1) -> str:
         """Start exporting ``timeline`` (or its in/out range) to ``out_path``; returns the job id at once.
 
         The job goes through the queue (:mod:`editor.jobs.queue`): on this process's own queue, run by its
         in-process worker (the render itself in a child process), or with ``farm`` on the export queue of the
         encoder it needs, for any ``cutline worker``. With ``conn`` (a psycopg connection in a transaction,
-        e.g. the one saving the project revision) the job is enqueued in that transaction. Without a
+        e.g. the one saving the project revision) the job is enqueued in that transaction. With ``farm`` and
+        ``chunks`` > 1 it is a chunked export (:mod:`editor.jobs.chunked`): this process coordinates parts
+        rendered on the workers and joins them. Without a
         reachable queue a local export runs in this process anyway. Raises RenderError (one line) at once for
         an unknown preset or an empty range. Any thread.
         """
@@ -166,6 +169,14 @@ class JobRunner:
         job_id = str(uuid.uuid4())
         args = {"job_id": job_id, "spec": spec.to_json(), "out": str(out), "params": params,
                 "project_id": project_id, "python": self.python}
+        if farm and chunks > 1:
+            from editor.jobs.chunked import ChunkedExport, part_specs
+
+            part_specs(spec, chunks)  # refuses at once what cannot be chunked
+            params["chunks"] = chunks
+            coordinator = ChunkedExport(self, spec, out, chunks, lambda: job_id, params, project_id)
+            return self._start("export", coordinator, params, project_id=project_id, output_path=str(out),
+                               job_id=job_id)
         if farm:
             self._defer_farm(job_id, args, spec, out, conn=conn)
             return job_id
@@ -320,8 +331,9 @@ class JobRunner:
         return self._start(kind, fn, params, project_id=project_id, on_done=on_done)
 
     def _start(self, kind: str, work: JobWork, params: dict[str, Any], *, project_id: int | None,
-               output_path: str | None = None, on_done: Callable[[JobState, Any], None] | None = None) -> str:
-        job_id = str(uuid.uuid4())
+               output_path: str | None = None, on_done: Callable[[JobState, Any], None] | None = None,
+               job_id: str | None = None) -> str:
+        job_id = job_id or str(uuid.uuid4())
         now = time.time()
         state = JobState(job_id, kind, RUNNING, 0.0, "starting", str(params.get("title", kind)),
                          self.instance_id, project_id, now, now, None, output_path, now, "local")
@@ -457,7 +469,9 @@ class JobRunner:
         """Cancel a job, whichever process runs it; True if it is this runner's (it stops at once).
         Any thread; never blocks on PostgreSQL."""
         job = self._jobs.get(job_id)
-        threading.Thread(target=self._cancel_in_queue, args=(job_id,), name="cutline-cancel", daemon=True).start()
+        asking = threading.Thread(target=self._cancel_in_queue, args=(job_id,), name="cutline-cancel", daemon=True)
+        asking.start()
+        self._cancelling.append(asking)
         if job is not None:
             job.cancel.set()
             return True
@@ -565,6 +579,8 @@ class JobRunner:
         deadline = time.monotonic() + timeout
         for job in jobs:
             job.done.wait(max(0.0, deadline - time.monotonic()))
+        for asking in self._cancelling:
+            asking.join(max(0.5, deadline - time.monotonic()))
         self._closed.set()
         if self._local_worker is not None:
             self._local_worker.stop(timeout=max(1.0, deadline - time.monotonic()))

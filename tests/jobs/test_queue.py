@@ -242,3 +242,86 @@ def test_path_map_maps_whole_components_longest_first() -> None:
     assert map_path("/mnt/media/raw/b.mp4", pm) == "/raw/b.mp4"
     assert map_path("/mnt/mediax/c.mp4", pm) == "/mnt/mediax/c.mp4"
     assert map_path("/elsewhere/d.mp4", pm) == "/elsewhere/d.mp4"
+
+
+# ---- chunked export ------------------------------------------------------------------------------------
+
+def _parts_of(store, parent: str) -> list[dict]:
+    listed = json.loads(subprocess.run([*cutline_cmd(), "jobs", "--json", "--limit", "200"], capture_output=True,
+                                       text=True, timeout=60).stdout)
+    return [j for j in listed if j.get("parent") == parent]
+
+
+def _audio_seconds(path: Path) -> float:
+    with av.open(str(path)) as c:
+        samples = sum(f.samples for f in c.decode(audio=0))
+        return samples / c.streams.audio[0].rate
+
+
+def test_a_chunked_export_spreads_parts_over_two_workers_and_joins_every_frame(store, runner, workers,
+                                                                               long_project, tmp_path) -> None:
+    names = {workers("one").name, workers("two").name}
+    out = tmp_path / "chunked.mp4"
+    job_id = runner.start_export(long_project.timeline, out, "fast", (0, 300), project_id=long_project.project_id,
+                                 farm=True, chunks=4)
+    progress: list[float] = []
+    runner.add_listener(lambda s: progress.append(s.progress) if s.id == job_id else None)
+    state = runner.wait(job_id, timeout=180)
+    assert state is not None and state.status == "complete", state
+    assert _frames(out) == list(range(300))  # every frame once, in order, across the seams
+    assert abs(_audio_seconds(out) - 12.0) < 0.1  # the sound part covers the whole range
+    assert progress == sorted(progress) and progress[-1] == 100
+    parts = _parts_of(store, job_id)
+    assert len(parts) == 5 and all(p["status"] == "complete" for p in parts)  # 4 picture parts + the sound
+    assert {p["worker"] for p in parts} == names  # both workers rendered parts
+    assert [p.name for p in tmp_path.iterdir()] == ["chunked.mp4"]  # the parts are gone
+
+
+def test_a_worker_killed_mid_part_has_that_part_rerun_and_the_chunked_export_completes(store, runner, workers,
+                                                                                        long_project, tmp_path) -> None:
+    doomed, survivor = workers("doomed"), workers("survivor")
+    out = tmp_path / "survived.mp4"
+    job_id = runner.start_export(long_project.timeline, out, "high", (0, 200), farm=True, chunks=2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        mine = [p for p in _running_parts(store, job_id) if p.worker == doomed.name and p.progress > 5]
+        if mine:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the doomed worker never rendered a part")
+    os.kill(doomed.proc.pid, signal.SIGKILL)
+    state = runner.wait(job_id, timeout=180)
+    assert state is not None and state.status == "complete", state
+    assert _frames(out) == list(range(200))
+    assert {p["worker"] for p in _parts_of(store, job_id)} == {survivor.name}  # its parts were all re-run
+
+
+def _running_parts(store, parent: str) -> list:
+    from editor.jobs.state import recent_from_redis
+
+    return [s for s in recent_from_redis(store.redis, 200) or [] if s.parent == parent and s.status == "running"]
+
+
+def test_cancelling_a_chunked_export_stops_every_part(store, runner, workers, long_project, tmp_path) -> None:
+    workers("c1")
+    workers("c2")
+    out = tmp_path / "stopped.mp4"
+    job_id = runner.start_export(long_project.timeline, out, "high", farm=True, chunks=3)
+    deadline = time.monotonic() + 60
+    while len([p for p in _running_parts(store, job_id) if p.progress > 2]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert runner.cancel(job_id) is True
+    state = runner.wait(job_id, timeout=30)
+    assert state is not None and state.status == "cancelled"
+    deadline = time.monotonic() + 20
+    parts = _parts_of(store, job_id)
+    while time.monotonic() < deadline and [p for p in parts if p["status"] == "running"]:
+        time.sleep(0.2)
+        parts = _parts_of(store, job_id)
+    assert parts and not [p for p in parts if p["status"] == "running"], parts
+    with store.db.connection() as conn:
+        left = conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE args->'params'->>'parent' = %s"
+                            " AND status IN ('todo', 'doing')", (job_id,)).fetchone()[0]
+    assert left == 0
+    assert not out.exists()
