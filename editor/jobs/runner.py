@@ -266,10 +266,9 @@ class JobRunner:
         python = args.get("python") or self.python
 
         def work(report: ProgressCallback, cancel: threading.Event) -> str:
-            if self.path_map:
-                from editor.jobs.paths import check_readable
+            from editor.jobs.paths import check_readable
 
-                check_readable(spec)
+            check_readable(spec)
             run_render_in_subprocess(spec, out, report, cancel, python=python)
             return str(out)
 

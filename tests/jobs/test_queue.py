@@ -55,9 +55,10 @@ def _lines(proc, stream: str = "stderr") -> stdqueue.Queue:
 class Worker:
     """A `cutline worker` process, started and awaited until it listens."""
 
-    def __init__(self, name: str, *extra: str) -> None:
+    def __init__(self, name: str, *extra: str, env: dict[str, str] | None = None) -> None:
         self.name = name
-        self.proc = cutline("worker", "--name", name, "--heartbeat", "0.5", "--stalled-after", "2", *extra)
+        self.proc = cutline("worker", "--name", name, "--heartbeat", "0.5", "--stalled-after", "2", *extra,
+                            **({"env": {**os.environ, **env}} if env else {}))
         self.err = _lines(self.proc)
         line = self.err.get(timeout=60)
         assert line and "listening" in line, line
@@ -78,8 +79,8 @@ class Worker:
 def workers():
     started: list[Worker] = []
 
-    def start(name: str, *extra: str) -> Worker:
-        w = Worker(f"{name}-{uuid.uuid4().hex[:4]}", *extra)
+    def start(name: str, *extra: str, env: dict[str, str] | None = None) -> Worker:
+        w = Worker(f"{name}-{uuid.uuid4().hex[:4]}", *extra, env=env)
         started.append(w)
         return w
 
@@ -325,3 +326,61 @@ def test_cancelling_a_chunked_export_stops_every_part(store, runner, workers, lo
                             " AND status IN ('todo', 'doing')", (job_id,)).fetchone()[0]
     assert left == 0
     assert not out.exists()
+
+
+# ---- shared storage ---------------------------------------------------------------------------------------
+
+def test_a_worker_reads_media_through_its_path_map_and_fails_one_line_without_it(store, runner, workers,
+                                                                                  short_project, tmp_path) -> None:
+    from editor.jobs.export import render_spec_for
+    from editor.jobs.paths import map_spec
+
+    real = str(short_project.media.parent)
+    seen_elsewhere = f"/mnt/cutline-test-{uuid.uuid4().hex[:6]}"  # how the editor's machine names the folder
+    spec = map_spec(render_spec_for(short_project.timeline, preset="fast"), {real: seen_elsewhere})
+    assert spec.clips[0].path.startswith(seen_elsewhere)
+    config = tmp_path / "worker-config"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps({"path_map": {seen_elsewhere: real}}))
+    out = tmp_path / "mapped.mp4"
+    job_id = runner.start_export(spec, out, "fast", farm=True)
+    unmapped = workers("unmapped")
+    failed = _wait(store, job_id, lambda s: s.finished)
+    assert failed.status == "error" and failed.worker == unmapped.name
+    assert failed.message == (f"this worker cannot read {seen_elsewhere}/short.mp4 (is the shared storage mounted? "
+                              "see path_map)")
+    unmapped.stop()
+    mapped = workers("mapped", env={"CUTLINE_CONFIG_DIR": str(config)})
+    job_id = runner.start_export(spec, out, "fast", farm=True)
+    state = _wait(store, job_id, lambda s: s.finished)
+    assert state.status == "complete" and state.worker == mapped.name, state
+    assert _frames(out) == list(range(100))
+
+
+def test_cutline_render_farm_from_the_command_line(store, workers, short_project, tmp_path) -> None:
+    w = workers("cli")
+    out = tmp_path / "cli.mp4"
+    done = subprocess.run([*cutline_cmd(), "render", str(short_project.project_id), str(out), "--preset", "fast",
+                           "--farm", "--json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    final = json.loads(done.stdout)
+    assert final["status"] == "complete" and final["worker"] == w.name
+    assert _frames(out) == list(range(100))
+    bad = subprocess.run([*cutline_cmd(), "render", str(short_project.project_id), str(tmp_path / "x.mp4"),
+                          "--chunks", "3"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and bad.stderr.strip() == "cutline: --chunks must be from 1 to 256, and needs --farm"
+
+
+def test_doctor_lists_the_live_workers(workers) -> None:
+    w = workers("doctor")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        report = json.loads(subprocess.run([*cutline_cmd(), "doctor", "--json"], capture_output=True, text=True,
+                                           timeout=60).stdout)
+        names = {x["name"] for x in report["workers"]}
+        if w.name in names:
+            break
+        time.sleep(0.3)
+    mine = [x for x in report["workers"] if x["name"] == w.name][0]
+    assert "libx264" in mine["encoders"] and "export.libx264" in mine["queues"]
+    w.stop()
