@@ -129,9 +129,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: _raise_interrupt())
     job_id = ""
     try:
-        job_id = runner.start_export(spec, out, args.preset, in_out, project.id,
-                                     title=f"Export {out.name} ({project.name})", farm=args.farm,
-                                     chunks=args.chunks)
+        job_id = _enqueue_saved_revision(store, runner, project, spec, out, args, in_out)
         where = " on the workers" if args.farm else ""
         print(f"job {job_id}: exporting project {project.id} {project.name!r} to {out}{where}", file=sys.stderr)
         try:
@@ -182,6 +180,25 @@ def _render_spec(args: argparse.Namespace, timeline: Any, in_out: Any, out: Any)
             print(f"segment {s.index + 1}: keyframe cut, copies {float(s.actual_in):.3f}-{float(s.actual_out):.3f} s"
                   f" of {s.path} (asked {float(s.requested_in):.3f}-{float(s.requested_out):.3f} s)", file=sys.stderr)
     return spec
+
+
+def _enqueue_saved_revision(store: Any, runner: Any, project: Any, spec: Any, out: Any, args: argparse.Namespace,
+                            in_out: Any) -> str:
+    """Enqueue the export in one transaction with a share lock on the project's revision, so the job renders
+    the saved revision it names (``params.revision``); a project saved meanwhile is refused in one line."""
+    from editor.store.jobs_repo import hold_project_revision
+
+    title = f"Export {out.name} ({project.name})"
+    if args.chunks > 1:  # the coordinator enqueues its parts as it starts
+        return runner.start_export(spec, out, args.preset, in_out, project.id, title=title, farm=True,
+                                   chunks=args.chunks)
+    with store.db.connection() as conn, conn.transaction():
+        revision = hold_project_revision(conn, project.id)
+        if revision != project.revision:
+            raise CliError(f"project {project.name!r} was saved again (revision {revision}) while the export "
+                           "started; run it again")
+        return runner.start_export(spec, out, args.preset, in_out, project.id, title=title, farm=args.farm,
+                                   conn=conn)
 
 
 def _wait_farm(store: Any, bar: ProgressBar, job_id: str) -> Any:

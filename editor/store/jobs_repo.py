@@ -111,3 +111,10 @@ class JobRepository:
             return cur.execute(
                 f"SELECT {_COLUMNS} FROM jobs WHERE status = 'running' ORDER BY created_at"
             ).fetchall()
+
+
+def hold_project_revision(conn: Any, project_id: int) -> int | None:
+    """In the caller's transaction: the project's revision, share-locked until the transaction ends (so a job
+    enqueued in it renders exactly that saved revision: a save waits for the commit). None if no project."""
+    row = conn.execute("SELECT revision FROM projects WHERE id = %s FOR SHARE", (project_id,)).fetchone()
+    return int(row[0]) if row else None

@@ -25,7 +25,7 @@ from editor.jobs.runner import JobRunner
 from editor.jobs.state import read_redis
 from editor.media.synth import read_frame_number
 from editor.store.bus import RedisEventBus
-from editor.store.jobs_repo import JobRepository
+from editor.store.jobs_repo import JobRepository, hold_project_revision
 from editor.store.migrate import migrations_dir
 
 from .conftest import cutline
@@ -120,7 +120,7 @@ def test_an_enqueue_rolled_back_with_its_transaction_leaves_no_job(store, runner
 
     with pytest.raises(Abandon):
         with store.db.connection() as conn, conn.transaction():
-            conn.execute("UPDATE projects SET revision = revision + 1 WHERE id = %s", (short_project.project_id,))
+            assert hold_project_revision(conn, short_project.project_id) is not None
             job_id = runner.start_export(short_project.timeline, tmp_path / "never.mp4", "fast",
                                          project_id=short_project.project_id, farm=True, conn=conn)
             assert queue.procrastinate_id(store.db, job_id) is None  # not visible outside the transaction
