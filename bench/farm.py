@@ -64,9 +64,11 @@ def main() -> int:
     refs = import_files([src], store.cache, store.media).refs
     timeline = timeline_from_media(refs, name="bench")
     spec = render_spec_for(timeline, preset=args.preset)
-    runner = JobRunner(store, open_bus(store.redis, store.endpoints.database_url, "bench"), f"bench-{uuid.uuid4().hex[:6]}")
+    bus = open_bus(store.redis, store.endpoints.database_url, "bench")
+    runner = JobRunner(store, bus, f"bench-{uuid.uuid4().hex[:6]}")
     seconds = args.frames / 25
-    print(f"{args.frames} frames ({seconds:.0f} s) of {w}x{h}, preset {args.preset}, {os.cpu_count()} cores", flush=True)
+    print(f"{args.frames} frames ({seconds:.0f} s) of {w}x{h}, preset {args.preset}, {os.cpu_count()} cores",
+          flush=True)
 
     def farm(out: Path, chunks: int) -> float:
         t0 = time.perf_counter()
@@ -92,7 +94,8 @@ def main() -> int:
         workers.append(start_worker("bench-2"))
         chunked_2 = farm(media / "chunked2.mp4", args.chunks)
         rows = [("in process (reference)", ref), ("queue, 1 part, 1 worker", one_part),
-                (f"chunked {args.chunks} parts, 1 worker", chunked_1), (f"chunked {args.chunks} parts, 2 workers", chunked_2)]
+                (f"chunked {args.chunks} parts, 1 worker", chunked_1),
+                (f"chunked {args.chunks} parts, 2 workers", chunked_2)]
         for name, t in rows:
             print(f"{name:<30} {t:7.2f} s  {args.frames / t:6.1f} fps  {t / ref:5.2f}x of the reference", flush=True)
         print(f"queue overhead (1 part vs in process): {one_part - ref:+.2f} s ({one_part / ref:.2f}x)")

@@ -153,6 +153,15 @@ def cancel(app: procrastinate.App, db: Any, job_id: str) -> bool:
         return False
 
 
+def owned_by_farm(db: Any, job_id: str) -> bool:
+    """Whether the queue still owns this job on a farm queue (queued, or running and re-queued by the stalled-job
+    retrieval if its worker died): the reaper leaves such a job alone."""
+    with db.connection() as conn:
+        row = conn.execute("SELECT 1 FROM procrastinate_jobs WHERE args->>'job_id' = %s AND status IN ('todo', 'doing')"
+                           " AND queue_name NOT LIKE 'local.%%' LIMIT 1", (job_id,)).fetchone()
+    return row is not None
+
+
 def queue_status(db: Any, job_id: str) -> str | None:
     """Procrastinate's status of the job (todo, doing, succeeded, failed, cancelled, aborted)."""
     with db.connection() as conn:
@@ -183,7 +192,7 @@ async def retrieve_stalled(app: procrastinate.App, seconds: float) -> list[int]:
 def _now() -> Any:
     import datetime as dt
 
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def advertise(redis: Any, name: str, info: dict[str, Any]) -> None:

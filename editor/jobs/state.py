@@ -156,7 +156,8 @@ class JobState:
             return check_state(cls(job_id, texts[0], status, progress, texts[1], texts[2], texts[3],
                                    event.get("projectId"), event.get("startedAt"), event.sent_at or time.time(),
                                    event.get("finishedAt"), event.get("outputPath"), None, "event",
-                                   worker if isinstance(worker, str) else "", parent if isinstance(parent, str) else ""))
+                                   worker if isinstance(worker, str) else "",
+                                   parent if isinstance(parent, str) else ""))
         except (TypeError, ValueError) as exc:
             drop(f"{event.type} event from", event.source, exc)
             return None
@@ -189,7 +190,8 @@ def write_progress(conn: RedisConnection, state: JobState, *, first: bool = Fals
     def run(c: Any) -> bool:
         pipe = c.pipeline(transaction=False)
         pipe.set(progress_key(state.id), text, ex=KEY_TTL)
-        if first:
+        if first:  # a job the queue runs again (its worker died) drops the final state a reaper may have left
+            pipe.delete(status_key(state.id))
             now = time.time()
             pipe.zadd(RECENT_KEY, {state.id: state.started_at or now})
             pipe.zremrangebyscore(RECENT_KEY, "-inf", now - KEY_TTL)

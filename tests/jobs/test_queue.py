@@ -199,6 +199,11 @@ def test_a_worker_killed_mid_job_has_its_job_rerun_by_another(store, runner, wor
     assert running.worker == first.name
     os.kill(first.proc.pid, signal.SIGKILL)
     first.proc.wait(timeout=10)
+    from editor.jobs.reaper import reap_orphaned_jobs
+
+    # its process is gone, but the queue owns the job: a window's reaper leaves it to the stalled-job retrieval
+    assert job_id not in reap_orphaned_jobs(store, runner.bus)
+    assert job_id not in reap_orphaned_jobs(store, runner.bus, source="redis")
     second = workers("second")
     state = _wait(store, job_id, lambda s: s.finished and s.worker == second.name, timeout=120)
     assert state.status == "complete", state
