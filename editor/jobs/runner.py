@@ -480,6 +480,16 @@ class JobRunner:
     def _cancel_in_queue(self, job_id: str) -> None:
         try:
             queue.cancel(self.app, self.repo.db, job_id)
+            if job_id not in self._jobs and queue.queue_status(self.repo.db, job_id) == "cancelled":
+                # it never started (no worker took it): nobody else will say it ended
+                known = read_job(self.redis, self.repo, job_id)
+                now = time.time()
+                final = replace(known, status="cancelled", message="cancelled before a worker took it",
+                                finished_at=now, updated_at=now) if known is not None else \
+                    JobState(job_id, "export", "cancelled", 0.0, "cancelled before a worker took it",
+                             finished_at=now, updated_at=now, source="queue")
+                write_final(self.redis, final)
+                self._publish("cancelled", final)
         except Exception as exc:  # noqa: BLE001 - the Redis key reaches a running job anyway
             log.info("job %s: could not cancel it in the queue: %s", job_id, exc)
 

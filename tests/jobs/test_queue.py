@@ -389,3 +389,43 @@ def test_doctor_lists_the_live_workers(workers) -> None:
     mine = [x for x in report["workers"] if x["name"] == w.name][0]
     assert "libx264" in mine["encoders"] and "export.libx264" in mine["queues"]
     w.stop()
+
+
+def test_cancelling_a_queued_farm_job_no_worker_took_ends_it_for_every_window(store, runner, short_project,
+                                                                             tmp_path) -> None:
+    job_id = runner.start_export(short_project.timeline, tmp_path / "never.mp4", "fast", farm=True)
+    assert read_redis(store.redis, job_id).status == "pending"
+    assert runner.cancel(job_id) is False
+    state = _wait(store, job_id, lambda s: s.finished, timeout=10)
+    assert state.status == "cancelled" and state.message == "cancelled before a worker took it"
+    assert queue.queue_status(store.db, job_id) == "cancelled"
+
+
+def test_media_tasks_run_on_a_worker_and_leave_their_results_in_the_shared_cache(store, runner, workers,
+                                                                                short_project) -> None:
+    from editor.media.waveform import cached_peaks
+
+    workers("media")
+    path = str(short_project.media)
+    store.cache.invalidate("wave:*")
+    wave = runner.enqueue_media("waveform", path)
+    thumbs = runner.enqueue_media("filmstrip", path, count=5, size=[64, 48])
+    for job_id in (wave, thumbs):
+        state = _wait(store, job_id, lambda s: s.finished)
+        assert state.status == "complete", state
+    assert cached_peaks(path, cache=store.cache) is not None
+
+
+def test_bad_worker_arguments_and_a_bad_path_map_are_one_line(tmp_path) -> None:
+    from editor.store.config import ConfigError, load_settings
+
+    for args, message in ((["--concurrency", "0"], "cutline: --concurrency must be from 1 to 64"),
+                          (["--queues", "gpu"], "cutline: this worker cannot serve gpu (it can: media,"),
+                          (["--graceful", "20"], "cutline: --graceful must be from 0 to 8 seconds")):
+        done = subprocess.run([*cutline_cmd(), "worker", *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and done.stderr.startswith(message), done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    bad = tmp_path / "config.json"
+    bad.write_text(json.dumps({"path_map": {"relative/path": "/x"}}))
+    with pytest.raises(ConfigError, match="path_map must be an object of absolute path: path"):
+        load_settings(bad)
