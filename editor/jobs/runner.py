@@ -1,8 +1,13 @@
-"""Runs background jobs of one process and tells every window about them.
+"""The bookkeeping of the jobs one process runs, and how it hands work to the queue.
 
-:class:`JobRunner` runs exports in a child process (``run_render_in_subprocess``: progress as JSON lines,
-an encoder crash cannot take the process down) and filmstrips, waveforms and probes in threads. For each
-job it writes
+Exports (and media tasks by path) go through the job queue (:mod:`editor.jobs.queue`, Procrastinate): a local
+export is enqueued on this process's own queue and run by its in-process queue worker, a farm export on the
+encoder's queue for any ``cutline worker``; either way the queue task calls :meth:`JobRunner.execute` on the
+worker's thread, which runs the render in a child process (``run_render_in_subprocess``: progress as JSON
+lines, an encoder crash cannot take the process down). :meth:`JobRunner.start_thread_job` is the thin
+adapter left for in-process closures (a window's filmstrips, waveforms, probes, proxies whose results come back
+to the window), and a local export runs in a thread here when the queue cannot be reached. For each job it
+writes
 
 - PostgreSQL twice: the row at the start (status running, owner = this instance) and at the end
   (complete, error with its message, or cancelled) — never in between;
