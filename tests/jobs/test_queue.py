@@ -429,3 +429,24 @@ def test_bad_worker_arguments_and_a_bad_path_map_are_one_line(tmp_path) -> None:
     bad.write_text(json.dumps({"path_map": {"relative/path": "/x"}}))
     with pytest.raises(ConfigError, match="path_map must be an object of absolute path: path"):
         load_settings(bad)
+
+
+def test_the_joined_sound_is_continuous_and_in_sync_with_the_pictures(store, runner, workers, tmp_path) -> None:
+    from fractions import Fraction
+
+    from editor.jobs.importing import import_files
+    from editor.media.synth import make_clip, measure_sync
+    from editor.model.navigate import timeline_from_media
+
+    src = tmp_path / "flash.mp4"
+    make_clip(src, frames=150, fps=Fraction(25), size=(320, 240), flash=True)  # a flash and a beep every second
+    timeline = timeline_from_media(import_files([src], store.cache, store.media).refs, name="flash")
+    workers("sync")
+    out = tmp_path / "flash-chunked.mp4"
+    job_id = runner.start_export(timeline, out, "fast", farm=True, chunks=3)
+    state = runner.wait(job_id, timeout=120)
+    assert state is not None and state.status == "complete", state
+    report = measure_sync(out)
+    assert len(report.flashes) == 6 and report.unmatched_flashes == () and report.unmatched_beeps == ()
+    assert report.worst_ms < 1.0, report.offsets_ms  # measured 0.1 ms at every second, across both seams
+    assert abs(_audio_seconds(out) - 6.0) < 0.05
