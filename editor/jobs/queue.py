@@ -26,7 +26,8 @@ worker runs it every few seconds) re-queues the running jobs of a worker whose h
 machine that died, ``kill -9``), so another worker renders them; a ``local.*`` job of a dead process is
 failed instead (nobody else may take it; the jobs row is reaped by :mod:`editor.jobs.reaper`).
 
-Blocking calls unless named ``*_async``; any thread. No Qt.
+Every worker also deletes the queue's rows of jobs finished more than 72 hours ago (every 10 minutes); the
+``jobs`` table keeps the lasting record. Blocking calls unless named ``*_async``; any thread. No Qt.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ AUDIO_QUEUE = "export.audio"
 #: the video encoders Cutline renders with (editor.media.render_output.VIDEO_ENCODERS)
 ENCODERS = ("libx264", "libx265", "libsvtav1", "libvpx-vp9", "prores_ks")
 WORKER_KEY_TTL = 30
+KEEP_FINISHED_HOURS = 72  # finished queue rows older than this are deleted (the ``jobs`` table keeps the record)
+PRUNE_EVERY = 600.0
 
 
 class HandBack(Exception):
@@ -279,11 +282,16 @@ class QueueWorker:
             self._main.cancel()
 
     async def _side(self) -> None:
+        pruned = 0.0
         while not self.stopping:
             try:
                 if self.redis is not None:
                     await asyncio.to_thread(advertise, self.redis, self.name, self.info())
                 await retrieve_stalled(self.app, self.stalled_after)
+                if self._loop is not None and self._loop.time() - pruned > PRUNE_EVERY:
+                    pruned = self._loop.time()
+                    await self.app.job_manager.delete_old_jobs(KEEP_FINISHED_HOURS, include_failed=True,
+                                                               include_cancelled=True, include_aborted=True)
             except Exception as exc:  # noqa: BLE001
                 log.warning("worker %s: %s", self.name, exc)
             await asyncio.sleep(self.heartbeat)
