@@ -452,3 +452,18 @@ def test_the_joined_sound_is_continuous_and_in_sync_with_the_pictures(store, run
     assert len(report.flashes) == 6 and report.unmatched_flashes == () and report.unmatched_beeps == ()
     assert report.worst_ms < 1.0, report.offsets_ms  # measured 0.1 ms at every second, across both seams
     assert abs(_audio_seconds(out) - 6.0) < 0.05
+
+
+def test_chunks_cover_every_frame_once_and_a_copy_export_is_refused_in_one_line(runner, short_project,
+                                                                               tmp_path) -> None:
+    from editor.jobs.chunked import plan_chunks
+    from editor.media.errors import RenderError
+
+    for frames, chunks in ((100, 4), (7, 3), (5, 8), (1, 1), (90_000, 16)):
+        plan = plan_chunks(frames, chunks)
+        assert plan[0][0] == 0 and plan[-1][1] == frames
+        assert all(a < b for a, b in plan) and all(p[1] == q[0] for p, q in zip(plan, plan[1:], strict=False))
+        assert len(plan) == min(chunks, frames)
+        assert max(b - a for a, b in plan) - min(b - a for a, b in plan) <= 1
+    with pytest.raises(RenderError, match="^a chunked export re-encodes pictures: use the high or fast preset"):
+        runner.start_export(short_project.timeline, tmp_path / "c.mp4", "copy", farm=True, chunks=2)
