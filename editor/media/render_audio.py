@@ -17,8 +17,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
-
 from editor.media.probe import open_input
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, OutputFormat
 from editor.media.render_sources import AudioSource, SourcePool, time_origin
@@ -46,6 +44,8 @@ class AudioFeeder:
         self.source: AudioSource | None = None
 
     def feed_until(self, t: Fraction) -> None:
+        import numpy as np
+
         rate = self.writer.rate
         target = round(t * rate)
         while self.k < len(self.pieces) and self.writer.samples_written < target:
@@ -77,6 +77,8 @@ class AudioFeeder:
         self.k += 1
 
     def finish(self) -> None:
+        import numpy as np
+
         if self.pieces:
             path, a, b, out_start = self.pieces[-1]
             self.feed_until(out_start + b - a)
