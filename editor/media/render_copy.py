@@ -341,6 +341,8 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
                     shift = r.output_start - ix.pts[rng.first] * tb  # source seconds -> output seconds
                     shift_ticks, delay_ticks = int(round(shift / otb)), int(round(delay / otb))
                     next_feed = Fraction(0)
+                    next_feed_pts = -(1 << 62)  # next_feed in output ticks (an exact integer here, or unused)
+                    quarter = Fraction(1, 4) / otb
                     for packet in packets_from(src, sv, rng.key, ix.order):
                         if packet.size == 0 or packet.pts is None:
                             continue
@@ -373,8 +375,10 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
                             p.stream = ov
                             out.mux(p)
                         frames += 1
-                        if feeder is not None and pts * otb >= next_feed:  # interleave, every 0.25 s
+                        if feeder is not None and (pts >= next_feed_pts if quarter.denominator == 1
+                                                   else pts * otb >= next_feed):  # interleave, every 0.25 s
                             next_feed = pts * otb + Fraction(1, 4)
+                            next_feed_pts = pts + quarter.numerator
                             feeder.feed_until(next_feed)
                             progress.report(100.0 * float(pts * otb / total) * 0.9, "copying")
             if feeder is not None:
