@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "editor.cli.interchange",
     "editor.cli.jobs",
     "editor.cli.edit",
+    "editor.cli.worker",
 )
 
 #: Where each command lives, so that ``cutline CMD`` loads only the module of CMD (the others cost a command

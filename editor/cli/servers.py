@@ -24,10 +24,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from editor.store.config import config_dir
     from editor.store.errors import StoreError
 
+    store = None
     try:
-        report = open_store().describe()
+        store = open_store()
+        report = store.describe()
     except StoreError as exc:  # a server that will not start: still say everything else, and why
         report = _unreachable_report(str(exc))
+    report["workers"] = []
+    if store is not None:
+        try:
+            from editor.jobs.queue import live_workers
+
+            report["workers"] = live_workers(store.redis)
+        except Exception as exc:  # noqa: BLE001 - doctor reports, never fails on a side question
+            report["workers_error"] = str(exc)[:200]
     report["versions"] = versions()
     report["config_file"] = str(config_dir() / "config.json")
     report["log_file"] = str(log_file())
@@ -48,6 +58,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"  url: {rd['url']}")
         else:
             print(f"Redis: none ({rd['fallback']})")
+        workers = report["workers"]
+        print(f"Workers alive: {len(workers)}")
+        for w in workers:
+            print(f"  {w.get('name')} on {w.get('host')}: {w.get('running', 0)} running of {w.get('concurrency')},"
+                  f" encoders {', '.join(w.get('encoders') or []) or 'none'}")
         print(f"Data folder: {report['data_dir']}")
         print(f"Config file: {report['config_file']}")
         print(f"Log file: {report['log_file']}")

@@ -543,7 +543,7 @@ class EmbeddedServers:
         self._private_service_dir(home)
         if not home.is_relative_to(self.root):  # as root: a cluster in /var/lib/cutline for this data folder
             if not (home / OWNER_RECORD).exists():
-                (home / OWNER_RECORD).write_text(str(self.root) + "\n", encoding="utf-8")
+                write_private(home / OWNER_RECORD, str(self.root) + "\n")
             self._sweep_orphan_homes()
         bin_dir = postgres_bin_dir()
         if bin_dir is not None:
