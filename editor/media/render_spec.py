@@ -204,6 +204,18 @@ class RenderResult:
     notes: tuple[str, ...] = field(default=())
     segments: tuple[SegmentReport, ...] = field(default=())
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values: what a render child reports and a job keeps (notes: the copy plan, the seams
+        re-encoded). Any thread."""
+        return {"path": str(self.path), "frames": self.frames, "mode": self.mode_used, "notes": list(self.notes),
+                "segments": [s.to_json() for s in self.segments]}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RenderResult:
+        """The result :meth:`to_json` wrote (``segments``/``notes`` may be absent: an older child). Any thread."""
+        return cls(Path(str(d["path"])), int(d["frames"]), str(d["mode"]), tuple(str(n) for n in d.get("notes", ())),
+                   tuple(SegmentReport.from_json(s) for s in d.get("segments", ())))
+
 
 class Progress:
     """Throttled progress reports plus the cancel check every render step makes. Worker thread."""
