@@ -40,6 +40,11 @@ def register(sub: Any) -> None:
                    help="output file (the container follows the extension); a folder for a batch")
     p.add_argument("--separate", action="store_true",
                    help="one file per segment: OUT is a folder or a template with {n} and/or {name}")
+    p.add_argument("--streams", default="", metavar="LIST",
+                   help="streams to keep, e.g. v:0,a:0,a:1,s:0 (default: the picture, every audio and subtitle "
+                        "stream, with their language tags; subtitles in MKV outputs)")
+    p.add_argument("--no-chapters", action="store_true",
+                   help="do not write one chapter per segment in a joined MP4/MOV/MKV")
     p.add_argument("--json", action="store_true", help="print a summary as JSON on stdout")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--video-codec", default="", help="h264, hevc, av1, vp9, prores (what the container takes)")
@@ -281,6 +286,9 @@ def _cut_one(args: argparse.Namespace, src: Path, segs: list[tuple[Any, Any, str
         options["crf"] = args.crf
     if args.bitrate:
         options["video_bitrate"] = parse_bitrate(args.bitrate)
+    from editor.media.streams import choose_streams
+
+    choice = choose_streams(src, args.streams, outs[0])
     segments = [(index.time_of(lo), index.time_of(hi) if hi < len(index) else index.duration) for lo, hi in frames]
     jobs: list[tuple[Path, list[tuple[Fraction, Fraction]], list[str]]] = (
         [(outs[0], segments, names)] if not args.separate
@@ -290,7 +298,7 @@ def _cut_one(args: argparse.Namespace, src: Path, segs: list[tuple[Any, Any, str
     for k, (out, segs_, seg_names) in enumerate(jobs):
         clips, at = [], Fraction(0)
         for a, b in segs_:
-            clips.append(RenderClip(str(src), a, b, at))
+            clips.append(RenderClip(str(src), a, b, at, audio=choice.first_audio))
             at += b - a
         spec = RenderSpec(tuple(clips), **options)
         label = f"{out.name}" if len(jobs) == 1 else f"{out.name} ({k + 1}/{len(jobs)})"
@@ -311,7 +319,8 @@ def _cut_one(args: argparse.Namespace, src: Path, segs: list[tuple[Any, Any, str
             {"index": i, "path": str(src), "requested": [round(float(a), 6), round(float(b), 6)],
              "actual": [round(float(a), 6), round(float(b), 6)], "mode": result.mode_used, "exact": True}
             for i, (a, b) in enumerate(segs_)]
-        extra = _after_render(args, src, out, reports, seg_names)
+        extra = _after_render(args, src, out, reports, seg_names, choice)
+        warnings += extra.pop("notes", [])
         entry = {"path": str(result.path), "frames": result.frames, "mode": result.mode_used,
                  "ranges": [r["actual"] for r in reports], "segments": reports}
         entry.update(extra)
@@ -321,10 +330,29 @@ def _cut_one(args: argparse.Namespace, src: Path, segs: list[tuple[Any, Any, str
 
 
 def _after_render(args: argparse.Namespace, src: Path, out: Path, reports: list[dict[str, Any]],
-                  names: list[str]) -> dict[str, Any]:
+                  names: list[str], choice: Any) -> dict[str, Any]:
     """Streams beyond the first video and audio, and chapters: a pass over the written file (see
     ``editor.media.streams``). Returns what to add to the summary. Main thread of the CLI process."""
-    return {}
+    from editor.media.chapters import segment_chapters
+    from editor.media.streams import add_streams_and_chapters
+
+    f = lambda v: Fraction(str(v))  # noqa: E731
+    pieces = [(f(r["actual"][0]), f(r["actual"][1]), f(r.get("output", [0])[0])) for r in reports]
+    if len(reports) == 1 and "output" not in reports[0]:
+        pieces = [(pieces[0][0], pieces[0][1], Fraction(0))]
+    outputs = [(f(r["output"][0]), f(r["output"][1])) for r in reports if "output" in r]
+    if not outputs:  # a re-encode: the segments lie end to end as asked
+        at = Fraction(0)
+        for a, b, _o in pieces:
+            outputs.append((at, at + b - a))
+            at += b - a
+        pieces = [(a, b, o0) for (a, b, _), (o0, _o1) in zip(pieces, outputs, strict=True)]
+    chapters = segment_chapters(outputs, names) if len(outputs) > 1 and not args.no_chapters else []
+    notes = list(choice.notes) + add_streams_and_chapters(src, out, pieces, choice, chapters)
+    for n in choice.notes:
+        print(f"cutline: {n}", file=sys.stderr)
+    return {"notes": notes, "chapters": [[round(float(c.start), 6), round(float(c.end), 6), c.title]
+                                         for c in chapters]}
 
 
 class _probe:
