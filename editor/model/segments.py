@@ -51,11 +51,11 @@ def _with(timeline: Timeline, i: int, seg: Segment) -> Timeline:
     return replace(timeline, segments=tuple(segs))
 
 
-def add_segment(timeline: Timeline, start: int, end: int, name: str = "", color: str = "blue") -> Timeline:
+def add_segment(timeline: Timeline, start: int, end: int, label: str = "", color: str = "blue") -> Timeline:
     """Add the segment [start, end) at the end of the list (an in/out pair becomes a segment); it gets id
     ``timeline.next_id``. Pure; any thread."""
     a, b = _range(start, end)
-    seg = Segment(timeline.next_id, a, b, text_field(name, "name"), _color(color))
+    seg = Segment(timeline.next_id, a, b, text_field(label, "label"), _color(color))
     return replace(timeline, segments=(*timeline.segments, seg), next_id=timeline.next_id + 1)
 
 
@@ -65,10 +65,10 @@ def remove_segment(timeline: Timeline, segment_id: int) -> Timeline:
     return replace(timeline, segments=timeline.segments[:i] + timeline.segments[i + 1:])
 
 
-def rename_segment(timeline: Timeline, segment_id: int, name: str) -> Timeline:
-    """Name a segment. Pure; any thread."""
+def rename_segment(timeline: Timeline, segment_id: int, label: str) -> Timeline:
+    """Name a segment (``label``: its new name). Pure; any thread."""
     i = segment_index(timeline, segment_id)
-    return _with(timeline, i, replace(timeline.segments[i], name=text_field(name, "name")))
+    return _with(timeline, i, replace(timeline.segments[i], name=text_field(label, "label")))
 
 
 def color_segment(timeline: Timeline, segment_id: int, color: str) -> Timeline:

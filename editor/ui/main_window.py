@@ -154,6 +154,13 @@ class MainWindow(QMainWindow):
                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
         self._jobs_dock_chosen = False  # set once the user shows or hides it: then the width rule stops
+        from editor.ui.segments_panel import SegmentsPanel
+
+        self.segments_panel = SegmentsPanel(self.controller)
+        self.segments_dock = QDockWidget("Segments", self)
+        self.segments_dock.setObjectName("segmentsDock")
+        self.segments_dock.setWidget(self.segments_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.segments_dock)
 
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
@@ -171,7 +178,7 @@ class MainWindow(QMainWindow):
         for label in (self.save_label, self.db_label, self.redis_label, self.windows_label, self.audio_label):
             self.statusBar().addPermanentWidget(label)
         for widget in (self.media_bin, self.viewer, self.timeline_view, self.jobs_panel, self.jobs_dock, centre,
-                       top, main):
+                       top, main, self.segments_panel, self.segments_dock):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -201,6 +208,8 @@ class MainWindow(QMainWindow):
             "zoom_fit": self.timeline_view.zoom_fit, "fullscreen_viewer": self.toggle_fullscreen_viewer,
             "leave_fullscreen": self.leave_fullscreen_viewer, "toggle_jobs": self.toggle_jobs_panel,
             "cheat_sheet": self.cheat_sheet, "about": self.about,
+            "toggle_segments": lambda: self.segments_dock.setVisible(not self.segments_dock.isVisible()),
+            **self.segments_panel.handlers(),
         }
 
     def _connect(self) -> None:
@@ -237,6 +246,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_timeline(self, timeline: Timeline | None) -> None:
         self.timeline_view.set_timeline(timeline)
+        self.segments_panel.set_timeline(timeline)
         if self._fit_pending:
             self._fit_pending = False
             QTimer.singleShot(0, self.timeline_view.zoom_fit)

@@ -27,10 +27,10 @@ T0 = Timeline(rate=Fraction(25))
 
 
 def test_every_segment_edit_through_the_registry() -> None:
-    t = apply_edit(T0, "add_segment", {"start": 10, "end": 50, "name": "intro"})
+    t = apply_edit(T0, "add_segment", {"start": 10, "end": 50, "label": "intro"})
     t = apply_edit(t, "add_segment", {"start": 100, "end": 150})
     a, b = (g.id for g in t.segments)
-    t = apply_edit(t, "rename_segment", {"segment_id": b, "name": "end"})
+    t = apply_edit(t, "rename_segment", {"segment_id": b, "label": "end"})
     t = apply_edit(t, "color_segment", {"segment_id": b, "color": "green"})
     t = apply_edit(t, "enable_segment", {"segment_id": a, "enabled": False})
     t = apply_edit(t, "move_segment", {"segment_id": b, "index": 0})
@@ -53,7 +53,7 @@ def test_every_segment_edit_through_the_registry() -> None:
 @pytest.mark.parametrize("name, params, message", [
     ("add_segment", {"start": 5, "end": 5}, "must be after the start"),
     ("add_segment", {"start": 0, "end": 5, "color": "plaid"}, "color: expected one of"),
-    ("rename_segment", {"segment_id": 99, "name": "x"}, "no segment with id 99"),
+    ("rename_segment", {"segment_id": 99, "label": "x"}, "no segment with id 99"),
     ("split_segment", {"segment_id": 1, "frame": 10}, "not inside the segment"),
     ("merge_segments", {"segment_id": 1, "other_id": 1}, "two different segments"),
     ("invert_segments", {"length": 10}, "the segments cover everything"),
@@ -66,7 +66,7 @@ def test_bad_segment_edits_are_one_line(name, params, message) -> None:
 
 
 def test_segments_are_saved_and_read_back_and_old_documents_have_none() -> None:
-    t = apply_edit(T0, "add_segment", {"start": 3, "end": 9, "name": "ça", "color": "yellow"})
+    t = apply_edit(T0, "add_segment", {"start": 3, "end": 9, "label": "ça", "color": "yellow"})
     t = apply_edit(t, "enable_segment", {"segment_id": t.segments[0].id, "enabled": False})
     back = timeline_from_json(timeline_to_json(t))
     assert back.segments == (Segment(t.segments[0].id, 3, 9, "ça", "yellow", False),)
@@ -81,7 +81,7 @@ def test_segments_are_saved_and_read_back_and_old_documents_have_none() -> None:
 def test_segment_edits_undo_and_redo_as_one_step_each() -> None:
     h = History(T0).step({"name": "add_segment", "params": {"start": 0, "end": 10}})
     sid = h.present.segments[0].id
-    h = h.step({"name": "rename_segment", "params": {"segment_id": sid, "name": "x"}})
+    h = h.step({"name": "rename_segment", "params": {"segment_id": sid, "label": "x"}})
     assert h.present.segments[0].name == "x"
     h = h.undo()
     assert h.present.segments[0].name == "" and h.undo().present.segments == ()
