@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "editor.cli.projects",
     "editor.cli.media",
     "editor.cli.cut",
+    "editor.cli.extract",
     "editor.cli.interchange",
     "editor.cli.jobs",
     "editor.cli.edit",

@@ -19,19 +19,32 @@ from pathlib import Path
 from typing import Any
 
 from editor.cli import CliError
+from editor.model.errors import UserError
 
 
 def register(sub: Any) -> None:
     """Add ``cut`` to the ``cutline`` parser. Main thread."""
     p = sub.add_parser("cut", help="cut segments out of a media file (smart, re-encode or stream copy)")
-    p.add_argument("file")
-    p.add_argument("--segment", action="append", required=True, metavar="A-B",
+    p.add_argument("files", nargs="+", metavar="FILE", help="one file, or many for a batch (the same segments)")
+    p.add_argument("--segments-from", default="", metavar="LIST",
+                   help="segments from a CSV (start,end[,name]; -5 or end-5: before each file's end) or a "
+                        "LosslessCut .llc project")
+    p.add_argument("--name-template", default="", metavar="TEMPLATE",
+                   help="output names in OUT's folder: {n} {name} {source} {timecode}, e.g. "
+                        "'{n}-{name}-{source}-{timecode}'")
+    p.add_argument("--segment", action="append", default=[], metavar="A-B",
                    help="a range to keep: 12.5-20, 00:00:12.500-00:00:20.000 or f300-f500 (end exclusive)")
     p.add_argument("--mode", default="smart", choices=["smart", "reencode", "copy"],
                    help="smart: exact, re-encodes only around the cuts; copy: keyframe cut; reencode: all")
-    p.add_argument("-o", "--out", required=True, help="output file (the container follows the extension)")
+    p.add_argument("-o", "--out", required=True,
+                   help="output file (the container follows the extension); a folder for a batch")
     p.add_argument("--separate", action="store_true",
                    help="one file per segment: OUT is a folder or a template with {n} and/or {name}")
+    p.add_argument("--streams", default="", metavar="LIST",
+                   help="streams to keep, e.g. v:0,a:0,a:1,s:0 (default: the picture, every audio and subtitle "
+                        "stream, with their language tags; subtitles in MKV outputs)")
+    p.add_argument("--no-chapters", action="store_true",
+                   help="do not write one chapter per segment in a joined MP4/MOV/MKV")
     p.add_argument("--json", action="store_true", help="print a summary as JSON on stdout")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--video-codec", default="", help="h264, hevc, av1, vp9, prores (what the container takes)")
@@ -95,40 +108,158 @@ def _frames_of(index: Any, a: int | Fraction, b: int | Fraction, text: str, name
     return lo, hi
 
 
-def _outputs(args: argparse.Namespace, src: Path, count: int) -> list[Path]:
+def _timecode(t: Fraction) -> str:
+    """``00.01.02.250``: a segment's start as a file-name-safe clock."""
+    ms = int(round(t * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    sec, ms = divmod(rest, 1000)
+    return f"{h:02d}.{m:02d}.{sec:02d}.{ms:03d}"
+
+
+def _safe(text: str) -> str:
+    return "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in text).strip() or "segment"
+
+
+def _fill(template: str, n: int, name: str, src: Path, start: Fraction) -> str:
+    return (template.replace("{n}", str(n)).replace("{name}", _safe(name or src.stem))
+            .replace("{source}", _safe(src.stem)).replace("{timecode}", _timecode(start)))
+
+
+def _outputs(args: argparse.Namespace, src: Path, names: list[str], starts: list[Fraction],
+             batch: bool) -> list[Path]:
+    """Where each output goes: one path when joined, one per segment with ``--separate``."""
     out = Path(args.out).expanduser()
-    if not args.separate:
-        return [out]
-    if out.is_dir() or args.out.endswith(("/", "\\")):
+    folder_given = out.is_dir() or args.out.endswith(("/", "\\"))
+    templated = any(k in args.out for k in ("{n}", "{name}", "{source}", "{timecode}"))
+    if batch and not folder_given and not templated and not args.name_template:
+        raise CliError(f"{args.out}: with several files, give a folder for -o (or a name with {{source}})")
+    if folder_given:
         out.mkdir(parents=True, exist_ok=True)
+    count = len(names) if args.separate else 1
+    template = args.name_template
+    if template:
+        base = out if folder_given else out.parent
+        if not Path(template).suffix:
+            template += src.suffix if not templated and (folder_given or not out.suffix) else (out.suffix or src.suffix)
+        if not args.separate and "{source}" not in template and batch:
+            template = "{source}-" + template
+        return [base / _fill(template, n, names[n - 1] if args.separate else "", src, starts[n - 1])
+                for n in range(1, count + 1)]
+    if not args.separate:
+        if folder_given:
+            return [out / f"{src.stem}-cut{src.suffix}"]
+        return [Path(_fill(args.out, 1, "", src, starts[0])).expanduser()]
+    if folder_given:
         return [out / f"{src.stem}-{n}{src.suffix}" for n in range(1, count + 1)]
-    if "{n}" not in args.out:
+    if "{n}" not in args.out and "{name}" not in args.out and "{timecode}" not in args.out:
         raise CliError(f"{args.out}: with --separate, give a folder or a name with {{n}} (e.g. part-{{n}}.mp4)")
-    return [Path(args.out.replace("{n}", str(n)).replace("{name}", src.stem)).expanduser()
-            for n in range(1, count + 1)]
+    return [Path(_fill(args.out, n, names[n - 1], src, starts[n - 1])).expanduser() for n in range(1, count + 1)]
+
+
+def _segment_list(args: argparse.Namespace) -> list[tuple[Any, Any, str, str]]:
+    """(start, end, text, name) per segment: start/end a frame number (int), seconds (Fraction) or a
+    ``TimeRef`` (from a list; resolved per file, so ``-5`` means each file's last five seconds)."""
+    from editor.model.segment_io import parse_llc, parse_segments_csv
+
+    out: list[tuple[Any, Any, str, str]] = []
+    for t in args.segment:
+        a, b = parse_segment(t)
+        out.append((a, b, t, ""))
+    if args.segments_from:
+        path = Path(args.segments_from).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise CliError(f"{path}: segment list not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"{path}: cannot read the segment list ({exc})") from None
+        specs = parse_llc(text)[1] if path.suffix.lower() == ".llc" else parse_segments_csv(text)
+        for n, sp in enumerate(specs, start=1):
+            out.append((sp.start, sp.end, f"{path.name} row {n}", sp.name))
+    if not out:
+        raise CliError("no segments: give --segment A-B or --segments-from LIST")
+    return out
+
+
+def _resolve(index: Any, v: Any, end: bool) -> int | Fraction:
+    """A TimeRef (or None: the end) against one file; frames and seconds pass through."""
+    from editor.model.segment_io import TimeRef
+
+    if v is None:
+        return len(index)
+    if not isinstance(v, TimeRef):
+        return v  # type: ignore[no-any-return]
+    if isinstance(v.value, int):
+        return max(0, len(index) - v.value) if v.from_end else v.value
+    return index.duration - v.value if v.from_end else Fraction(v.value)
 
 
 def cmd_cut(args: argparse.Namespace) -> int:
-    """Cut, join and write; exit 0, or raise a one-line user error. Main thread of the CLI process."""
-    from editor.cli.media import parse_size
+    """Cut, join and write every file; exit 0, 1 when some file failed (after the summary), or raise a
+    one-line user error. Main thread of the CLI process."""
     from editor.cli.progress import ProgressBar
+
+    sources = [Path(f).expanduser() for f in args.files]
+    segs = _segment_list(args)
+    batch = len(sources) > 1
+    if not batch:
+        if not sources[0].exists():
+            raise CliError(f"{sources[0]}: file not found")
+    bar = ProgressBar()
+    results: list[dict[str, Any]] = []
+    failed: list[tuple[Path, str]] = []
+    warnings: list[str] = []
+    for k, src in enumerate(sources):
+        def report(p: float, m: str, k: int = k) -> None:
+            bar.update((k + p / 100) * 100 / len(sources), m if not batch else f"[{k + 1}/{len(sources)}] {m}")
+        try:
+            if not src.exists():
+                raise CliError(f"{src}: file not found")
+            outs, warns = _cut_one(args, src, segs, batch, report)
+            results.append({"input": str(src), "outputs": outs})
+            warnings += warns
+        except UserError as exc:
+            if not batch:
+                raise
+            failed.append((src, str(exc)))
+    bar.end()
+    if batch:
+        done = sum(len(r["outputs"]) for r in results)
+        print(f"batch: {len(results)} of {len(sources)} files cut ({done} outputs)"
+              + (f", {len(failed)} failed:" if failed else ""), file=sys.stderr)
+        for src, why in failed:
+            print(f"  failed {src.name}: {why}", file=sys.stderr)
+    if args.json:
+        if batch:
+            print(json.dumps({"files": results, "failed": [{"input": str(s), "error": e} for s, e in failed],
+                              "warnings": warnings}, ensure_ascii=False))
+        else:
+            print(json.dumps({"input": results[0]["input"], "outputs": results[0]["outputs"],
+                              "warnings": warnings}, ensure_ascii=False))
+    return 1 if failed else 0
+
+
+def _cut_one(args: argparse.Namespace, src: Path, segs: list[tuple[Any, Any, str, str]], batch: bool,
+             on_progress: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """Cut one file; returns its outputs' summaries and the warnings. Main thread of the CLI process."""
+    from editor.cli.media import parse_size
     from editor.media.errors import MediaError
     from editor.media.render import RenderClip, RenderSpec, render
     from editor.media.render_copy import file_index, stream_meta
     from editor.media.render_output import choose_codecs
 
-    src = Path(args.file).expanduser()
-    if not src.exists():
-        raise CliError(f"{src}: file not found")
-    ranges = [parse_segment(t) for t in args.segment]
     try:
         index, _order = file_index(str(src))
     except MediaError:
         raise
     except Exception as exc:  # noqa: BLE001 - PyAV's errors, said in one line
         raise CliError(f"{src}: cannot read media ({exc})") from None
-    frames = [_frames_of(index, a, b, t, src.name) for (a, b), t in zip(ranges, args.segment, strict=True)]
-    outs = _outputs(args, src, len(frames))
+    frames = [_frames_of(index, _resolve(index, a, False), _resolve(index, b, True), t, src.name)
+              for a, b, t, _n in segs]
+    names = [n for _a, _b, _t, n in segs]
+    starts = [index.time_of(lo) for lo, _hi in frames]
+    outs = _outputs(args, src, names, starts, batch)
     for out in outs:
         if not out.parent.is_dir():
             raise CliError(f"{out}: the folder {out.parent} does not exist")
@@ -137,6 +268,8 @@ def cmd_cut(args: argparse.Namespace) -> int:
         if out.resolve() == src.resolve():
             raise CliError(f"{out}: is the input file; choose another output")
         choose_codecs(out, args.video_codec, args.audio_codec, True)
+    if len(set(outs)) != len(outs):
+        raise CliError(f"{outs[0]}: several segments would be written to the same file; add {{n}} to the name")
     if args.mode == "reencode" and not args.size:
         with _probe(src) as (width, height, fps):  # the display size (rotation applied)
             pass
@@ -153,22 +286,25 @@ def cmd_cut(args: argparse.Namespace) -> int:
         options["crf"] = args.crf
     if args.bitrate:
         options["video_bitrate"] = parse_bitrate(args.bitrate)
+    from editor.media.streams import choose_streams
+
+    choice = choose_streams(src, args.streams, outs[0])
     segments = [(index.time_of(lo), index.time_of(hi) if hi < len(index) else index.duration) for lo, hi in frames]
-    jobs: list[tuple[Path, list[tuple[Fraction, Fraction]]]] = (
-        [(outs[0], segments)] if not args.separate else [(o, [s]) for o, s in zip(outs, segments, strict=True)])
-    bar = ProgressBar()
+    jobs: list[tuple[Path, list[tuple[Fraction, Fraction]], list[str]]] = (
+        [(outs[0], segments, names)] if not args.separate
+        else [(o, [s], [nm]) for o, s, nm in zip(outs, segments, names, strict=True)])
     summary: list[dict[str, Any]] = []
     warnings: list[str] = []
-    for k, (out, segs) in enumerate(jobs):
+    for k, (out, segs_, seg_names) in enumerate(jobs):
         clips, at = [], Fraction(0)
-        for a, b in segs:
-            clips.append(RenderClip(str(src), a, b, at))
+        for a, b in segs_:
+            clips.append(RenderClip(str(src), a, b, at, audio=choice.first_audio))
             at += b - a
         spec = RenderSpec(tuple(clips), **options)
         label = f"{out.name}" if len(jobs) == 1 else f"{out.name} ({k + 1}/{len(jobs)})"
         result = render(spec, out, overwrite=args.overwrite,
-                        on_progress=lambda p, m, label=label: bar.update(p, f"{label} {m}"))
-        bar.end()
+                        on_progress=lambda p, m, label=label, k=k: on_progress(
+                            (k + p / 100) * 100 / len(jobs), f"{label} {m}"))
         warnings += list(result.notes)
         for s in result.segments:
             if args.mode == "copy":
@@ -182,13 +318,41 @@ def cmd_cut(args: argparse.Namespace) -> int:
         reports = [s.to_json() for s in result.segments] or [
             {"index": i, "path": str(src), "requested": [round(float(a), 6), round(float(b), 6)],
              "actual": [round(float(a), 6), round(float(b), 6)], "mode": result.mode_used, "exact": True}
-            for i, (a, b) in enumerate(segs)]
-        summary.append({"path": str(result.path), "frames": result.frames, "mode": result.mode_used,
-                        "ranges": [r["actual"] for r in reports], "segments": reports})
+            for i, (a, b) in enumerate(segs_)]
+        extra = _after_render(args, src, out, reports, seg_names, choice)
+        warnings += extra.pop("notes", [])
+        entry = {"path": str(result.path), "frames": result.frames, "mode": result.mode_used,
+                 "ranges": [r["actual"] for r in reports], "segments": reports}
+        entry.update(extra)
+        summary.append(entry)
         print(f"wrote {result.path} ({result.frames} frames, {result.mode_used})", file=sys.stderr)
-    if args.json:
-        print(json.dumps({"input": str(src), "outputs": summary, "warnings": warnings}, ensure_ascii=False))
-    return 0
+    return summary, warnings
+
+
+def _after_render(args: argparse.Namespace, src: Path, out: Path, reports: list[dict[str, Any]],
+                  names: list[str], choice: Any) -> dict[str, Any]:
+    """Streams beyond the first video and audio, and chapters: a pass over the written file (see
+    ``editor.media.streams``). Returns what to add to the summary. Main thread of the CLI process."""
+    from editor.media.chapters import segment_chapters
+    from editor.media.streams import add_streams_and_chapters
+
+    f = lambda v: Fraction(str(v))  # noqa: E731
+    pieces = [(f(r["actual"][0]), f(r["actual"][1]), f(r.get("output", [0])[0])) for r in reports]
+    if len(reports) == 1 and "output" not in reports[0]:
+        pieces = [(pieces[0][0], pieces[0][1], Fraction(0))]
+    outputs = [(f(r["output"][0]), f(r["output"][1])) for r in reports if "output" in r]
+    if not outputs:  # a re-encode: the segments lie end to end as asked
+        at = Fraction(0)
+        for a, b, _o in pieces:
+            outputs.append((at, at + b - a))
+            at += b - a
+        pieces = [(a, b, o0) for (a, b, _), (o0, _o1) in zip(pieces, outputs, strict=True)]
+    chapters = segment_chapters(outputs, names) if len(outputs) > 1 and not args.no_chapters else []
+    notes = list(choice.notes) + add_streams_and_chapters(src, out, pieces, choice, chapters)
+    for n in choice.notes:
+        print(f"cutline: {n}", file=sys.stderr)
+    return {"notes": notes, "chapters": [[round(float(c.start), 6), round(float(c.end), 6), c.title]
+                                         for c in chapters]}
 
 
 class _probe:

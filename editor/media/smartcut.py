@@ -392,7 +392,11 @@ def _encode_part(src: Any, sv: Any, s: _Segment, part: _Part, writer: _Writer, c
         if done:
             break
     else:
-        for frame in sv.decode(None):
+        try:
+            rest = sv.decode(None)
+        except av.error.EOFError:  # the flush packet at the end of the file already drained it
+            rest = []
+        for frame in rest:
             i = ix.frame_at_pts(frame.pts)
             if i is not None and part.lo <= i < part.hi:
                 frame.pts = _out_pts(s, ix.pts[i], otb)

@@ -17,7 +17,8 @@ from fractions import Fraction
 from .picture import DEFAULT_LOOK, Look, Title
 from .timeline import Clip, Gap, SubtitleCue, Timeline, source_factor
 
-__all__ = ["VideoLayer", "TitleLayer", "SubtitleLayer", "cue_text_at", "Layer", "layers_at", "is_plain", "has_picture_effects", "canvas_size"]
+__all__ = ["VideoLayer", "TitleLayer", "SubtitleLayer", "cue_text_at", "Layer", "layers_at", "is_plain",
+           "has_picture_effects", "canvas_size"]
 
 DEFAULT_CANVAS = (1920, 1080)
 

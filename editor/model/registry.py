@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from . import edits, looks, marks, playhead, relink
+from . import edits, looks, marks, playhead, relink, segments
 from .errors import EditError, TimelineFormatError
 from .serialize import media_from_dict, media_to_dict
 from .time import format_rate
@@ -65,6 +65,16 @@ _FUNCS: list[Callable[..., Timeline]] = [
     looks.add_title,
     looks.edit_title,
     looks.remove_title,
+    segments.add_segment,
+    segments.remove_segment,
+    segments.rename_segment,
+    segments.color_segment,
+    segments.enable_segment,
+    segments.move_segment,
+    segments.split_segment,
+    segments.merge_segments,
+    segments.invert_segments,
+    segments.set_segments,
 ]
 #: Every edit the editor can make, by name.
 EDITS: dict[str, Callable[..., Timeline]] = {f.__name__: f for f in _FUNCS}
@@ -149,6 +159,8 @@ def _decode(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
             out["media"] = media_from_dict(out["media"], f"{name}.media")
         except TimelineFormatError as e:
             raise EditError(str(e)) from None
+    if isinstance(out.get("segments"), list):
+        out["segments"] = [tuple(c) if isinstance(c, list) else c for c in out["segments"]]
     if isinstance(out.get("cues"), list):
         out["cues"] = [tuple(c) if isinstance(c, list) else c for c in out["cues"]]
     return out

@@ -31,6 +31,7 @@ from .timeline import (
     Item,
     Marker,
     MediaRef,
+    Segment,
     SubtitleCue,
     Timeline,
     Title,
@@ -222,6 +223,9 @@ def timeline_to_json(timeline: Timeline, indent: int | None = None) -> str:
         "media": [media_to_dict(m) for m in t.media],
         "markers": markers,
     }
+    if t.segments:  # written only when there are some, so documents without them stay as they were
+        head["segments"] = [{"id": g.id, "start": g.start, "end": g.end, "name": g.name, "color": g.color,
+                             "enabled": g.enabled} for g in t.segments]
     text = _dumps(head, separators=(",", ":"))
     return text[:-1] + ',"tracks":[' + ",".join(_track_json(tr) for tr in t.tracks) + "]}"
 
@@ -495,6 +499,11 @@ def timeline_from_dict(data: object) -> Timeline:
     if in_point is not None and out_point is not None and in_point >= out_point:
         raise _fail("in", f"in point {in_point} must be before out point {out_point}")
     markers.sort(key=lambda m: (m.frame, m.id))
+    segments = _segments_from(d.get("segments", []), ids)
+    if ids and max(ids) >= next_id:
+        raise _fail(
+            "next_id", f"must be greater than every id in the file (largest is {max(ids)}), got {next_id}"
+        )
     return Timeline(
         rate=rate,
         tracks=tracks,
@@ -504,7 +513,36 @@ def timeline_from_dict(data: object) -> Timeline:
         media=tuple(media),
         name=name,
         next_id=next_id,
+        segments=segments,
     )
+
+
+def _segments_from(value: object, ids: set[int]) -> tuple[Segment, ...]:
+    """The optional ``segments`` list (absent: none). TimelineFormatError names a bad field."""
+    if not isinstance(value, list):
+        raise _fail("segments", f"expected a list, got {_show(value)}")
+    if len(value) > MAX_MARKERS:
+        raise _fail("segments", f"more than {MAX_MARKERS} segments")
+    out = []
+    for k, sd in enumerate(value):
+        p = f"segments[{k}]"
+        if not isinstance(sd, dict):
+            raise _fail(p, f"expected an object, got {_show(sd)}")
+        sid = _get(sd, "id", int, p)
+        start, end = _get(sd, "start", int, p), _get(sd, "end", int, p)
+        color = _get(sd, "color", str, p)
+        enabled = sd.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise _fail(f"{p}.enabled", f"expected true or false, got {_show(enabled)}")
+        if start < 0 or end <= start:
+            raise _fail(f"{p}.start", f"expected 0 <= start < end, got {start}-{end}")
+        if color not in MARKER_COLORS:
+            raise _fail(f"{p}.color", f"expected one of {', '.join(MARKER_COLORS)}, got {_show(color)}")
+        if sid in ids or sid <= 0:
+            raise _fail(f"{p}.id", f"duplicate or invalid id {sid}")
+        ids.add(sid)
+        out.append(Segment(sid, start, end, _get(sd, "name", str, p), color, enabled))
+    return tuple(out)
 
 
 def timeline_from_json(text: str | bytes) -> Timeline:

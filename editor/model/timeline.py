@@ -20,6 +20,7 @@ __all__ = [
     "TrackKind",
     "TRACK_KINDS",
     "MARKER_COLORS",
+    "Segment",
     "MediaRef",
     "Clip",
     "Gap",
@@ -162,6 +163,19 @@ class Marker:
 
 
 @dataclass(frozen=True, slots=True)
+class Segment:
+    """A range to keep, [start, end) in timeline frames, as LosslessCut's segments: named, coloured, enabled
+    or not. A timeline's segments are in export order (the user reorders them)."""
+
+    id: int
+    start: int
+    end: int
+    name: str = ""
+    color: str = "blue"
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Timeline:
     """A whole edit. ``media`` is the project's bin: every clip's media is in it (by fingerprint).
 
@@ -177,6 +191,7 @@ class Timeline:
     media: tuple[MediaRef, ...] = ()
     name: str = ""
     next_id: int = 1
+    segments: tuple[Segment, ...] = ()  # optional: absent in older documents
 
     def media_by_fingerprint(self, fingerprint: str) -> MediaRef | None:
         """The bin entry with this fingerprint, or None."""

@@ -33,17 +33,17 @@ from editor.model.navigate import duration
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
 from editor.ui.actions import ACTIONS, build_actions, show_undo_labels
-from editor.ui.picture_commands import PictureCommands
-from editor.ui.audio_view import AudioView
-from editor.ui.subtitle_editor import SubtitleCommands
-from editor.ui.subtitle_overlay import SubtitleOverlay
 from editor.ui.assets import MediaAssets
 from editor.ui.audio import AudioOutput
+from editor.ui.audio_view import AudioView
 from editor.ui.context import AppContext
 from editor.ui.controller import EditorController
 from editor.ui.jobs_panel import JobsPanel
 from editor.ui.media_bin import MediaBin
+from editor.ui.picture_commands import PictureCommands
 from editor.ui.preview import PreviewEngine
+from editor.ui.subtitle_editor import SubtitleCommands
+from editor.ui.subtitle_overlay import SubtitleOverlay
 from editor.ui.timeline_view import TimelineView
 from editor.ui.viewer import ViewerWidget
 
@@ -161,6 +161,13 @@ class MainWindow(QMainWindow):
                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
         self._jobs_dock_chosen = False  # set once the user shows or hides it: then the width rule stops
+        from editor.ui.segments_panel import SegmentsPanel
+
+        self.segments_panel = SegmentsPanel(self.controller)
+        self.segments_dock = QDockWidget("Segments", self)
+        self.segments_dock.setObjectName("segmentsDock")
+        self.segments_dock.setWidget(self.segments_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.segments_dock)
 
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
@@ -178,7 +185,7 @@ class MainWindow(QMainWindow):
         for label in (self.save_label, self.db_label, self.redis_label, self.windows_label, self.audio_label):
             self.statusBar().addPermanentWidget(label)
         for widget in (self.media_bin, self.viewer, self.timeline_view, self.jobs_panel, self.jobs_dock, centre,
-                       top, main):
+                       top, main, self.segments_panel, self.segments_dock):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -209,6 +216,8 @@ class MainWindow(QMainWindow):
             "leave_fullscreen": self.leave_fullscreen_viewer, "toggle_jobs": self.toggle_jobs_panel,
             "cheat_sheet": self.cheat_sheet, "about": self.about,
             **PictureCommands(c, self).handlers(), **self.subtitles.handlers(),
+            "toggle_segments": lambda: self.segments_dock.setVisible(not self.segments_dock.isVisible()),
+            **self.segments_panel.handlers(),
         }
 
     def _connect(self) -> None:
@@ -247,6 +256,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_timeline(self, timeline: Timeline | None) -> None:
         self.timeline_view.set_timeline(timeline)
+        self.segments_panel.set_timeline(timeline)
         if self._fit_pending:
             self._fit_pending = False
             QTimer.singleShot(0, self.timeline_view.zoom_fit)

@@ -39,10 +39,10 @@ from editor.media.backward import BACK_STEP_MAX, BackwardBuffer
 from editor.media.errors import MediaError, MediaNotFoundError
 from editor.media.frame_cache import VIEWER_BUDGET, FrameBudget
 from editor.media.frames import FrameReader, Picture
-from editor.ui.composite_preview import ReaderSource, composite_image
 from editor.model.layers import is_plain, layers_at
 from editor.model.navigate import duration
 from editor.model.timeline import Clip, Timeline, source_factor
+from editor.ui.composite_preview import ReaderSource, composite_image
 
 log = logging.getLogger(__name__)
 

@@ -38,12 +38,12 @@ from PySide6.QtWidgets import QApplication, QScrollBar, QWidget
 
 from editor.model.navigate import duration as timeline_duration
 from editor.model.navigate import edit_points
-from editor.model.time import format_timecode, nominal_fps
 from editor.model.picture import Title
+from editor.model.time import format_timecode, nominal_fps
 from editor.model.timeline import Clip, Gap, SubtitleCue, Timeline, Track, source_factor
-from editor.ui.look_marks import TITLE_FILL, paint_look_marks
 from editor.ui import theme
 from editor.ui.dnd import local_paths
+from editor.ui.look_marks import TITLE_FILL, paint_look_marks
 
 __all__ = ["TimelineView"]
 
