@@ -168,6 +168,9 @@ class MainWindow(QMainWindow):
         self.segments_dock.setObjectName("segmentsDock")
         self.segments_dock.setWidget(self.segments_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.segments_dock)
+        self.tabifyDockWidget(self.jobs_dock, self.segments_dock)  # one column of docks, not two
+        self.jobs_dock.raise_()
+        self._segments_dock_chosen = False  # like the jobs dock: hidden in a narrow window until asked for
 
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
@@ -216,7 +219,7 @@ class MainWindow(QMainWindow):
             "leave_fullscreen": self.leave_fullscreen_viewer, "toggle_jobs": self.toggle_jobs_panel,
             "cheat_sheet": self.cheat_sheet, "about": self.about,
             **PictureCommands(c, self).handlers(), **self.subtitles.handlers(),
-            "toggle_segments": lambda: self.segments_dock.setVisible(not self.segments_dock.isVisible()),
+            "toggle_segments": self.toggle_segments_panel,
             **self.segments_panel.handlers(),
         }
 
@@ -516,10 +519,19 @@ class MainWindow(QMainWindow):
         self._jobs_dock_chosen = True
         self.jobs_dock.setVisible(not self.jobs_dock.isVisible())
 
+    def toggle_segments_panel(self) -> None:
+        """Ctrl+G: show or hide the segments dock (and bring it to the front of the dock column)."""
+        self._segments_dock_chosen = True
+        self.segments_dock.setVisible(not self.segments_dock.isVisible())
+        if self.segments_dock.isVisible():
+            self.segments_dock.raise_()
+
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt's name
         super().showEvent(event)
         if not self._jobs_dock_chosen:
             self.jobs_dock.setVisible(self.width() >= NARROW_WINDOW)
+        if not self._segments_dock_chosen:
+            self.segments_dock.setVisible(self.width() >= NARROW_WINDOW)
 
     def leave_fullscreen_viewer(self) -> None:
         """Esc: back from the full-screen viewer (nothing otherwise)."""
