@@ -78,8 +78,14 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.resize(1400, 860)
         self._build()
-        self.actions_by_name = build_actions(self, self._handlers(), ctx.store.settings.keymap)
+        from editor.ui.clip_commands import ClipCommands
+
+        self.clip_commands = ClipCommands(self.controller, self)
+        self.actions_by_name = build_actions(self, {**self._handlers(), **self.clip_commands.handlers()},
+                                             ctx.store.settings.keymap)
         self._build_menus()
+        self.media_bin.view().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.media_bin.view().customContextMenuRequested.connect(self._bin_menu)
         show_undo_labels(self.actions_by_name, None, None)
         self._connect()
         self._update_title()
@@ -216,6 +222,8 @@ class MainWindow(QMainWindow):
         self.timeline_view.seek_requested.connect(self._seek)
         self.timeline_view.selection_changed.connect(c.select)
         self.timeline_view.move_requested.connect(c.move_clip)
+        self.timeline_view.edit_requested.connect(lambda name, params: c.edit_with(name, params))
+        self.timeline_view.context_requested.connect(self._context_menu)
         self.timeline_view.files_dropped.connect(lambda paths, frame: c.import_files(list(paths), frame))
         self.media_bin.files_dropped.connect(lambda paths: c.import_files(list(paths)))
         self.assets.thumbnails_ready.connect(self._on_thumbnails)
@@ -232,6 +240,21 @@ class MainWindow(QMainWindow):
         self.preview.playback_state.connect(self._on_playback_state)
         self.preview.dropping.connect(self.viewer.set_dropping)
         self.preview.media_offline.connect(self._on_preview_offline)
+
+    def _bin_menu(self, pos: Any) -> None:
+        from editor.ui.context_menus import BIN_MENU, build_menu
+
+        self.last_menu = build_menu(self, self.actions_by_name, BIN_MENU)
+        self.last_menu.popup(self.media_bin.view().viewport().mapToGlobal(pos))
+
+    def _context_menu(self, track: int, clip_id: int, where: Any) -> None:
+        """Right click on the timeline: the clip's or the track's menu (see editor.ui.context_menus)."""
+        from editor.ui.context_menus import build_menu, menu_for
+
+        names = menu_for(track, clip_id)
+        if names is not None:
+            self.last_menu = build_menu(self, self.actions_by_name, names)
+            self.last_menu.popup(where)
 
     # ---- state -> views ------------------------------------------------------------------------
     @Slot(object)

@@ -20,6 +20,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -42,6 +43,7 @@ from editor.model.time import format_timecode, nominal_fps
 from editor.model.timeline import Clip, Gap, SubtitleCue, Timeline, Track, source_factor
 from editor.ui import theme
 from editor.ui.dnd import local_paths
+from editor.ui.timeline_mouse import EdgeDrag, edge_under, edit_for
 
 __all__ = ["TimelineView"]
 
@@ -83,6 +85,8 @@ class TimelineView(QWidget):
     selection_changed = Signal(int, int)
     move_requested = Signal(int, int, int, int)
     files_dropped = Signal(list, int)
+    edit_requested = Signal(str, dict)  # a model edit by name (an edge trim, a roll)
+    context_requested = Signal(int, int, object)  # track (-1: none), clip id (-1: none), global QPoint
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +110,7 @@ class TimelineView(QWidget):
         self._paint_spans: list[tuple[float, float]] = []  # x ranges of the paint event being handled
         self._snaps: list[int] | None = None
         self._drag: _Drag | None = None
+        self._edge: EdgeDrag | None = None
         self._scrubbing = False
         self._last_seek: int | None = None
         self._drop_x: float | None = None
@@ -410,6 +415,20 @@ class TimelineView(QWidget):
         snap = not event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         self._last_seek = None
         hit = self._hit(pos.x(), pos.y())
+        if hit is not None and type(self._tl.tracks[hit[0]].items[hit[1]]) is Clip:
+            ti, i, start, end = hit
+            edge = edge_under(pos.x(), self._fx(start), self._fx(end))
+            if edge is not None:
+                mods = event.modifiers()
+                mode = ("roll" if mods & Qt.KeyboardModifier.AltModifier else
+                        "ripple" if mods & Qt.KeyboardModifier.ControlModifier else "trim")
+                item = self._tl.tracks[ti].items[i]
+                self._edge = EdgeDrag(ti, item.id, edge, start if edge == "in" else end, mode)  # type: ignore[union-attr]
+                if (ti, item.id) != self._sel:  # type: ignore[union-attr]
+                    self._sel = (ti, item.id)  # type: ignore[union-attr]
+                    self.selection_changed.emit(*self._sel)
+                self.update()
+                return
         if hit is not None:
             ti, i, start, end = hit
             item = self._tl.tracks[ti].items[i]
@@ -432,6 +451,17 @@ class TimelineView(QWidget):
         snap = not event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         if self._scrubbing:
             self._seek(self._snapped_frame(pos.x(), snap))
+            return
+        if self._edge is not None:
+            e = self._edge
+            raw = self._left + (pos.x() - HEADER_W) / self._ppf
+            hit_frame = self._nearest(raw, extra=(self._playhead,), exclude=(e.frame,)) if snap else None
+            frame = hit_frame if hit_frame is not None else max(0, round(raw))
+            if frame != e.frame or e.moved:
+                e.moved = e.moved or frame != e.frame
+                e.frame = frame
+                self._drop_x = self._fx(frame)
+                self.update()
             return
         d = self._drag
         if d is None:
@@ -460,11 +490,38 @@ class TimelineView(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mouseReleaseEvent(event)
+        edge, self._edge = self._edge, None
+        if edge is not None:
+            self._drop_x = None
+            request = edit_for(edge)
+            if request is not None:
+                self.edit_requested.emit(*request)
+            self.update()
+            return
         d, self._drag = self._drag, None
         self._scrubbing = False
         if d is not None and d.active and (d.new_track, d.new_start) != (d.track, d.start):
             self.move_requested.emit(d.track, d.clip_id, d.new_track, d.new_start)
         self.update()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        """Right click: a clip's menu (it is selected first), a track's menu (on its header or an empty
+        spot of its row), or nothing."""
+        pos = event.pos()
+        r = self._row_at(pos.y())
+        track = self._rows[r] if r is not None else -1
+        hit = self._hit(pos.x(), pos.y())
+        clip_id = -1
+        if hit is not None and self._tl is not None:
+            clip_id = self._tl.tracks[hit[0]].items[hit[1]].id  # type: ignore[union-attr]
+            if (hit[0], clip_id) != self._sel:
+                self._sel = (hit[0], clip_id)
+                self.selection_changed.emit(*self._sel)
+                self.update()
+        elif track >= 0:
+            self._sel = (track, -1)
+            self.selection_changed.emit(track, -1)
+        self.context_requested.emit(track, clip_id, event.globalPos())
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         mods = event.modifiers()
