@@ -73,6 +73,26 @@ class _Drag:
     new_start: int = 0
 
 
+def db_scale(peaks: np.ndarray) -> np.ndarray:
+    """Int16 peak magnitudes as 0..1 heights on a -60..0 dBFS scale. Any thread."""
+    mag = np.maximum(np.abs(peaks.astype(np.float64)), 1.0) / 32768.0
+    return np.clip((20 * np.log10(mag) + 60.0) / 60.0, 0.0, 1.0)
+
+
+def clip_badges(clip: Clip) -> str:
+    """What a clip's label adds: speed, reverse, gain, mute ("  2× ◀ −6 dB muted")."""
+    out = []
+    if clip.speed != 1:
+        out.append(f"{float(clip.speed):g}×")
+    if clip.reverse:
+        out.append("◀")
+    if clip.gain_db:
+        out.append(f"{clip.gain_db:+g} dB")
+    if clip.muted:
+        out.append("muted")
+    return ("  " + " ".join(out)) if out else ""
+
+
 class TimelineView(QWidget):
     """Tracks, clips, markers, in/out range and playhead of one timeline. Qt main thread only.
 
@@ -676,11 +696,19 @@ class TimelineView(QWidget):
             self._paint_filmstrip(p, tl, it, start, xa, body, right)
         elif kind == "audio":
             self._paint_waveform(p, tl, it, start, body, right)
+            if it.fade_in or it.fade_out:  # the fades as lines over the waveform
+                p.setPen(QPen(theme.ACCENT, 1.5))
+                if it.fade_in:
+                    p.drawLine(QPointF(xa, body.bottom()), QPointF(self._fx(start + it.fade_in), body.top()))
+                if it.fade_out:
+                    xe = self._fx(start + it.duration)
+                    p.drawLine(QPointF(self._fx(start + it.duration - it.fade_out), body.top()),
+                               QPointF(xe, body.bottom()))
         p.fillRect(QRectF(inner.left(), inner.top(), inner.width(), NAME_H), QColor(0, 0, 0, 90))
         p.setPen(theme.TEXT)
         p.setFont(self._font_bold if selected else self._font)
         fm = QFontMetrics(self._font)
-        name = it.name or os.path.basename(it.media.path)
+        name = (it.name or os.path.basename(it.media.path)) + clip_badges(it)
         text = fm.elidedText(name, Qt.TextElideMode.ElideRight, int(cb - label_x - 4))
         p.drawText(QRectF(label_x, inner.top(), cb - label_x, NAME_H), Qt.AlignmentFlag.AlignVCenter, text)
         p.restore()
@@ -755,9 +783,9 @@ class TimelineView(QWidget):
         mins = np.minimum.reduceat(peaks[:, 0], idx)[:-1]
         maxs = np.maximum.reduceat(peaks[:, 1], idx)[:-1]
         mid = body.center().y()
-        scale = (body.height() / 2 - 1) / 32768.0
-        top = mid - maxs.astype(np.float64) * scale
-        bot = mid - mins.astype(np.float64) * scale
+        half = body.height() / 2 - 1
+        top = mid - db_scale(maxs) * half  # in dB (-60..0): speech at normal levels fills the row
+        bot = mid + db_scale(-mins.astype(np.int32)) * half
         bot = np.maximum(bot, top + 1)
         xc = xs[:-1] + 0.5
         pts = [QPointF(x, yv) for x, yv in zip(xc.tolist(), top.tolist(), strict=True)]
@@ -898,7 +926,14 @@ class TimelineView(QWidget):
             p.fillRect(QRect(0, y + h - 1, HEADER_W, 1), theme.GRID)
             p.setPen(theme.TEXT)
             name = tr.name or tr.kind[:1].upper()
+            p.setPen(theme.TEXT_DIM if tr.hidden else theme.TEXT)
             p.drawText(QRect(8, y, HEADER_W - 12, h), Qt.AlignmentFlag.AlignVCenter, name)
+            flags = "".join(ch for ch, on in (("M", tr.muted), ("S", tr.solo), ("L", tr.locked), ("H", tr.hidden))
+                            if on)
+            if flags or tr.gain_db:
+                p.setPen(theme.ACCENT)
+                extra = flags + (f" {tr.gain_db:+g}dB" if tr.gain_db else "")
+                p.drawText(QRect(8, y + h - 16, HEADER_W - 10, 14), Qt.AlignmentFlag.AlignLeft, extra)
         p.restore()
 
     def _paint_playhead(self, p: QPainter, bottom: int) -> None:
