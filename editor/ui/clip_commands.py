@@ -217,6 +217,23 @@ class ClipCommands:
         if ok:
             self.c.edit("set_track", track=ti, gain_db=value)
 
+    def remove_many(self, ids: list[int], ripple: bool) -> None:
+        """Lift (or ripple delete) several clips as one undo step; linked partners go with them."""
+        key = f"many:{id(ids)}:{len(ids)}"
+        tl = self.c.timeline
+        if tl is None:
+            return
+        from editor.model.edits import locate
+
+        def start(i: int) -> int:
+            return locate(tl, i)[2]
+
+        present = [i for i in ids if any(tr.index_of(i) is not None for tr in tl.tracks)]
+        for clip_id in sorted(present, key=start, reverse=True):  # later first: earlier positions stay
+            still = self.c.timeline
+            if still is not None and any(tr.index_of(clip_id) is not None for tr in still.tracks):
+                self.c.edit("ripple_delete" if ripple else "lift", key, clip_id=clip_id)
+
     def handlers(self) -> dict[str, Any]:
         """Action name -> handler, for :func:`editor.ui.actions.build_actions`."""
         return {

@@ -81,8 +81,12 @@ class MainWindow(QMainWindow):
         from editor.ui.clip_commands import ClipCommands
 
         self.clip_commands = ClipCommands(self.controller, self)
-        self.actions_by_name = build_actions(self, {**self._handlers(), **self.clip_commands.handlers()},
-                                             ctx.store.settings.keymap)
+        handlers = {**self._handlers(), **self.clip_commands.handlers()}
+        for name, ripple in (("lift", False), ("ripple_delete", True)):  # several clips selected: all of them
+            handlers[name] = lambda one=handlers[name], ripple=ripple: (
+                self.clip_commands.remove_many(self.timeline_view.selected_ids(), ripple)
+                if len(self.timeline_view.selected_ids()) > 1 else one())
+        self.actions_by_name = build_actions(self, handlers, ctx.store.settings.keymap)
         self._build_menus()
         self.media_bin.view().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.media_bin.view().customContextMenuRequested.connect(self._bin_menu)

@@ -131,6 +131,7 @@ class TimelineView(QWidget):
         self._snaps: list[int] | None = None
         self._drag: _Drag | None = None
         self._edge: EdgeDrag | None = None
+        self._more: set[int] = set()  # clip ids added with Shift+click (beside the selected one)
         self._scrubbing = False
         self._last_seek: int | None = None
         self._drop_x: float | None = None
@@ -203,6 +204,15 @@ class TimelineView(QWidget):
     def selection(self) -> tuple[int, int]:
         """(track_index, clip_id) of the selected item, (-1, -1) when none."""
         return self._sel
+
+    def selected_ids(self) -> list[int]:
+        """Every selected clip or cue id: the selected one and those added with Shift+click (still there)."""
+        ids = ([self._sel[1]] if self._sel[1] >= 0 else []) + sorted(self._more - {self._sel[1]})
+        tl = self._tl
+        if tl is None:
+            return []
+        present = {it.id for tr in tl.tracks for it in tr.items if type(it) is not Gap}  # type: ignore[union-attr]
+        return [i for i in ids if i in present]
 
     def pixels_per_frame(self) -> float:
         """Current zoom in pixels per timeline frame."""
@@ -449,16 +459,25 @@ class TimelineView(QWidget):
                     self.selection_changed.emit(*self._sel)
                 self.update()
                 return
+        if hit is not None and event.modifiers() & Qt.KeyboardModifier.ShiftModifier and self._sel[1] >= 0:
+            item_id = self._tl.tracks[hit[0]].items[hit[1]].id  # type: ignore[union-attr]
+            if item_id != self._sel[1]:  # Shift+click: add to (or take from) the selection
+                self._more ^= {item_id}
+                self.update()
+                return
         if hit is not None:
             ti, i, start, end = hit
             item = self._tl.tracks[ti].items[i]
             sel = (ti, item.id)  # type: ignore[union-attr]
+            if item.id not in self._more:  # type: ignore[union-attr]
+                self._more = set()
             if sel != self._sel:
                 self._sel = sel
                 self.selection_changed.emit(*sel)
             self._drag = _Drag(ti, item.id, self._tl.tracks[ti].kind, start, end - start,  # type: ignore[union-attr]
                                pos.x(), pos.y(), new_track=ti, new_start=start)
         else:
+            self._more = set()
             if pos.y() >= RULER_H and self._sel != (-1, -1):
                 self._sel = (-1, -1)
                 self.selection_changed.emit(-1, -1)
@@ -660,7 +679,7 @@ class TimelineView(QWidget):
                         p.fillRect(QRectF(run_a, top, max(1.0, run_b - run_a), height), fill)
                     run_a, run_b = xa, xb
                 continue
-            selected = (ti, it.id) == self._sel  # type: ignore[union-attr]
+            selected = (ti, it.id) == self._sel or it.id in self._more  # type: ignore[union-attr]
             self._paint_item(p, tl, it, tr.kind, s[i], xa, xb, top, height, right, fill, edge, selected)
         if run_a >= 0:
             p.fillRect(QRectF(run_a, top, max(1.0, run_b - run_a), height), fill)

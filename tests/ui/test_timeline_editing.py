@@ -131,3 +131,20 @@ def test_right_click_opens_the_clip_and_track_menus(qtbot, window) -> None:
     window.actions_by_name["add_audio_track"].trigger()
     window.last_menu.close()
     assert [tr.kind for tr in saved(window).tracks] == ["video", "audio", "audio"]
+
+
+def test_shift_click_selects_several_clips_and_delete_lifts_them_in_one_step(qtbot, window) -> None:
+    c, view = window.controller, window.timeline_view
+    for frame in (30, 60):
+        c.set_playhead(frame)
+        qtbot.keyClick(window, Qt.Key.Key_S)  # three clips: 0..30, 30..60, 60..100
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, NO, point(view, 0, 10))
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, SHIFT, point(view, 0, 80))
+    assert len(view.selected_ids()) == 2
+    qtbot.keyClick(window, Qt.Key.Key_Delete)
+    tl = saved(window)
+    kinds = [type(it).__name__ for it in tl.tracks[0].items]
+    assert kinds == ["Gap", "Clip"] and tl.tracks[0].items[1].source_in == 30
+    assert [type(it).__name__ for it in tl.tracks[1].items] == ["Gap", "Clip"], "linked sound went too"
+    c.undo()
+    assert len([it for it in c.timeline.tracks[0].items if isinstance(it, Clip)]) == 3, "one undo step"
