@@ -148,3 +148,19 @@ def test_shift_click_selects_several_clips_and_delete_lifts_them_in_one_step(qtb
     assert [type(it).__name__ for it in tl.tracks[1].items] == ["Gap", "Clip"], "linked sound went too"
     c.undo()
     assert len([it for it in c.timeline.tracks[0].items if isinstance(it, Clip)]) == 3, "one undo step"
+
+
+def test_an_entry_dragged_from_the_bin_is_inserted_where_it_is_dropped(qtbot, window) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDropEvent
+
+    c, view = window.controller, window.timeline_view
+    model = window.media_bin.view().model()
+    data = model.mimeData([model.index(0, 0)])
+    assert [u.toLocalFile() for u in data.urls()] == [c.timeline.media[0].path]
+    at = point(view, 0, 40)
+    drop = QDropEvent(QPointF(at), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, SHIFT)
+    view.dropEvent(drop)  # Shift: exactly where it lands, no snapping
+    qtbot.waitUntil(lambda: len(c.timeline.tracks[0].items) == 3, timeout=10000)
+    tl = saved(window)
+    assert [(it.source_in, it.duration) for it in tl.tracks[0].items] == [(0, 40), (0, 100), (40, 60)]
