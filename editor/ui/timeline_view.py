@@ -43,7 +43,7 @@ from editor.model.time import format_timecode, nominal_fps
 from editor.model.timeline import Clip, Gap, SubtitleCue, Timeline, Track, source_factor
 from editor.ui import theme
 from editor.ui.dnd import local_paths
-from editor.ui.timeline_mouse import EdgeDrag, edge_under, edit_for
+from editor.ui.timeline_mouse import EdgeDrag, edge_under, edit_for, fade_under
 
 __all__ = ["TimelineView"]
 
@@ -447,7 +447,21 @@ class TimelineView(QWidget):
         hit = self._hit(pos.x(), pos.y())
         if hit is not None and type(self._tl.tracks[hit[0]].items[hit[1]]) is Clip:
             ti, i, start, end = hit
-            edge = edge_under(pos.x(), self._fx(start), self._fx(end))
+            it = self._tl.tracks[ti].items[i]
+            assert type(it) is Clip
+            edge = None
+            if self._tl.tracks[ti].kind == "audio":
+                top = self.row_rect(ti).top() + 2
+                fade = fade_under(pos.x(), pos.y(), top, self._fx(start), self._fx(end),
+                                  self._fx(start + it.fade_in), self._fx(end - it.fade_out))
+                if fade is not None:
+                    self._edge = EdgeDrag(ti, it.id, fade, start + it.fade_in if fade == "fade_in"
+                                          else end - it.fade_out, "fade", clip_start=start, clip_end=end)
+                    self._sel = (ti, it.id)
+                    self.selection_changed.emit(*self._sel)
+                    return
+            if edge is None:
+                edge = edge_under(pos.x(), self._fx(start), self._fx(end))
             if edge is not None:
                 mods = event.modifiers()
                 mode = ("roll" if mods & Qt.KeyboardModifier.AltModifier else
@@ -532,7 +546,7 @@ class TimelineView(QWidget):
         edge, self._edge = self._edge, None
         if edge is not None:
             self._drop_x = None
-            request = edit_for(edge)
+            request = edit_for(edge, edge.clip_start, edge.clip_end)
             if request is not None:
                 self.edit_requested.emit(*request)
             self.update()

@@ -164,3 +164,13 @@ def test_an_entry_dragged_from_the_bin_is_inserted_where_it_is_dropped(qtbot, wi
     qtbot.waitUntil(lambda: len(c.timeline.tracks[0].items) == 3, timeout=10000)
     tl = saved(window)
     assert [(it.source_in, it.duration) for it in tl.tracks[0].items] == [(0, 40), (0, 100), (40, 60)]
+
+
+def test_dragging_the_fade_handles_of_a_sound_clip_sets_its_fades(qtbot, window) -> None:
+    view = window.timeline_view
+    top = view.row_rect(1).top() + 6
+    x0, x1 = int(view.x_for_frame(0)) + 2, int(view.x_for_frame(100)) - 2
+    drag(view, QPoint(x0, top), QPoint(int(view.x_for_frame(25)), top), SHIFT)
+    drag(view, QPoint(x1, top), QPoint(int(view.x_for_frame(90)), top), SHIFT)
+    a = saved(window).tracks[1].items[0]
+    assert (a.fade_in, a.fade_out, a.duration) == (25, 10, 100), "the clip itself is not trimmed"
