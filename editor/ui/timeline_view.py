@@ -71,6 +71,7 @@ class _Drag:
     active: bool = False
     new_track: int = -1
     new_start: int = 0
+    slip: bool = False  # Alt+drag: the clip stays, its source slides under it
 
 
 def db_scale(peaks: np.ndarray) -> np.ndarray:
@@ -489,7 +490,8 @@ class TimelineView(QWidget):
                 self._sel = sel
                 self.selection_changed.emit(*sel)
             self._drag = _Drag(ti, item.id, self._tl.tracks[ti].kind, start, end - start,  # type: ignore[union-attr]
-                               pos.x(), pos.y(), new_track=ti, new_start=start)
+                               pos.x(), pos.y(), new_track=ti, new_start=start,
+                               slip=bool(event.modifiers() & Qt.KeyboardModifier.AltModifier))
         else:
             self._more = set()
             if pos.y() >= RULER_H and self._sel != (-1, -1):
@@ -553,7 +555,14 @@ class TimelineView(QWidget):
             return
         d, self._drag = self._drag, None
         self._scrubbing = False
-        if d is not None and d.active and (d.new_track, d.new_start) != (d.track, d.start):
+        if d is not None and d.active and d.slip and self._tl is not None:
+            item = self._tl.tracks[d.track].items[self._tl.tracks[d.track].index_of(d.clip_id) or 0]
+            if type(item) is Clip:
+                n, q = source_factor(item.media.rate, item.speed, self._tl.rate)
+                moved = round((event.position().x() - d.press_x) / self._ppf)
+                if moved:  # content follows the mouse: dragging right shows earlier source
+                    self.edit_requested.emit("slip_clip", {"clip_id": d.clip_id, "frames": -(moved * n // q)})
+        elif d is not None and d.active and (d.new_track, d.new_start) != (d.track, d.start):
             self.move_requested.emit(d.track, d.clip_id, d.new_track, d.new_start)
         self.update()
 

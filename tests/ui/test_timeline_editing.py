@@ -174,3 +174,20 @@ def test_dragging_the_fade_handles_of_a_sound_clip_sets_its_fades(qtbot, window)
     drag(view, QPoint(x1, top), QPoint(int(view.x_for_frame(90)), top), SHIFT)
     a = saved(window).tracks[1].items[0]
     assert (a.fade_in, a.fade_out, a.duration) == (25, 10, 100), "the clip itself is not trimmed"
+
+
+def test_alt_drag_slips_and_alt_drag_of_a_cut_rolls(qtbot, window) -> None:
+    c, view = window.controller, window.timeline_view
+    c.set_playhead(50)
+    qtbot.keyClick(window, Qt.Key.Key_S)  # two clips: source 0..50 at 0..50, 50..100 at 50..100
+    drag(view, point(view, 0, 50) - QPoint(2, 0), point(view, 0, 60), ALT)  # roll the cut to 60
+    tl = saved(window)
+    assert [(it.source_in, it.duration) for it in tl.tracks[0].items] == [(0, 60), (60, 40)]
+    assert [(it.source_in, it.duration) for it in tl.tracks[1].items] == [(0, 60), (60, 40)]
+    drag(view, point(view, 0, 80), point(view, 0, 75), ALT | SHIFT)  # slip the second clip 5 later
+    tl = saved(window)
+    assert [(it.source_in, it.duration) for it in tl.tracks[0].items] == [(0, 60), (60, 40)], "no room after"
+    drag(view, point(view, 0, 30), point(view, 0, 20), ALT | SHIFT)  # the first: source 10..70
+    tl = saved(window)
+    assert [(it.source_in, it.duration) for it in tl.tracks[0].items] == [(10, 60), (60, 40)]
+    assert window.actions_by_name["undo"].text() == "Undo Slip"
