@@ -234,6 +234,32 @@ class ClipCommands:
             if still is not None and any(tr.index_of(clip_id) is not None for tr in still.tracks):
                 self.c.edit("ripple_delete" if ripple else "lift", key, clip_id=clip_id)
 
+    def move_many(self, ids: list[int], delta: int) -> bool:
+        """Move several clips by ``delta`` frames on their own tracks, one undo step (the ones furthest in
+        the direction of the move first, so they never land on each other). False if any was refused."""
+        tl = self.c.timeline
+        if tl is None or not delta:
+            return False
+        from editor.model.edits import locate
+
+        where = {i: locate(tl, i) for i in ids if any(tr.index_of(i) is not None for tr in tl.tracks)}
+        if any(w[2] + delta < 0 for w in where.values()):
+            self.c.message.emit("The clips cannot move before the start")
+            return False
+        key = f"move:{id(ids)}:{delta}"
+        order = sorted(where, key=lambda i: where[i][2], reverse=delta > 0)
+        for clip_id in order:
+            now = self.c.timeline
+            assert now is not None
+            if not any(tr.index_of(clip_id) is not None for tr in now.tracks):
+                continue
+            ti, _i, start = locate(now, clip_id)
+            if start != where[clip_id][2]:
+                continue  # moved already with its linked partner
+            if not self.c.edit("move_clip", key, clip_id=clip_id, track=ti, frame=start + delta):
+                return False
+        return True
+
     def handlers(self) -> dict[str, Any]:
         """Action name -> handler, for :func:`editor.ui.actions.build_actions`."""
         return {

@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
         c.busy.connect(lambda text: self.statusBar().showMessage(text) if text else self.statusBar().clearMessage())
         self.timeline_view.seek_requested.connect(self._seek)
         self.timeline_view.selection_changed.connect(c.select)
-        self.timeline_view.move_requested.connect(c.move_clip)
+        self.timeline_view.move_requested.connect(self._move_clips)
         self.timeline_view.edit_requested.connect(lambda name, params: c.edit_with(name, params))
         self.timeline_view.context_requested.connect(self._context_menu)
         self.timeline_view.files_dropped.connect(lambda paths, frame: c.import_files(list(paths), frame))
@@ -244,6 +244,17 @@ class MainWindow(QMainWindow):
         self.preview.playback_state.connect(self._on_playback_state)
         self.preview.dropping.connect(self.viewer.set_dropping)
         self.preview.media_offline.connect(self._on_preview_offline)
+
+    def _move_clips(self, track: int, clip_id: int, new_track: int, new_start: int) -> None:
+        """A dragged clip, or every selected clip by the same amount when it is one of several."""
+        ids = self.timeline_view.selected_ids()
+        timeline = self.controller.timeline
+        if len(ids) > 1 and clip_id in ids and timeline is not None and new_track == track:
+            from editor.model.edits import locate
+
+            self.clip_commands.move_many(ids, new_start - locate(timeline, clip_id)[2])
+        else:
+            self.controller.move_clip(track, clip_id, new_track, new_start)
 
     def _bin_menu(self, pos: Any) -> None:
         from editor.ui.context_menus import BIN_MENU, build_menu

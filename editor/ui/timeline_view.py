@@ -133,6 +133,7 @@ class TimelineView(QWidget):
         self._drag: _Drag | None = None
         self._edge: EdgeDrag | None = None
         self._more: set[int] = set()  # clip ids added with Shift+click (beside the selected one)
+        self._box: tuple[float, float, float, float] | None = None  # Ctrl+drag on empty space: x0, y0, x1, y1
         self._scrubbing = False
         self._last_seek: int | None = None
         self._drop_x: float | None = None
@@ -484,8 +485,10 @@ class TimelineView(QWidget):
             ti, i, start, end = hit
             item = self._tl.tracks[ti].items[i]
             sel = (ti, item.id)  # type: ignore[union-attr]
-            if item.id not in self._more:  # type: ignore[union-attr]
-                self._more = set()
+            if item.id not in self._more and sel != self._sel:  # type: ignore[union-attr]
+                self._more = set()  # a click on a clip outside the selection starts a new one
+            elif item.id in self._more:  # type: ignore[union-attr]
+                self._more = (self._more - {item.id}) | ({self._sel[1]} if self._sel[1] >= 0 else set())  # type: ignore[union-attr]
             if sel != self._sel:
                 self._sel = sel
                 self.selection_changed.emit(*sel)
@@ -494,6 +497,9 @@ class TimelineView(QWidget):
                                slip=bool(event.modifiers() & Qt.KeyboardModifier.AltModifier))
         else:
             self._more = set()
+            if pos.y() >= RULER_H and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self._box = (pos.x(), pos.y(), pos.x(), pos.y())  # box select
+                return
             if pos.y() >= RULER_H and self._sel != (-1, -1):
                 self._sel = (-1, -1)
                 self.selection_changed.emit(-1, -1)
@@ -506,6 +512,10 @@ class TimelineView(QWidget):
         snap = not event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         if self._scrubbing:
             self._seek(self._snapped_frame(pos.x(), snap))
+            return
+        if self._box is not None:
+            self._box = (self._box[0], self._box[1], pos.x(), pos.y())
+            self.update()
             return
         if self._edge is not None:
             e = self._edge
@@ -545,6 +555,11 @@ class TimelineView(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mouseReleaseEvent(event)
+        box, self._box = self._box, None
+        if box is not None:
+            self._select_box(box)
+            self.update()
+            return
         edge, self._edge = self._edge, None
         if edge is not None:
             self._drop_x = None
@@ -565,6 +580,29 @@ class TimelineView(QWidget):
         elif d is not None and d.active and (d.new_track, d.new_start) != (d.track, d.start):
             self.move_requested.emit(d.track, d.clip_id, d.new_track, d.new_start)
         self.update()
+
+    def _select_box(self, box: tuple[float, float, float, float]) -> None:
+        """Select every clip or cue the box touches (the first one becomes the selected clip)."""
+        tl = self._tl
+        if tl is None:
+            return
+        x0, x1 = sorted((box[0], box[2]))
+        y0, y1 = sorted((box[1], box[3]))
+        f0, f1 = self.frame_at(x0), self.frame_at(x1) + 1
+        found: list[tuple[int, int]] = []
+        for r, ti in enumerate(self._rows):
+            top = RULER_H + self._row_top[r] - self._top
+            if top + self._row_h(ti) < y0 or top > y1:
+                continue
+            tr = tl.tracks[ti]
+            s = tr.starts()
+            for i, it in enumerate(tr.items):
+                if type(it) is not Gap and s[i] < f1 and s[i + 1] > f0:
+                    found.append((ti, it.id))  # type: ignore[union-attr]
+        self._more = {cid for _, cid in found[1:]}
+        sel = found[0] if found else (-1, -1)
+        self._sel = sel
+        self.selection_changed.emit(*sel)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
         """Right click: a clip's menu (it is selected first), a track's menu (on its header or an empty
@@ -651,6 +689,11 @@ class TimelineView(QWidget):
             self._paint_rows(p, tl, w, bottom)
             self._paint_range_and_markers(p, tl, RULER_H, bottom)
             self._paint_ghost(p, tl)
+            if self._box is not None:
+                b = self._box
+                p.setPen(QPen(theme.SELECTION, 1, Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(QRectF(min(b[0], b[2]), min(b[1], b[3]), abs(b[2] - b[0]), abs(b[3] - b[1])))
             p.restore()
         if tl is None or not any(tr.items for tr in tl.tracks):
             p.setPen(theme.TEXT_DIM)

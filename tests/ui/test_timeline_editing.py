@@ -191,3 +191,41 @@ def test_alt_drag_slips_and_alt_drag_of_a_cut_rolls(qtbot, window) -> None:
     tl = saved(window)
     assert [(it.source_in, it.duration) for it in tl.tracks[0].items] == [(10, 60), (60, 40)]
     assert window.actions_by_name["undo"].text() == "Undo Slip"
+
+
+def test_ctrl_drag_on_empty_space_box_selects_clips(qtbot, window) -> None:
+    c, view = window.controller, window.timeline_view
+    window.clip_commands.add_track("video")
+    for frame in (30, 60):
+        c.set_playhead(frame)
+        c.select(0, -1)
+        qtbot.keyClick(window, Qt.Key.Key_S)
+    top_row = view.row_rect(2)  # the new, empty video track is drawn on top
+    start = QPoint(int(view.x_for_frame(20)), top_row.center().y())
+    end = QPoint(int(view.x_for_frame(45)), view.row_rect(0).center().y())
+    drag(view, start, end, CTRL)
+    assert len(view.selected_ids()) == 2, "the clips at 0..30 and 30..60 of V1"
+    qtbot.keyClick(window, Qt.Key.Key_X)  # ripple delete both (and their linked sound)
+    tl = saved(window)
+    assert [(it.source_in, it.duration) for it in tl.tracks[0].items] == [(60, 40)]
+
+
+def test_dragging_one_of_several_selected_clips_moves_them_all(qtbot, window) -> None:
+    c, view = window.controller, window.timeline_view
+    for frame in (30, 60):
+        c.set_playhead(frame)
+        qtbot.keyClick(window, Qt.Key.Key_S)
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, NO, point(view, 0, 40))
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, SHIFT, point(view, 0, 80))
+    qtbot.keyClick(window, Qt.Key.Key_Delete)  # lift 30..60 and 60..100: a gap after the first clip
+    c.undo()
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, NO, point(view, 0, 150))  # empty space: none selected
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, NO, point(view, 0, 40))
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, SHIFT, point(view, 0, 80))
+    drag(view, point(view, 0, 45), point(view, 0, 55), SHIFT)  # both 10 frames later
+    tl = saved(window)
+    assert [(type(it).__name__, it.duration) for it in tl.tracks[0].items] == [
+        ("Clip", 30), ("Gap", 10), ("Clip", 30), ("Clip", 40)]
+    assert window.actions_by_name["undo"].text() == "Undo Move clip"
+    c.undo()
+    assert [it.duration for it in c.timeline.tracks[0].items] == [30, 30, 40], "one undo step"
