@@ -142,7 +142,7 @@ Architecture: $ARCH_DEB
 Maintainer: Cutline developers <cutline@users.noreply.github.com>
 Installed-Size: $INSTALLED_KB
 Depends: libc6 (>= 2.31), libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-image0, libxcb-render-util0, libxcb-shape0, libxcb-randr0, libxcb-xinerama0, libxcb-xkb1, libxkbcommon-x11-0, libegl1, libgl1, libfontconfig1, libdbus-1-3
-Recommends: libpulse0, fonts-noto-cjk | fonts-nanum
+Recommends: libportaudio2, fonts-noto-cjk | fonts-nanum
 Homepage: https://github.com/cutline/cutline
 Description: keyboard-driven desktop video editor that never loses work
  Cutline plays and cuts video frame-exactly with the keyboard, saves every edit

@@ -27,5 +27,23 @@ def _cutline_server_overrides() -> None:
         os.environ.setdefault("CUTLINE_VALKEY_BIN", valkey)
 
 
+def _cutline_bundled_portaudio() -> None:
+    """On Linux, sounddevice finds PortAudio with ctypes.util.find_library, which never looks inside the
+    bundle: answer with the copy the spec put there (a libportaudio2 on the system is not needed)."""
+    base = getattr(sys, "_MEIPASS", None)
+    bundled = os.path.join(base, "libportaudio.so.2") if base else ""
+    if not sys.platform.startswith("linux") or not os.path.isfile(bundled):
+        return
+    import ctypes.util
+
+    original = ctypes.util.find_library
+
+    def find_library(name: str) -> "str | None":
+        return bundled if name == "portaudio" else original(name)
+
+    ctypes.util.find_library = find_library
+
+
 _cutline_server_overrides()
-del _cutline_server_overrides
+_cutline_bundled_portaudio()
+del _cutline_server_overrides, _cutline_bundled_portaudio

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Each entry is a list of alternatives (Debian and Ubuntu name some libraries differently).
 QT_LIBS=(libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 "libglib2.0-0t64|libglib2.0-0"
-         fonts-dejavu-core libpulse0)
+         fonts-dejavu-core libpulse0 libportaudio2)
 # Glyphs for Korean, Japanese and Chinese names, markers and subtitles (the UI falls back to them).
 CJK_FONTS=("fonts-noto-cjk|fonts-nanum")
 QT_X11_LIBS=(libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0

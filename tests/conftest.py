@@ -39,5 +39,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     root = Path(os.environ["CUTLINE_DATA_DIR"]) / "servers"
     if root.exists():
-        EmbeddedServers(root).stop()
+        EmbeddedServers(root).discard()  # as root, its cluster in /var/lib/cutline goes too
     shutil.rmtree(_RUN_DIR, ignore_errors=True)

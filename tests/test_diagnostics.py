@@ -58,3 +58,36 @@ def test_verbose_prints_debug_lines_and_doctor_names_versions_and_paths(tmp_path
                            capture_output=True, text=True, timeout=120)
     assert quiet.returncode == 0 and "INFO" not in quiet.stderr
     assert "Log file:" in quiet.stdout and "Versions: cutline" in quiet.stdout
+
+
+def test_doctor_names_the_error_and_log_of_a_server_that_will_not_start(tmp_path: Path) -> None:
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="cl-doc-"))  # short, and crossable: the cluster stays inside it
+    os.chmod(base, 0o755)
+    env = {k: v for k, v in _env(tmp_path).items() if k not in ("CUTLINE_DATABASE_URL", "CUTLINE_REDIS_URL")}
+    env.update(CUTLINE_DATA_DIR=str(base / "data"), CUTLINE_CONFIG_DIR=str(base / "config"))
+
+    def cutline(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "editor", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=150)
+
+    try:
+        assert cutline("servers", "start").returncode == 0
+        assert cutline("servers", "stop").returncode == 0
+        from editor.store.servers import EmbeddedServers
+
+        conf = EmbeddedServers(base / "data" / "servers").pgdata / "postgresql.conf"  # as root: /var/lib/cutline
+        with conf.open("a") as fh:
+            fh.write("\nshared_buffers = 'a lot'\n")  # PostgreSQL refuses to start with this
+        done = cutline("doctor")
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert "NOT reachable: PostgreSQL did not start" in done.stdout
+        assert "Last lines of the postgres log:" in done.stdout and "shared_buffers" in done.stdout
+        assert "Versions: " in done.stdout and "Log file: " in done.stdout
+    finally:
+        from editor.store.servers import EmbeddedServers
+
+        EmbeddedServers(base / "data" / "servers").discard()
+        shutil.rmtree(base, ignore_errors=True)

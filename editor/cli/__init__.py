@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "editor.cli.interchange",
     "editor.cli.jobs",
     "editor.cli.edit",
+    "editor.cli.worker",
 )
 
 

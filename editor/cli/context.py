@@ -57,8 +57,9 @@ def open_cache() -> RedisCache | DiskCache | QuickCache:
 
         url = load_settings().redis_url
         if url is None:
-            from editor.store.servers import EmbeddedServers
+            from editor.store.servers import EmbeddedServers, embedded_servers_supported
 
+        if url is None and embedded_servers_supported():
             servers = EmbeddedServers(data_dir() / "servers")
             url = servers.running_valkey_url()
             if url is None:

@@ -40,6 +40,10 @@ def register(sub: Any) -> None:
     render.add_argument("--bitrate", default="", help="video bitrate instead of CRF, e.g. 8M")
     render.add_argument("--size", default="", help="WxH (default: the largest clip's)")
     render.add_argument("--fps", default="", help="frame rate (default: the timeline's)")
+    render.add_argument("--farm", action="store_true",
+                        help="queue the export for `cutline worker`s (any machine) instead of rendering here")
+    render.add_argument("--chunks", type=int, default=1,
+                        help="with --farm: split the export into this many parts rendered at once, then joined")
     render.set_defaults(func=cmd_render)
 
     jobs = sub.add_parser("jobs", help="recent jobs of every window and process")
@@ -111,6 +115,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise CliError(f"{out}: the folder {out.parent} does not exist")
     if out.exists() and not args.overwrite:
         raise CliError(f"{out}: already exists (use --overwrite to replace it)")
+    if not 1 <= args.chunks <= 256 or (args.chunks > 1 and not args.farm):
+        raise CliError("--chunks must be from 1 to 256, and needs --farm")
     spec = _render_spec(args, timeline, in_out, out)
     instance = f"render-{uuid.uuid4().hex[:8]}"
     bus = open_bus(store.redis, store.endpoints.database_url, instance)
@@ -123,11 +129,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, lambda *_: _raise_interrupt())
     job_id = ""
     try:
-        job_id = runner.start_export(spec, out, args.preset, in_out, project.id,
-                                     title=f"Export {out.name} ({project.name})")
-        print(f"job {job_id}: exporting project {project.id} {project.name!r} to {out}", file=sys.stderr)
+        job_id = _enqueue_saved_revision(store, runner, project, spec, out, args, in_out)
+        where = " on the workers" if args.farm else ""
+        print(f"job {job_id}: exporting project {project.id} {project.name!r} to {out}{where}", file=sys.stderr)
         try:
-            state = _wait(runner, job_id)
+            state = _wait_farm(store, bar, job_id) if args.farm and args.chunks <= 1 else _wait(runner, job_id)
         except KeyboardInterrupt:
             runner.cancel(job_id)
             state = runner.wait(job_id, timeout=15)
@@ -174,6 +180,38 @@ def _render_spec(args: argparse.Namespace, timeline: Any, in_out: Any, out: Any)
             print(f"segment {s.index + 1}: keyframe cut, copies {float(s.actual_in):.3f}-{float(s.actual_out):.3f} s"
                   f" of {s.path} (asked {float(s.requested_in):.3f}-{float(s.requested_out):.3f} s)", file=sys.stderr)
     return spec
+
+
+def _enqueue_saved_revision(store: Any, runner: Any, project: Any, spec: Any, out: Any, args: argparse.Namespace,
+                            in_out: Any) -> str:
+    """Enqueue the export in one transaction with a share lock on the project's revision, so the job renders
+    the saved revision it names (``params.revision``); a project saved meanwhile is refused in one line."""
+    from editor.store.jobs_repo import hold_project_revision
+
+    title = f"Export {out.name} ({project.name})"
+    if args.chunks > 1:  # the coordinator enqueues its parts as it starts
+        return runner.start_export(spec, out, args.preset, in_out, project.id, title=title, farm=True,
+                                   chunks=args.chunks)
+    with store.db.connection() as conn, conn.transaction():
+        revision = hold_project_revision(conn, project.id)
+        if revision != project.revision:
+            raise CliError(f"project {project.name!r} was saved again (revision {revision}) while the export "
+                           "started; run it again")
+        return runner.start_export(spec, out, args.preset, in_out, project.id, title=title, farm=args.farm,
+                                   conn=conn)
+
+
+def _wait_farm(store: Any, bar: ProgressBar, job_id: str) -> Any:
+    """Follow a job another process runs, from its Redis keys (never polling PostgreSQL while it runs)."""
+    from editor.jobs.state import read_redis
+
+    while True:
+        state = read_redis(store.redis, job_id)
+        if state is not None:
+            if state.finished:
+                return state
+            bar.update(state.progress, state.message)
+        time.sleep(0.2)
 
 
 def _raise_interrupt() -> None:

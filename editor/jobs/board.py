@@ -144,6 +144,10 @@ class JobsService:
     def start(self, *, reap: bool = True) -> JobsService:
         self.presence.start()
         self.board.start()
+        try:  # this machine's queue worker: the window's own jobs take the same path as the farm's
+            self.runner.ensure_local_worker()
+        except Exception as exc:  # noqa: BLE001 - exports still run in this process without the queue
+            log.warning("could not start this window's queue worker: %s", exc)
         if reap:
             self.reap(source="database")
             self._reaper = threading.Thread(target=self._reap_loop, name="cutline-jobs-reaper", daemon=True)
@@ -155,9 +159,12 @@ class JobsService:
         return self.board.snapshot()
 
     def start_export(self, timeline: Any, out_path: str, preset: str = "high",
-                     in_out: bool | tuple[int, int] = False, project_id: int | None = None) -> str:
-        """Start an export job; returns its id at once (RenderError at once for a bad preset/range)."""
-        return self.runner.start_export(timeline, out_path, preset, in_out, project_id)
+                     in_out: bool | tuple[int, int] = False, project_id: int | None = None, *,
+                     farm: bool = False, chunks: int = 1) -> str:
+        """Start an export job; returns its id at once (RenderError at once for a bad preset/range). With
+        ``farm`` it is queued for the workers (``chunks`` > 1: in parts at once). Blocks briefly on
+        PostgreSQL for the enqueue (a worker thread, or accept the few ms on the Qt thread like the dialog)."""
+        return self.runner.start_export(timeline, out_path, preset, in_out, project_id, farm=farm, chunks=chunks)
 
     def cancel(self, job_id: str) -> None:
         """Cancel any job, this window's or another process's. Never blocks on PostgreSQL."""

@@ -16,7 +16,11 @@ output (the render's spec and partial files) are removed when the owner ran on t
 
 ``source="database"`` finds candidates with one query on ``jobs`` (a window's start, ``cutline jobs``);
 ``source="redis"`` finds them from the Redis job index alone, so a window can reap every few seconds
-without polling PostgreSQL (it writes only when it reaps). Blocking; worker thread. No Qt.
+without polling PostgreSQL (it writes only when it reaps).
+
+A job the queue still owns on a farm queue (``editor.jobs.queue``: queued, or running on a worker that the
+queue's stalled-job retrieval re-queues when its heartbeat stops) is never reaped: the queue re-runs it on
+another worker. Blocking; worker thread. No Qt.
 """
 
 from __future__ import annotations
@@ -72,6 +76,8 @@ def reap_orphaned_jobs(store: Any, bus: Any = None, *, source: str = "database",
             continue
         if not _orphaned(store, job_id, owner, started, params, state, now, grace):
             continue
+        if _queue_owns(store, job_id):
+            continue  # a farm job: the queue's stalled-job retrieval gives it to another worker
         if repo.finish(job_id, "error", error_message=ORPHANED_MESSAGE):
             reaped.append(job_id)
             row = repo.get(job_id)
@@ -113,6 +119,15 @@ def _orphaned(store: Any, job_id: str, owner: str, started: float | None, params
         state = read_redis(store.redis, job_id)
     beat = (state.beat_at or state.updated_at) if state is not None else None
     return beat is not None and now - beat > grace
+
+
+def _queue_owns(store: Any, job_id: str) -> bool:
+    from editor.jobs.queue import owned_by_farm
+
+    try:
+        return owned_by_farm(store.db, job_id)
+    except Exception:  # noqa: BLE001 - no queue table (an old database) or no database: not the queue's
+        return False
 
 
 RENDER_SUFFIXES = (".mp4", ".mov", ".mkv", ".m4v")

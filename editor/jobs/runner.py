@@ -1,8 +1,13 @@
-"""Runs background jobs of one process and tells every window about them.
+"""The bookkeeping of the jobs one process runs, and how it hands work to the queue.
 
-:class:`JobRunner` runs exports in a child process (``run_render_in_subprocess``: progress as JSON lines,
-an encoder crash cannot take the process down) and filmstrips, waveforms and probes in threads. For each
-job it writes
+Exports (and media tasks by path) go through the job queue (:mod:`editor.jobs.queue`, Procrastinate): a local
+export is enqueued on this process's own queue and run by its in-process queue worker, a farm export on the
+encoder's queue for any ``cutline worker``; either way the queue task calls :meth:`JobRunner.execute` on the
+worker's thread, which runs the render in a child process (``run_render_in_subprocess``: progress as JSON
+lines, an encoder crash cannot take the process down). :meth:`JobRunner.start_thread_job` is the thin
+adapter left for in-process closures (a window's filmstrips, waveforms, probes, proxies whose results come back
+to the window), and a local export runs in a thread here when the queue cannot be reached. For each job it
+writes
 
 - PostgreSQL twice: the row at the start (status running, owner = this instance) and at the end
   (complete, error with its message, or cancelled) — never in between;
@@ -37,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from editor.jobs import queue
 from editor.jobs.export import PRESETS, export_range, render_spec_for
 from editor.jobs.priority import BACKGROUND_NICE, EXPORT_NICE, PlaybackGate, lower_thread_priority
 from editor.jobs.state import (
@@ -95,14 +101,24 @@ class _Job:
     held: tuple[float, str] | None = None  # a progress report held back by the throttle
     result: Any = None
     error: BaseException | None = None
+    should_abort: Callable[[], Any] | None = None  # the queue's abort check (Procrastinate's context)
+    handing_back: bool = False  # stopped by its worker's shutdown: back to the queue, no final write
+    queued: bool = False  # waiting in the queue for this process's worker
 
 
 class JobRunner:
     """The jobs this process runs. ``instance_id`` names this process (its presence heartbeat key)."""
 
-    def __init__(self, store: Any, bus: Bus, instance_id: str, *, python: str | None = None) -> None:
+    def __init__(self, store: Any, bus: Bus, instance_id: str, *, python: str | None = None,
+                 worker_name: str = "", path_map: dict[str, str] | None = None) -> None:
+        self.store = store
         self.redis: RedisConnection = store.redis
         self.repo = JobRepository(store.db)
+        self.worker_name = worker_name or f"{this_host()}/{instance_id}"
+        self.path_map = dict(path_map or {})
+        self._app: Any = None
+        self._local_worker: Any = None
+        self._cancelling: list[threading.Thread] = []  # cancel requests on their way to the queue
         self.bus = bus
         self.instance_id = instance_id
         self.python = python
@@ -132,11 +148,17 @@ class JobRunner:
     def start_export(self, timeline: Timeline | RenderSpec, out_path: str | os.PathLike[str],
                      preset: str = "high",
                      in_out: bool | tuple[int, int] = False, project_id: int | None = None, *,
-                     title: str | None = None) -> str:
+                     title: str | None = None, farm: bool = False, conn: Any = None, chunks: int = 1) -> str:
         """Start exporting ``timeline`` (or its in/out range) to ``out_path``; returns the job id at once.
 
-        The render runs in a child process driven from a worker thread. Raises RenderError (one line)
-        at once for an unknown preset or an empty range. Any thread.
+        The job goes through the queue (:mod:`editor.jobs.queue`): on this process's own queue, run by its
+        in-process worker (the render itself in a child process), or with ``farm`` on the export queue of the
+        encoder it needs, for any ``cutline worker``. With ``conn`` (a psycopg connection in a transaction,
+        e.g. the one saving the project revision) the job is enqueued in that transaction. With ``farm`` and
+        ``chunks`` > 1 it is a chunked export (:mod:`editor.jobs.chunked`): this process coordinates parts
+        rendered on the workers and joins them. Without a
+        reachable queue a local export runs in this process anyway. Raises RenderError (one line) at once for
+        an unknown preset or an empty range. Any thread.
         """
         out = Path(out_path).expanduser().absolute()
         if isinstance(timeline, RenderSpec):
@@ -149,13 +171,149 @@ class JobRunner:
                   "mode": spec.mode, "host": this_host(), "pid": os.getpid()}
         if preset in PRESETS:
             params["preset_label"] = PRESETS[preset].label
-        python = self.python
+        job_id = str(uuid.uuid4())
+        args = {"job_id": job_id, "spec": spec.to_json(), "out": str(out), "params": params,
+                "project_id": project_id, "python": self.python}
+        if farm and chunks > 1:
+            from editor.jobs.chunked import ChunkedExport, part_specs
+
+            part_specs(spec, chunks)  # refuses at once what cannot be chunked
+            params["chunks"] = chunks
+            coordinator = ChunkedExport(self, spec, out, chunks, lambda: job_id, params, project_id)
+            return self._start("export", coordinator, params, project_id=project_id, output_path=str(out),
+                               job_id=job_id)
+        if farm:
+            self._defer_farm(job_id, args, spec, out, conn=conn)
+            return job_id
+        state = self._new_state(job_id, "export", params, project_id, str(out))
+        job = _Job(state, params, queued=True)
+        with self._lock:
+            self._jobs[job_id] = job
+        try:
+            self._defer(lambda c: queue.defer(self.app, "export", args, queue=queue.local_queue(self.instance_id),
+                                              conn=c), conn)
+            self.ensure_local_worker()
+        except Exception as exc:  # noqa: BLE001 - no queue (PostgreSQL away): run it here, recorded later
+            log.warning("export %s: the job queue is unreachable (%s); rendering in this process", job_id,
+                        _one_line(exc))
+            job.queued = False
+            self._ensure_watching()
+            threading.Thread(target=self._run, args=(job, self._export_work(args), None),
+                             name=f"job-export-{job_id[:8]}", daemon=True).start()
+        return job_id
+
+    def enqueue_media(self, kind: str, path: str, *, out: str | None = None, farm: bool = True,
+                      conn: Any = None, **extra: Any) -> str:
+        """Queue a proxy, filmstrip (``thumbnails``) or waveform of the file at ``path``; its job id. One per
+        file is queued at a time: a second raises ``procrastinate.exceptions.AlreadyEnqueued``. Any thread
+        (blocks on PostgreSQL for the insert)."""
+        from editor.jobs.media_tasks import media_lock
+
+        kind = "thumbnails" if kind in ("filmstrip", "filmstrips") else kind
+        job_id = str(uuid.uuid4())
+        params = {"title": f"{kind.capitalize()} {Path(path).name}", "host": this_host(), "pid": os.getpid()}
+        args = {"job_id": job_id, "path": str(path), "params": params, **({"out": out} if out else {}), **extra}
+        name = queue.MEDIA_QUEUE if farm else queue.local_queue(self.instance_id)
+        self._defer(lambda c: queue.defer(self.app, kind, args, queue=name, conn=c,
+                                          queueing_lock=media_lock(kind, str(path))), conn)
+        if not farm:
+            self.ensure_local_worker()
+        return job_id
+
+    # ---- the queue ---------------------------------------------------------------------------------
+    @property
+    def app(self) -> Any:
+        """The Procrastinate app used to enqueue (never opened: every defer runs on one of our connections)."""
+        if self._app is None:
+            self._app = queue.make_app(self.store.endpoints.database_url)
+        return self._app
+
+    def _defer(self, fn: Callable[[Any], Any], conn: Any = None) -> Any:
+        if conn is not None:
+            return fn(conn)
+        with self.repo.db.connection() as c:
+            return fn(c)
+
+    def _defer_farm(self, job_id: str, args: dict[str, Any], spec: RenderSpec, out: Path, *, conn: Any = None,
+                    parent: str = "") -> None:
+        from editor.media.render_output import VIDEO_ENCODERS, choose_codecs
+
+        _fmt, vc, _ac = choose_codecs(out, spec.video_codec, spec.audio_codec, spec.has_video)
+        encoder = VIDEO_ENCODERS.get(vc) if vc else None
+        name = queue.export_queue(encoder, spec.mode)
+        args["params"] = {**args["params"], "queue": name, **({"parent": parent} if parent else {})}
+        self._defer(lambda c: queue.defer(self.app, "export", args, queue=name, conn=c), conn)
+        now = time.time()
+        pending = JobState(job_id, "export", "pending", 0.0, f"waiting for a worker ({name})",
+                           str(args["params"].get("title", "export")), "", args.get("project_id"), now, now,
+                           None, str(out), now, "queue", "", parent)
+        if conn is None:  # in a caller's transaction the job may yet be rolled back: its worker shows it
+            write_progress(self.redis, pending, first=True)
+            self._publish("progress", pending)
+
+    def ensure_local_worker(self) -> None:
+        """Start this process's queue worker (a thread) if it is not running. Any thread."""
+        with self._lock:
+            if self._local_worker is not None:
+                return
+            self._local_worker = queue.QueueWorker(
+                self.store.endpoints.database_url, self, name=self.worker_name,
+                queues=[queue.local_queue(self.instance_id)], concurrency=4, heartbeat=5.0, stalled_after=20.0,
+                redis=None, host=this_host()).start_thread()
+
+    def _export_work(self, args: dict[str, Any]) -> JobWork:
+        spec = RenderSpec.from_json(args["spec"])
+        if self.path_map:
+            from editor.jobs.paths import map_spec
+
+            spec = map_spec(spec, self.path_map)
+        out = Path(args["out"])
+        python = args.get("python") or self.python
 
         def work(report: ProgressCallback, cancel: threading.Event) -> str:
+            from editor.jobs.paths import check_readable
+
+            check_readable(spec)
             run_render_in_subprocess(spec, out, report, cancel, python=python)
             return str(out)
 
-        return self._start("export", work, params, project_id=project_id, output_path=str(out))
+        return work
+
+    def _new_state(self, job_id: str, kind: str, params: dict[str, Any], project_id: int | None,
+                   output_path: str | None) -> JobState:
+        now = time.time()
+        return JobState(job_id, kind, RUNNING, 0.0, "starting", str(params.get("title", kind)), self.instance_id,
+                        project_id, now, now, None, output_path, now, "local", self.worker_name,
+                        str(params.get("parent", "")))
+
+    def execute(self, kind: str, args: dict[str, Any], should_abort: Callable[[], Any] | None = None
+                ) -> tuple[JobState, bool]:
+        """Run a queue task's job here and now (the worker's thread); its final state, and True when it was
+        handed back because the worker is stopping. Blocks until the job ends."""
+        job_id = str(args["job_id"])
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.state.finished:
+                params = dict(args.get("params") or {})
+                state = self._new_state(job_id, kind, params, args.get("project_id"),
+                                        args.get("out") if kind == "export" else None)
+                job = _Job(state, params)
+                self._jobs[job_id] = job
+            job.queued = False
+            job.handing_back = False
+            job.should_abort = should_abort
+            job.done.clear()
+            job.params["worker"] = self.worker_name
+            job.state = replace(job.state, worker=self.worker_name, owner=self.instance_id)
+        self._ensure_watching()
+        if kind == "export":
+            work = self._export_work(args)
+        else:
+            from editor.jobs.media_tasks import media_work
+
+            work = media_work(kind, args, self.store, self.path_map)
+        self._run(job, work, None)
+        return job.state, job.handing_back
 
     def start_thread_job(self, kind: str, fn: JobWork, params: dict[str, Any] | None = None, *,
                          project_id: int | None = None, title: str | None = None,
@@ -177,8 +335,9 @@ class JobRunner:
         return self._start(kind, fn, params, project_id=project_id, on_done=on_done)
 
     def _start(self, kind: str, work: JobWork, params: dict[str, Any], *, project_id: int | None,
-               output_path: str | None = None, on_done: Callable[[JobState, Any], None] | None = None) -> str:
-        job_id = str(uuid.uuid4())
+               output_path: str | None = None, on_done: Callable[[JobState, Any], None] | None = None,
+               job_id: str | None = None) -> str:
+        job_id = job_id or str(uuid.uuid4())
         now = time.time()
         state = JobState(job_id, kind, RUNNING, 0.0, "starting", str(params.get("title", kind)),
                          self.instance_id, project_id, now, now, None, output_path, now, "local")
@@ -226,6 +385,9 @@ class JobRunner:
                 if not isinstance(exc, Exception):
                     log.error("job %s stopped by %s", state.id, type(exc).__name__)
         job.result = result
+        if job.handing_back:
+            self._hand_back(job)
+            return
         self._finish(job, status, message, recorded)
         if on_done is not None:
             try:
@@ -282,6 +444,17 @@ class JobRunner:
         self._notify(state)
         job.done.set()
 
+    def _hand_back(self, job: _Job) -> None:
+        """The worker stops: the job goes back to the queue (no final write; the next worker starts it)."""
+        with job.lock:
+            job.held = None
+            job.state = replace(job.state, message="handed back to the queue", updated_at=time.time())
+        write_progress(self.redis, job.state)
+        self._publish("progress", job.state)
+        with self._lock:
+            self._jobs.pop(job.state.id, None)
+        job.done.set()
+
     def _publish(self, event_type: str, state: JobState) -> None:
         try:
             self.bus.publish(event_type, **state.event_data())
@@ -300,11 +473,30 @@ class JobRunner:
         """Cancel a job, whichever process runs it; True if it is this runner's (it stops at once).
         Any thread; never blocks on PostgreSQL."""
         job = self._jobs.get(job_id)
+        asking = threading.Thread(target=self._cancel_in_queue, args=(job_id,), name="cutline-cancel", daemon=True)
+        asking.start()
+        self._cancelling.append(asking)
         if job is not None:
             job.cancel.set()
             return True
         request_cancel(self.redis, self.bus, job_id)
         return False
+
+    def _cancel_in_queue(self, job_id: str) -> None:
+        try:
+            queue.cancel(self.app, self.repo.db, job_id)
+            if job_id not in self._jobs and queue.queue_status(self.repo.db, job_id) == "cancelled":
+                # it never started (no worker took it): nobody else will say it ended
+                known = read_job(self.redis, self.repo, job_id)
+                now = time.time()
+                final = replace(known, status="cancelled", message="cancelled before a worker took it",
+                                finished_at=now, updated_at=now) if known is not None else \
+                    JobState(job_id, "export", "cancelled", 0.0, "cancelled before a worker took it",
+                             finished_at=now, updated_at=now, source="queue")
+                write_final(self.redis, final)
+                self._publish("cancelled", final)
+        except Exception as exc:  # noqa: BLE001 - the Redis key reaches a running job anyway
+            log.info("job %s: could not cancel it in the queue: %s", job_id, exc)
 
     def _ensure_watching(self) -> None:
         with self._lock:
@@ -328,7 +520,7 @@ class JobRunner:
         last_cancel_check = 0.0
         while not self._closed.wait(TICK):
             with self._lock:
-                running = [j for j in self._jobs.values() if not j.state.finished]
+                running = [j for j in self._jobs.values() if not j.state.finished and not j.queued]
             if not running:
                 continue
             now = time.monotonic()
@@ -337,6 +529,11 @@ class JobRunner:
                 for job_id in cancel_requested(self.redis, [j.state.id for j in running]):
                     self._jobs[job_id].cancel.set()
             for job in running:
+                if job.should_abort is not None and not job.cancel.is_set():
+                    reason = job.should_abort()
+                    if reason is not None:
+                        job.handing_back = getattr(reason, "value", "") == "shutdown"
+                        job.cancel.set()
                 with job.lock:
                     if job.state.finished:
                         continue
@@ -385,7 +582,7 @@ class JobRunner:
         return job.result if job is not None else None
 
     def running(self) -> list[str]:
-        return [j.state.id for j in self._jobs.values() if not j.state.finished]
+        return [j.state.id for j in self._jobs.values() if not j.state.finished and not j.queued]
 
     def close(self, *, cancel: bool = True, timeout: float = 10.0) -> None:
         """Cancel (or let finish) this runner's jobs, wait for them, stop watching."""
@@ -396,7 +593,12 @@ class JobRunner:
         deadline = time.monotonic() + timeout
         for job in jobs:
             job.done.wait(max(0.0, deadline - time.monotonic()))
+        for asking in self._cancelling:
+            asking.join(max(0.5, deadline - time.monotonic()))
         self._closed.set()
+        if self._local_worker is not None:
+            self._local_worker.stop(timeout=max(1.0, deadline - time.monotonic()))
+            self._local_worker = None
         if self._subscription:
             self._subscription.close()
             self._subscription = None

@@ -35,7 +35,8 @@ FINAL = ("complete", "error", "cancelled")
 ORPHANED_MESSAGE = "the process running it stopped"
 STATUSES = ("pending", RUNNING, *FINAL)
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_TEXT_LIMITS = {"operation": 40, "message": 2000, "title": 1000, "owner": 200, "source": 20}
+_TEXT_LIMITS = {"operation": 40, "message": 2000, "title": 1000, "owner": 200, "source": 20, "worker": 200,
+                "parent": 64}
 MAX_STATE_BYTES = 64 * 1024
 
 
@@ -103,6 +104,8 @@ class JobState:
     output_path: str | None = None
     beat_at: float | None = None
     source: str = "local"
+    worker: str = ""  # the queue worker that runs (ran) it: ``cutline worker --name``, or the window's own
+    parent: str = ""  # a part of a chunked export: the export's job id
 
     @property
     def finished(self) -> bool:
@@ -116,7 +119,7 @@ class JobState:
         return {"operationId": self.id, "operation": self.operation, "progress": round(self.progress, 2),
                 "message": self.message, "status": self.status, "title": self.title, "owner": self.owner,
                 "projectId": self.project_id, "startedAt": self.started_at, "finishedAt": self.finished_at,
-                "outputPath": self.output_path}
+                "outputPath": self.output_path, "worker": self.worker, "parent": self.parent}
 
     @classmethod
     def from_json(cls, raw: bytes | str | dict[str, Any], source: str = "redis") -> JobState | None:
@@ -149,9 +152,12 @@ class JobState:
             progress = event.get("progress") or 0.0
             if not isinstance(progress, (int, float)):
                 raise BadValue("progress must be a number")
+            worker, parent = event.get("worker") or "", event.get("parent") or ""
             return check_state(cls(job_id, texts[0], status, progress, texts[1], texts[2], texts[3],
                                    event.get("projectId"), event.get("startedAt"), event.sent_at or time.time(),
-                                   event.get("finishedAt"), event.get("outputPath"), None, "event"))
+                                   event.get("finishedAt"), event.get("outputPath"), None, "event",
+                                   worker if isinstance(worker, str) else "",
+                                   parent if isinstance(parent, str) else ""))
         except (TypeError, ValueError) as exc:
             drop(f"{event.type} event from", event.source, exc)
             return None
@@ -168,7 +174,8 @@ class JobState:
                     str(row.error_message or "")[:2000], (title if isinstance(title, str) else "")[:1000],
                     str(row.owner or "")[:200], row.project_id,
                     row.started_at.timestamp() if row.started_at else None,
-                    None, row.finished_at.timestamp() if row.finished_at else None, out, None, "postgres")
+                    None, row.finished_at.timestamp() if row.finished_at else None, out, None, "postgres",
+                    str(params.get("worker") or "")[:200], str(params.get("parent") or "")[:64])
         try:
             return check_state(state)
         except BadValue as exc:
@@ -183,7 +190,8 @@ def write_progress(conn: RedisConnection, state: JobState, *, first: bool = Fals
     def run(c: Any) -> bool:
         pipe = c.pipeline(transaction=False)
         pipe.set(progress_key(state.id), text, ex=KEY_TTL)
-        if first:
+        if first:  # a job the queue runs again (its worker died) drops the final state a reaper may have left
+            pipe.delete(status_key(state.id))
             now = time.time()
             pipe.zadd(RECENT_KEY, {state.id: state.started_at or now})
             pipe.zremrangebyscore(RECENT_KEY, "-inf", now - KEY_TTL)

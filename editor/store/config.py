@@ -53,6 +53,8 @@ class Settings:
     session_ttl: int = 3600
     stop_servers_on_exit: bool = True
     keymap: dict[str, str] = field(default_factory=dict)  # action name -> key sequence override
+    #: media paths between machines for queue workers: {"/mnt/media": "/Volumes/media"} (see editor/jobs/paths.py)
+    path_map: dict[str, str] = field(default_factory=dict)
 
     @property
     def embedded_database(self) -> bool:
@@ -132,6 +134,13 @@ def _check_values(values: dict[str, Any], path: Path) -> None:
             for k, v in keymap.items()
         ):
             raise ConfigError(f"the config file {path}: keymap must be an object of action: key (short strings)")
+    if "path_map" in values:
+        pm = values["path_map"]
+        if not isinstance(pm, dict) or len(pm) > 100 or not all(
+            isinstance(k, str) and isinstance(v, str) and k.startswith("/") and 0 < len(v) <= 4096
+            and len(k) <= 4096 and "\0" not in k + v for k, v in pm.items()
+        ):
+            raise ConfigError(f"the config file {path}: path_map must be an object of absolute path: path")
 
 
 def ensure_user_dirs() -> None:

@@ -51,13 +51,16 @@ class JobRepository:
 
     def start(self, job_id: str, kind: str, params: dict[str, Any], owner: str, *,
               project_id: int | None = None, output_path: str | None = None) -> None:
-        """Write the job's first row (status ``running``, started now). One INSERT."""
+        """Write the job's first row (status ``running``, started now). One INSERT; a job the queue runs again
+        (its worker died, another took it) rewrites its row in the same one statement."""
         if kind not in KINDS:
             raise ValueError(f"unknown job kind {kind!r}")
         with self.db.connection() as conn:
             conn.execute(
                 "INSERT INTO jobs (id, kind, params, status, project_id, owner, output_path, started_at)"
-                " VALUES (%s, %s, %s, 'running', %s, %s, %s, now())",
+                " VALUES (%s, %s, %s, 'running', %s, %s, %s, now())"
+                " ON CONFLICT (id) DO UPDATE SET params = EXCLUDED.params, status = 'running',"
+                " owner = EXCLUDED.owner, started_at = now(), finished_at = NULL, error_message = NULL",
                 (job_id, kind, Jsonb(params), project_id, owner, output_path),
             )
 
@@ -108,3 +111,10 @@ class JobRepository:
             return cur.execute(
                 f"SELECT {_COLUMNS} FROM jobs WHERE status = 'running' ORDER BY created_at"
             ).fetchall()
+
+
+def hold_project_revision(conn: Any, project_id: int) -> int | None:
+    """In the caller's transaction: the project's revision, share-locked until the transaction ends (so a job
+    enqueued in it renders exactly that saved revision: a save waits for the commit). None if no project."""
+    row = conn.execute("SELECT revision FROM projects WHERE id = %s FOR SHARE", (project_id,)).fetchone()
+    return int(row[0]) if row else None

@@ -31,27 +31,16 @@ from typing import Any
 
 from editor.model.errors import TimelineError
 from editor.model.registry import EditRecord
+from editor.store import locks
 from editor.store.errors import JournalError
 
-try:  # POSIX; on Windows msvcrt's byte-range lock plays the same part
-    import fcntl
 
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except OSError:
-            return False
-
-except ImportError:  # pragma: no cover - Windows
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-            return True
-        except OSError:
-            return False
+def _try_lock(fd: int) -> bool:
+    """Claim the journal for this process (released by the OS when the process dies)."""
+    try:
+        return locks.try_lock(fd)
+    except OSError:
+        return False
 
 
 log = logging.getLogger(__name__)

@@ -106,13 +106,9 @@ def pid_alive(pid: int) -> bool:
     """Whether a process with this pid exists on this machine."""
     if type(pid) is not int or not 0 < pid < 1 << 31:
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    import psutil  # never os.kill(pid, 0): on Windows that terminates the process it probes
+
+    return bool(psutil.pid_exists(pid))
 
 
 class Presence:

@@ -8,7 +8,11 @@ fails is refused with one line (:class:`UnsafePathError`), never used; a fresh p
 random name (``tempfile.mkdtemp``) replaces one that Cutline itself put outside the data folder.
 
 Files are opened with ``O_NOFOLLOW`` (a planted symlink is refused, not followed) and ``O_NONBLOCK``
-(a FIFO planted in place of a file cannot hang a read). Pure POSIX; any thread. No Qt.
+(a FIFO planted in place of a file cannot hang a read). Any thread. No Qt.
+
+On Windows there are no owners or mode bits to check (``st_uid`` is always 0, and access is governed
+by the ACLs of the user's profile folder, where the data folder lives): the checks that need them are
+skipped there, the symbolic-link and regular-file checks stay.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ DIR_MODE = 0o700
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+POSIX_OWNERS = hasattr(os, "geteuid")  # False on Windows: no uid or mode bits to trust
+
+
+def _euid() -> int:
+    return os.geteuid() if POSIX_OWNERS else 0
 
 
 class UnsafePathError(StoreError):
@@ -46,7 +55,7 @@ def user_name(uid: int) -> str:
 
 def my_uids(extra: Iterable[int] = ()) -> frozenset[int]:
     """The owners Cutline trusts: this process's effective uid, plus ``extra`` (the service user)."""
-    return frozenset({os.geteuid(), *extra})
+    return frozenset({_euid(), *extra})
 
 
 def dir_problem(path: Path, owners: frozenset[int], *, traverse: bool = False) -> str | None:
@@ -62,8 +71,10 @@ def dir_problem(path: Path, owners: frozenset[int], *, traverse: bool = False) -
         return "is a symbolic link"
     if not stat.S_ISDIR(st.st_mode):
         return "is not a folder"
+    if not POSIX_OWNERS:
+        return None
     if st.st_uid not in owners:
-        return f"belongs to {user_name(st.st_uid)}, not to {user_name(os.geteuid())}"
+        return f"belongs to {user_name(st.st_uid)}, not to {user_name(_euid())}"
     forbidden = 0o066 if traverse else 0o077
     if st.st_mode & forbidden:
         return f"has mode {stat.S_IMODE(st.st_mode):04o}: other users can reach it"
@@ -91,7 +102,7 @@ def ensure_private_dir(path: Path, owners: frozenset[int] | None = None, *, trav
     problem = dir_problem(path, owners, traverse=traverse)
     if problem is not None and tighten:
         st = os.lstat(path)
-        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022:
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == _euid() and not st.st_mode & 0o022:
             os.chmod(path, mode)
             problem = dir_problem(path, owners, traverse=traverse)
     if problem is not None:
@@ -121,9 +132,9 @@ def open_private(path: Path, flags: int, owners: frozenset[int] | None = None) -
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise UnsafePathError(f"refusing to use {path}: it is not a regular file")
-        if st.st_uid not in owners:
+        if POSIX_OWNERS and st.st_uid not in owners:
             raise UnsafePathError(f"refusing to use {path}: it belongs to {user_name(st.st_uid)}")
-        if st.st_mode & 0o077:
+        if POSIX_OWNERS and st.st_mode & 0o077:
             os.fchmod(fd, FILE_MODE)
         if _O_NONBLOCK:
             os.set_blocking(fd, True)

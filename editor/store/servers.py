@@ -33,7 +33,6 @@ Blocking calls: run on a worker thread (or at start-up before the event loop run
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.util
 import json
@@ -51,7 +50,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from editor.store import procs
+from editor.store import locks, pg_upgrade, procs
 from editor.store.errors import ServerStartError
 from editor.store.private import (
     UnsafePathError,
@@ -74,6 +73,7 @@ SOCKET_PATH_MAX = 100  # sun_path is 104–108 bytes depending on the OS
 START_LOCK_GRACE = 3.0  # seconds to wait for a start lock held by something that is not a Cutline start
 START_LOCK_MAX = 120.0  # at most this long for another Cutline process's start (initdb, a slow machine)
 SOCKET_RECORD = "socket-dir"  # names the private socket folder outside the server folder, when one is needed
+OWNER_RECORD = "cutline-data-dir"  # in a /var/lib/cutline cluster folder: the data folder it belongs to
 STOPPED_MARK = "stopped"  # ``stop`` was asked for: a lost server is not started again behind the user's back
 
 
@@ -85,6 +85,22 @@ class Endpoints:
     redis_url: str | None  # None: no Redis available (caches fall back to disk, events to PostgreSQL)
     embedded_database: bool
     embedded_redis: bool
+
+
+def platform_name(platform: str | None = None) -> str:
+    """The operating system's name for messages."""
+    platform = sys.platform if platform is None else platform
+    return {"win32": "Windows", "darwin": "macOS", "linux": "Linux"}.get(platform, platform)
+
+
+def embedded_servers_supported(platform: str | None = None) -> bool:
+    """Whether Cutline can run its own servers here: they listen on unix sockets and are guarded by
+    POSIX owners and modes, which Windows lacks. ``CUTLINE_NO_EMBEDDED_SERVERS=1`` says no anywhere
+    (a machine whose policy forbids them; the tests use it to walk the Windows path on Linux)."""
+    platform = sys.platform if platform is None else platform
+    if os.environ.get("CUTLINE_NO_EMBEDDED_SERVERS") == "1":
+        return False
+    return platform != "win32"
 
 
 def system_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -158,30 +174,28 @@ def _start_lock(root: Path, owners: frozenset[int], *, grace: float | None = Non
     try:
         began = time.monotonic()
         while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if locks.try_lock(fd):
                 break
-            except BlockingIOError:
-                waited = time.monotonic() - began
-                if waited >= grace:
-                    holders = procs.lock_holders(fd)
-                    starter = _recorded_starter(root, owners)
-                    if holders:
-                        cutline_start = all(h == starter for h in holders)
-                    else:  # no /proc/locks (macOS): trust a live recorded starter of this user
-                        cutline_start = starter is not None and procs.same_user_alive(starter)
-                    if not cutline_start or waited >= longest:
-                        who = ", ".join(procs.describe(h) for h in holders) or "another process"
-                        raise ServerStartError(
-                            f"the start lock {path} is held by {who}; gave up after {waited:.0f} s"
-                        ) from None
-                time.sleep(0.05)
+            waited = time.monotonic() - began
+            if waited >= grace:
+                holders = procs.lock_holders(fd)
+                starter = _recorded_starter(root, owners)
+                if holders:
+                    cutline_start = all(h == starter for h in holders)
+                else:  # no /proc/locks (macOS): trust a live recorded starter of this user
+                    cutline_start = starter is not None and procs.same_user_alive(starter)
+                if not cutline_start or waited >= longest:
+                    who = ", ".join(procs.describe(h) for h in holders) or "another process"
+                    raise ServerStartError(
+                        f"the start lock {path} is held by {who}; gave up after {waited:.0f} s"
+                    ) from None
+            time.sleep(0.05)
         with contextlib.suppress(OSError):
             write_private(root / "start.owner", f"{os.getpid()}\n")
         try:
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            locks.unlock(fd)
     finally:
         os.close(fd)
 
@@ -306,9 +320,10 @@ class EmbeddedServers:
         Safe when several processes call it at once. Raises ServerStartError with the server's log
         tail when a server does not come up, or with one line when a folder or lock is not safe to use.
         """
-        if sys.platform == "win32":
+        if not embedded_servers_supported():
             raise ServerStartError(
-                "embedded servers are not supported on Windows yet; set CUTLINE_DATABASE_URL and CUTLINE_REDIS_URL"
+                f"Cutline cannot run its own servers on {platform_name()}; set CUTLINE_DATABASE_URL "
+                "(CUTLINE_REDIS_URL is optional)"
             )
         self._wanted = (postgres, redis)
         try:
@@ -369,11 +384,7 @@ class EmbeddedServers:
         stopped = False
         with _start_lock(self.root, my_uids()):
             if stop_if_last:
-                try:
-                    fcntl.flock(self._users_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    pass
-                else:
+                if locks.try_lock(self._users_fd):  # nobody else holds it shared: the last user
                     self._stop_all()
                     stopped = True
             os.close(self._users_fd)
@@ -430,7 +441,7 @@ class EmbeddedServers:
     def _hold_user_lock(self) -> None:
         if self._users_fd is None:
             fd = _lock_fd(self.root / "users.lock", my_uids())  # held for the process lifetime
-            fcntl.flock(fd, fcntl.LOCK_SH)
+            locks.lock(fd, shared=True)
             self._users_fd = fd
 
     @staticmethod
@@ -510,11 +521,13 @@ class EmbeddedServers:
             return None
         return pid if procs.is_server(pid, exe, self.pgdata) else None
 
-    def _run_pg(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def _run_pg(self, tool: str, *args: str, timeout: float = 60, bin_dir: Path | None = None,
+                extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in system_env().items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
+        env.update(extra_env or {})
         return subprocess.run(
-            [self._pg(tool), *args],
+            [str(bin_dir / tool) if bin_dir is not None else self._pg(tool), *args],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -528,23 +541,17 @@ class EmbeddedServers:
     def _ensure_postgres(self, password: str) -> str:
         home = self.pg_home
         self._private_service_dir(home)
+        if not home.is_relative_to(self.root):  # as root: a cluster in /var/lib/cutline for this data folder
+            if not (home / OWNER_RECORD).exists():
+                write_private(home / OWNER_RECORD, str(self.root) + "\n")
+            self._sweep_orphan_homes()
+        bin_dir = postgres_bin_dir()
+        if bin_dir is not None:
+            pg_upgrade.recover(self.pgdata, home, bin_dir, self._notice)
         if not (self.pgdata / "PG_VERSION").exists():
             if self.pgdata.exists():  # a half-made cluster from an interrupted first start
                 shutil.rmtree(self.pgdata)
-            pwfile = home / "initdb.pw"
-            _write_private(pwfile, password + "\n")
-            self._chown(pwfile)
-            try:
-                result = self._run_pg(
-                    "initdb", "-D", str(self.pgdata), "-U", DB_USER, "--pwfile", str(pwfile),
-                    "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8",
-                    "--locale=C", "--no-instructions",
-                )  # fmt: skip
-            finally:
-                pwfile.unlink(missing_ok=True)
-            if result.returncode != 0:
-                shutil.rmtree(self.pgdata, ignore_errors=True)
-                raise ServerStartError(f"initdb failed: {_tail(result.stderr or result.stdout)}")
+            self._initdb(self.pgdata, password)
         else:
             problem = dir_problem(self.pgdata, self._owners)
             if problem is not None:
@@ -552,6 +559,8 @@ class EmbeddedServers:
         sock = self.pg_socket_dir
         if sock != self.pgdata:
             self._private_service_dir(sock)
+        if bin_dir is not None:
+            self._upgrade_if_older(bin_dir, sock, password)
         pid = self._postgres_pid()
         if pid is not None and not self._pg_accepts(sock, password):
             self._notice(f"the embedded PostgreSQL (pid {pid}) does not answer; starting it again")
@@ -572,6 +581,61 @@ class EmbeddedServers:
                 raise ServerStartError(f"PostgreSQL did not start: {_tail(result.stderr)} {log_tail}".strip())
         self._ensure_database(sock, password)
         return postgres_url(DB_USER, password, sock, PG_PORT, DB_NAME)
+
+    def _initdb(self, target: Path, password: str, extra: list[str] | None = None) -> None:
+        """An empty cluster in ``target``: Cutline's user and password, scram, UTF-8, C locale."""
+        home = self.pg_home
+        pwfile = home / "initdb.pw"
+        _write_private(pwfile, password + "\n")
+        self._chown(pwfile)
+        try:
+            result = self._run_pg(
+                "initdb", "-D", str(target), "-U", DB_USER, "--pwfile", str(pwfile),
+                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8",
+                "--locale=C", "--no-instructions", *(extra or []),
+            )  # fmt: skip
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if result.returncode != 0:
+            shutil.rmtree(target, ignore_errors=True)
+            raise ServerStartError(f"initdb failed: {_tail(result.stderr or result.stdout)}")
+
+    def _upgrade_if_older(self, bin_dir: Path, sock: Path, password: str) -> None:
+        """Move a cluster made by an older PostgreSQL to the bundled one (editor.store.pg_upgrade)."""
+        if pg_upgrade.cluster_major(self.pgdata) == pg_upgrade.binary_major(bin_dir):
+            return
+        if self._users_fd is None and self._others_use_servers():
+            raise ServerStartError(
+                "the embedded database must be upgraded to a newer PostgreSQL, but another Cutline (an older "
+                "version?) is using it; close every Cutline window and start again"
+            )
+        upgrade_sock = self.pg_home if sock == self.pgdata else sock
+        pgpass = self.pg_home / "upgrade.pgpass"
+        _write_private(pgpass, f"*:*:*:{DB_USER}:{password}\n")
+        self._chown(pgpass)
+
+        def run(bin_: Path, tool: str, args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+            return self._run_pg(tool, *args, timeout=timeout, bin_dir=bin_, extra_env={"PGPASSFILE": str(pgpass)})
+
+        try:
+            pg_upgrade.check_and_upgrade(self.pgdata, self.pg_home, upgrade_sock, bin_dir, run,
+                                         lambda target, extra: self._initdb(target, password, extra), self._notice)
+        finally:
+            pgpass.unlink(missing_ok=True)
+
+    def _others_use_servers(self) -> bool:
+        """Whether another process holds ``users.lock`` (uses the servers now). Under the start lock."""
+        path = self.root / "users.lock"
+        if not path.exists():
+            return False
+        fd = _lock_fd(path, my_uids())
+        try:
+            if locks.try_lock(fd):
+                locks.unlock(fd)
+                return False
+            return True
+        finally:
+            os.close(fd)
 
     def _clear_postgres_leftovers(self) -> None:
         """Before a start with no postmaster of ours running: stop the orphaned backends of a killed one
@@ -723,6 +787,32 @@ class EmbeddedServers:
             client.close()
 
     # ---- stopping -----------------------------------------------------------------------------
+    def _sweep_orphan_homes(self) -> None:
+        """Delete the /var/lib/cutline clusters of data folders that no longer exist (a root run in a
+        temporary folder, a container's deleted home) and that no server uses. Only clusters that
+        recorded their data folder are considered: a folder Cutline cannot attribute is left alone."""
+        exe = self._postgres_exe()
+        for home in sorted(self.pg_home.parent.iterdir()):
+            if home == self.pg_home or not (home / OWNER_RECORD).is_file():
+                continue
+            try:
+                owner = Path((home / OWNER_RECORD).read_text(encoding="utf-8").strip())
+            except (OSError, UnicodeDecodeError):
+                continue
+            if not owner.is_absolute() or owner.exists():
+                continue
+            if exe is not None and procs.find_servers(exe, home / "data"):
+                continue
+            shutil.rmtree(home, ignore_errors=True)
+            log.info("removed %s: the cluster of the deleted data folder %s", home, owner)
+
+    def discard(self) -> None:
+        """Stop the servers and delete what they keep outside the data folder (as root, the cluster in
+        /var/lib/cutline), for a data folder about to be deleted (the tests' own)."""
+        self.stop()
+        if self._run_as is not None and not self.pg_home.is_relative_to(self.root):
+            shutil.rmtree(self.pg_home, ignore_errors=True)
+
     def _stop_all(self) -> None:
         """Stop this folder's servers: the ones the pid files name and any orphan, each only after psutil
         confirmed it runs the server's executable in the server's folder."""

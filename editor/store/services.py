@@ -22,12 +22,12 @@ from editor.store.config import (
     load_settings,
 )
 from editor.store.db import Database, describe_target
-from editor.store.errors import StoreError
+from editor.store.errors import ServerStartError, StoreError
 from editor.store.media_repo import MediaRepository
 from editor.store.migrate import current_version, latest_known_version, migrate
 from editor.store.projects import ProjectRepository
 from editor.store.redis_conn import RedisConnection
-from editor.store.servers import EmbeddedServers, Endpoints
+from editor.store.servers import EmbeddedServers, Endpoints, embedded_servers_supported, platform_name
 from editor.store.sessions import SessionStore
 
 log = logging.getLogger(__name__)
@@ -57,14 +57,23 @@ class Store:
             check_redis_url(settings.redis_url, "redis_url")
         ensure_user_dirs()
         servers: EmbeddedServers | None = None
-        if settings.embedded_database or settings.embedded_redis:
+        want_redis = settings.embedded_redis and embedded_servers_supported()
+        if settings.embedded_database and not embedded_servers_supported():
+            raise ServerStartError(
+                f"Cutline cannot run its own PostgreSQL on {platform_name()}; set CUTLINE_DATABASE_URL "
+                "(see the README, Team servers); Redis is optional"
+            )
+        if settings.embedded_redis and not want_redis:
+            log.info("no embedded Redis on %s: caches on disk, events through PostgreSQL", platform_name())
+        embedded = Endpoints("", None, embedded_database=False, embedded_redis=False)
+        if settings.embedded_database or want_redis:
             servers = EmbeddedServers(data_dir() / "servers")
-            embedded = servers.ensure(postgres=settings.embedded_database, redis=settings.embedded_redis)
+            embedded = servers.ensure(postgres=settings.embedded_database, redis=want_redis)
         endpoints = Endpoints(
             database_url=settings.database_url or embedded.database_url,
-            redis_url=settings.redis_url or (embedded.redis_url if settings.embedded_redis else None),
+            redis_url=settings.redis_url or (embedded.redis_url if want_redis else None),
             embedded_database=settings.embedded_database,
-            embedded_redis=settings.embedded_redis and servers is not None and embedded.redis_url is not None,
+            embedded_redis=want_redis and servers is not None and embedded.redis_url is not None,
         )
         db = Database(endpoints.database_url).open()
         if servers is not None and endpoints.embedded_database:

@@ -1,9 +1,12 @@
-"""Sound for playback: the timeline's audio mixed on a decode thread and played through Qt Multimedia.
+"""Sound for playback: the timeline's audio mixed on a decode thread and played on the default device.
 
-A :class:`QAudioSink` in push mode is fed from a queue that a decode thread keeps about half a second
-ahead; the samples the device has played are the playback clock the picture follows. With no output
-device (or no Qt Multimedia), the editor plays silently and :attr:`AudioOutput.status` says so.
-Create and call on the Qt main thread; :meth:`elapsed` may be called from any thread.
+A decode thread keeps a queue about 0.8 s ahead. The device is PortAudio's (``sounddevice``,
+editor.media.audio_device), which pulls from that queue on its own thread; where sounddevice or
+PortAudio is missing and the optional Qt Multimedia is installed (``pip install cutline[qt-audio]``), a
+:class:`QAudioSink` in push mode is fed from the same queue by a 15 ms timer. Either way the samples the
+device has played are the playback clock the picture follows. With no output device the editor plays
+silently and :attr:`AudioOutput.status` says why. Create and call on the Qt main thread; :meth:`elapsed`
+may be called from any thread.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from editor.media.audio_device import ChunkQueue, PortAudioSink, open_default
 from editor.media.mixer import SAMPLE_RATE, TimelineMixer
 from editor.media.render import RenderClip
 
@@ -33,38 +37,48 @@ class AudioOutput(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._sink = None
-        self._device = None
-        self.status = "Audio: silent (no output device)"
-        try:
-            from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
-
-            device = QMediaDevices.defaultAudioOutput()
-            if not device.isNull():
-                fmt = QAudioFormat()
-                fmt.setSampleRate(SAMPLE_RATE)
-                fmt.setChannelCount(2)
-                fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-                if device.isFormatSupported(fmt):
-                    self._format = fmt
-                    self._device = device
-                    self._sink_class = QAudioSink
-                    self.status = f"Audio: {device.description()}"
-                else:
-                    self.status = "Audio: silent (the output device takes no 48 kHz stereo)"
-        except ImportError:
-            self.status = "Audio: silent (Qt Multimedia is not installed)"
-        self._queue: deque[bytes] = deque()
-        self._cond = threading.Condition()
+        self._sink: Any = None
+        self._device: Any = None
+        self._portaudio: Any = None
+        self._portaudio_sink: PortAudioSink | None = None
+        self._portaudio, why = open_default(SAMPLE_RATE)
+        if self._portaudio is not None:
+            self._device = why  # the device's name
+            self.status = f"Audio: {why}"
+        else:
+            self.status = f"Audio: silent ({why})"
+            self._open_qt_sink()
+        self._queue = ChunkQueue(AHEAD)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._io = None
+        self._io: Any = None
         self._pending = b""
         self._start_seconds = 0.0
         self._played_us = 0
         self._timer = QTimer(self)
         self._timer.setInterval(15)
         self._timer.timeout.connect(self._pump)
+
+    def _open_qt_sink(self) -> None:
+        """Qt Multimedia's default output, when that optional module is installed."""
+        try:
+            from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
+        except ImportError:
+            return
+        device = QMediaDevices.defaultAudioOutput()
+        if device.isNull():
+            return
+        fmt = QAudioFormat()
+        fmt.setSampleRate(SAMPLE_RATE)
+        fmt.setChannelCount(2)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        if device.isFormatSupported(fmt):
+            self._format = fmt
+            self._device = device
+            self._sink_class = QAudioSink
+            self.status = f"Audio: {device.description()}"
+        else:
+            self.status = "Audio: silent (the output device takes no 48 kHz stereo)"
 
     @property
     def available(self) -> bool:
@@ -83,22 +97,34 @@ class AudioOutput(QObject):
         self._thread = threading.Thread(target=self._decode, args=(mixer, first, self._stop),
                                         name="cutline-audio", daemon=True)
         self._thread.start()
-        self._sink = self._sink_class(self._device, self._format, self)
-        self._sink.setBufferSize(CHUNK * BYTES_PER_SAMPLE * SINK_CHUNKS)
-        self._io = self._sink.start()
         self._pending = b""
+        if self._portaudio is not None:
+            try:
+                self._portaudio_sink = PortAudioSink(self._portaudio, self._queue, SAMPLE_RATE, CHUNK // 2)
+                self._portaudio_sink.start()
+            except Exception as exc:  # noqa: BLE001 - a device that went away: play silently, say so
+                log.warning("the audio device could not be opened: %s", exc)
+                self.status = f"Audio: silent ({exc})"
+                self._portaudio_sink = None
+                self.stop()
+                return False
+        else:
+            self._sink = self._sink_class(self._device, self._format, self)
+            self._sink.setBufferSize(CHUNK * BYTES_PER_SAMPLE * SINK_CHUNKS)
+            self._io = self._sink.start()
         self._timer.start()
         return True
 
     def stop(self) -> None:
         self._timer.stop()
         self._stop.set()
-        with self._cond:
-            self._queue.clear()
-            self._cond.notify_all()
+        self._queue.clear()
         if self._thread is not None:
             self._thread.join(timeout=2)
             self._thread = None
+        if self._portaudio_sink is not None:
+            self._portaudio_sink.stop()
+            self._portaudio_sink = None
         if self._sink is not None:
             self._sink.stop()
             self._sink = None
@@ -106,6 +132,9 @@ class AudioOutput(QObject):
 
     def elapsed(self) -> float | None:
         """Seconds of sound the device has played since :meth:`start` (None when silent). Any thread."""
+        pa = self._portaudio_sink
+        if pa is not None:
+            return pa.played_seconds()
         if self._sink is None:
             return None
         return self._played_us / 1e6
@@ -115,14 +144,10 @@ class AudioOutput(QObject):
         sample = first
         try:
             while not stop.is_set():
-                with self._cond:
-                    self._cond.wait_for(lambda: len(self._queue) < AHEAD or stop.is_set())
-                if stop.is_set():
-                    return
                 chunk = mixer.read(sample, CHUNK)
                 sample += CHUNK
-                with self._cond:
-                    self._queue.append(chunk)
+                if not self._queue.put(chunk, stop):
+                    return
         except Exception:  # noqa: BLE001 - a decoding failure silences playback, never crashes it
             log.exception("audio decoding failed")
         finally:
@@ -130,17 +155,21 @@ class AudioOutput(QObject):
 
     # ---- Qt thread -----------------------------------------------------------------------------
     def _pump(self) -> None:
+        if self._portaudio_sink is not None:
+            played = self._portaudio_sink.take_played()
+            if played:
+                self._emit_level(played[-1])
+            return
         if self._sink is None or self._io is None:
             return
         self._played_us = int(self._sink.processedUSecs())
         free = self._sink.bytesFree()
         while free > 0:
             if not self._pending:
-                with self._cond:
-                    if not self._queue:
-                        break
-                    self._pending = self._queue.popleft()
-                    self._cond.notify_all()
+                chunk = self._queue.pop()
+                if chunk is None:
+                    break
+                self._pending = chunk
                 self._emit_level(self._pending)
             written = int(self._io.write(self._pending[:free]))
             if written <= 0:

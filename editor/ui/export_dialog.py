@@ -116,6 +116,10 @@ class ExportDialog(QDialog):
         for r in RATES:
             if r != timeline.rate:
                 self.rate.addItem(f"{_rate_text(r)} fps", r)
+        self.where = QComboBox()  # "Render on workers": the shared queue's `cutline worker`s, maybe in parts
+        self.where.addItem("This machine", 0)
+        self.where.addItem("Workers (one part)", 1)
+        self.where.addItem("Workers, in 4 parts at once", 4)
         self.plan = QLabel("")
         self.plan.setWordWrap(True)
         self.error = QLabel("")
@@ -137,6 +141,7 @@ class ExportDialog(QDialog):
         form.addRow("Quality", quality_row)
         form.addRow("Size", self.size)
         form.addRow("Frame rate", self.rate)
+        form.addRow("Render on", self.where)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
         buttons.button(QDialogButtonBox.StandardButton.Ok).setDefault(True)
@@ -322,8 +327,11 @@ class ExportDialog(QDialog):
             self.error.setText(f"{out.name} exists; choose another name or replace it")
             return
         try:
+            parts = int(self.where.currentData() or 0)
+            extra = {"farm": True, "chunks": parts} if parts else {}
             self.job_id = self.jobs.start_export(spec, str(out), self.preset.currentData(),
-                                                 self.in_out.isChecked(), session.project_id if session else None)
+                                                 self.in_out.isChecked(), session.project_id if session else None,
+                                                 **extra)
         except Exception as exc:  # noqa: BLE001 - shown, not raised
             self.error.setText(str(exc))
             return

@@ -15,7 +15,7 @@
 # - Like the .deb, the AppImage does not bundle the X11/xcb libraries Qt's xcb plugin needs from the
 #   system: libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0
 #   libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 (desktop distributions
-#   have them; a bare server install does not). libpulse0 for sound.
+#   have them; a bare server install does not). libportaudio2 for sound.
 # - The embedded servers are copied out of the AppImage into ~/.cache/cutline/appimage-servers/<version>
 #   at first start (see AppRun), because they outlive the AppImage process.
 # - Embedded servers do not exist on Windows; this recipe is Linux-only anyway.

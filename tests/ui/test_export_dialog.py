@@ -126,3 +126,39 @@ def test_export_dialog_offers_the_outputs_and_asks_before_overwriting(qtbot, win
     assert mkv.stat().st_mtime_ns != before
     with av.open(str(mkv)) as c:
         assert c.streams.video[0].codec_context.name == "h264"  # copied from the source
+
+
+def test_render_on_workers_in_parts_from_the_dialog(qtbot, window, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from editor.media.synth import read_frame_number
+
+    root = Path(__file__).resolve().parents[2]
+    name = f"dialog-{os.getpid()}"
+    worker = subprocess.Popen([sys.executable, "-m", "editor", "worker", "--name", name, "--concurrency", "2"],
+                              cwd=root, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "listening" in worker.stderr.readline()
+        out = tmp_path / "parts.mp4"
+        jobs: list[str] = []
+
+        def fill(dialog) -> None:
+            choose(qtbot, dialog.preset, "fast")
+            type_into(qtbot, dialog.output, str(out))
+            choose(qtbot, dialog.where, 4)
+            qtbot.keyClick(dialog, Qt.Key.Key_Return)
+            jobs.append(dialog.job_id)
+
+        run_dialog(qtbot, window, fill)
+        qtbot.waitUntil(lambda: window.jobs.board.get(jobs[0]) is not None
+                        and window.jobs.board.get(jobs[0]).status == "complete", timeout=90000)
+        with av.open(str(out)) as c:
+            numbers = [read_frame_number(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+        assert numbers == list(range(75))
+        parts = [s for s in window.jobs.runner.recent(100) if s.parent == jobs[0]]
+        assert len(parts) == 5 and {p.worker for p in parts} == {name}  # 4 picture parts + the sound
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
