@@ -31,6 +31,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def window(window_on, clip: Path):
     win = window_on([str(clip)])
+    QTest.qWait(50)  # the zoom-to-fit a new project asks for, first
     win.timeline_view.set_view(4.0, 0)  # 4 px a frame from frame 0
     return win
 
@@ -51,7 +52,7 @@ def drag(view, start: QPoint, end: QPoint, mods=NO) -> None:
 
 def point(view, track: int, frame: int) -> QPoint:
     r = view.row_rect(track)
-    return QPoint(int(view.x_for_frame(frame)), r.center().y())
+    return QPoint(int(view.x_for_frame(frame)) + 1, r.center().y())  # inside the frame, off its boundary
 
 
 def test_dragging_a_clip_edge_trims_it_plain_or_rippled(qtbot, window) -> None:
