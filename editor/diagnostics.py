@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import faulthandler
 import logging
-import logging.handlers
 import os
 import platform
 import sys
 import time
 from pathlib import Path
 from typing import IO, Any
-
-import platformdirs
 
 LOG_FILE = "cutline.log"
 CRASH_PREFIX = "crash-"
@@ -39,6 +36,8 @@ def log_dir() -> Path:
     data = os.environ.get("CUTLINE_DATA_DIR")
     if data:
         return Path(data).expanduser() / "logs"
+    import platformdirs
+
     return Path(platformdirs.user_log_dir("cutline", appauthor=False))
 
 
@@ -55,12 +54,17 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
-class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
-    """A rotating file handler whose files are created 0600 (a log can name projects and paths)."""
+def _private_rotating_handler(path: Path, **kw: Any) -> logging.Handler:
+    """A rotating file handler whose files are created 0600 (a log can name projects and paths).
+    (``logging.handlers`` is imported here: it costs every command ~5 ms at start otherwise.)"""
+    import logging.handlers
 
-    def _open(self):  # type: ignore[no-untyped-def]
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+    class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
+        def _open(self):  # type: ignore[no-untyped-def]
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+
+    return _PrivateRotatingHandler(path, **kw)
 
 
 def setup_logging(verbose: bool = False, process: str = "cutline") -> Path | None:
@@ -78,7 +82,7 @@ def setup_logging(verbose: bool = False, process: str = "cutline") -> Path | Non
     path: Path | None = None
     try:
         folder = _private_dir(log_dir())
-        handler = _PrivateRotatingHandler(folder / LOG_FILE, maxBytes=2 * 1024 * 1024, backupCount=5,
+        handler = _private_rotating_handler(folder / LOG_FILE, maxBytes=2 * 1024 * 1024, backupCount=5,
                                           encoding="utf-8", delay=True)
         handler.setLevel(logging.DEBUG if verbose else logging.INFO)
         handler.setFormatter(logging.Formatter(_FORMAT))
@@ -100,7 +104,7 @@ def _arm_crash_report(folder: Path, process: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     _crash_file = os.fdopen(fd, "w", encoding="utf-8")
     _crash_file.write(f"Cutline {version()} ({process}) pid {os.getpid()} started "
-                      f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv)}\n{platform_summary()}\n\n")
+                      f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv)}\n{_quick_platform()}\n\n")
     _crash_file.flush()
     faulthandler.enable(file=_crash_file, all_threads=True)
     import atexit
@@ -161,13 +165,45 @@ def _chain_excepthook() -> None:
     sys.excepthook = hook
 
 
+_version: str | None = None
+
+
 def version() -> str:
+    """Cutline's installed version ("dev" in a checkout that is not installed). Found from the name of its
+    ``cutline-X.dist-info`` folder on ``sys.path`` (importing ``importlib.metadata`` costs every command
+    ~18 ms at start), else by ``importlib.metadata``. Any thread."""
+    global _version
+    if _version is None:
+        _version = _version_from_path() or _version_from_metadata()
+    return _version
+
+
+def _version_from_path() -> str | None:
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as it:
+                for item in it:
+                    name = item.name
+                    if name.startswith("cutline-") and name.endswith(".dist-info") and item.is_dir():
+                        return name[len("cutline-"):-len(".dist-info")]
+        except OSError:
+            continue
+    return None
+
+
+def _version_from_metadata() -> str:
     try:
         from importlib.metadata import version as dist_version
 
         return dist_version("cutline")
     except Exception:  # noqa: BLE001 - a checkout that is not installed
         return "dev"
+
+
+def _quick_platform() -> str:
+    """Python and the system, without what ``platform.platform()`` costs (a ``uname -p`` child process)."""
+    u = os.uname()
+    return f"Python {sys.version.split()[0]} on {u.sysname} {u.release} ({u.machine})"
 
 
 def platform_summary() -> str:

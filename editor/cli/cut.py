@@ -110,8 +110,8 @@ def _outputs(args: argparse.Namespace, src: Path, count: int) -> list[Path]:
 
 def cmd_cut(args: argparse.Namespace) -> int:
     """Cut, join and write; exit 0, or raise a one-line user error. Main thread of the CLI process."""
-    from editor.cli.jobs import ProgressBar
     from editor.cli.media import parse_size
+    from editor.cli.progress import ProgressBar
     from editor.media.errors import MediaError
     from editor.media.render import RenderClip, RenderSpec, render
     from editor.media.render_copy import file_index, stream_meta

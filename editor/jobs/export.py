@@ -88,15 +88,15 @@ def parse_range(text: str, timeline: Timeline) -> bool | tuple[int, int]:
         raise ValueError(f"range {text!r}: {exc}") from None
 
 
-def _output_size(clips: list[Clip]) -> tuple[int, int]:
-    best: tuple[int, int] | None = None
-    for c in clips:
-        m = c.media
-        if m.has_video and m.width and m.height and (best is None or m.width * m.height > best[0] * best[1]):
-            best = (m.width, m.height)
-    if best is None:
+def _output_size(timeline: Timeline, clips: list[Clip]) -> tuple[int, int]:
+    """The size of the project's first video (the first of its media bin that the export uses), even."""
+    used = {c.media.fingerprint for c in clips if c.media.has_video and c.media.width and c.media.height}
+    first = next((m for m in timeline.media if m.fingerprint in used), None)
+    if first is None:
+        first = next((c.media for c in clips if c.media.fingerprint in used), None)
+    if first is None or not first.width or not first.height:
         return DEFAULT_SIZE
-    return max(2, best[0] - best[0] % 2), max(2, best[1] - best[1] % 2)
+    return max(2, first.width - first.width % 2), max(2, first.height - first.height % 2)
 
 
 def _sound_clip(item: Clip, track: Track, s0: int, e0: int, lo: int, hi: int, start: int, end: int,
@@ -189,7 +189,7 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
                               f"{covered}); use high or fast")
     if not clips:
         raise RenderError("nothing to export: the range holds no clips")
-    w, h = _output_size(used)
+    w, h = _output_size(timeline, used)
     if width is not None and height is not None:
         w, h = max(2, width - width % 2), max(2, height - height % 2)
     out_rate = Fraction(fps) if fps else rate

@@ -15,7 +15,8 @@ from fractions import Fraction
 import numpy as np
 
 from editor.media.errors import MediaError
-from editor.media.render import AudioSource, RenderClip
+from editor.media.render_sources import AudioSource
+from editor.media.render_spec import RenderClip
 
 SAMPLE_RATE = 48_000
 

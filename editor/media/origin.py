@@ -308,6 +308,9 @@ def scan_video(container: av.container.InputContainer, stream: Any = None) -> Fr
     if s is None:
         raise ValueError("no video stream")
     packets: list[PacketInfo] = []
+    others = [(o, o.discard) for o in container.streams if o.index != s.index]
+    for o, _ in others:  # the demuxer skips their packets instead of reading them (a fifth of the pass)
+        o.discard = av.stream.Discard.all
     _rewind(container, s)
     try:
         for packet in container.demux(s):
@@ -316,6 +319,9 @@ def scan_video(container: av.container.InputContainer, stream: Any = None) -> Fr
                 packets.append(info)
     except av.error.FFmpegError:
         pass  # a truncated tail: keep the frames we could index
+    finally:
+        for o, was in others:
+            o.discard = was
     _rewind(container, s)
     tb = Fraction(s.time_base or Fraction(1, 90000))
     rate = s.average_rate or s.guessed_rate or Fraction(25)

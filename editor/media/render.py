@@ -30,8 +30,6 @@ import av
 from editor.media.errors import MediaError, RenderError
 from editor.media.render_copy import copy_plan
 from editor.media.render_output import choose_codecs, output_format, output_formats
-from editor.media.render_reencode import render_reencode
-from editor.media.render_sources import AudioSource
 from editor.media.render_spec import (
     MODES,
     SAMPLE_RATE,
@@ -94,6 +92,8 @@ def render(spec: RenderSpec, out: str | os.PathLike[str], *, on_progress: Progre
             notes += copy_notes
             segments = tuple(segs)
         else:
+            from editor.media.render_reencode import render_reencode
+
             frames = render_reencode(spec, tmp, progress)
         progress.check()
         os.replace(tmp, out)
@@ -126,5 +126,5 @@ def cuts_on_keyframes(spec: RenderSpec) -> tuple[bool, str]:
     return True, ""
 
 
-__all__ = ["MODES", "SAMPLE_RATE", "AudioSource", "RenderClip", "RenderSpec", "RenderResult", "SegmentReport",
+__all__ = ["MODES", "SAMPLE_RATE", "RenderClip", "RenderSpec", "RenderResult", "SegmentReport",
            "render", "cuts_on_keyframes", "copy_plan", "temporary_output_path", "output_formats", "output_format"]

@@ -17,8 +17,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-import numpy as np
-
 from editor.media.probe import open_input
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, OutputFormat
 from editor.media.render_sources import AudioSource, SourcePool, time_origin
@@ -46,6 +44,8 @@ class AudioFeeder:
         self.source: AudioSource | None = None
 
     def feed_until(self, t: Fraction) -> None:
+        import numpy as np
+
         rate = self.writer.rate
         target = round(t * rate)
         while self.k < len(self.pieces) and self.writer.samples_written < target:
@@ -77,6 +77,8 @@ class AudioFeeder:
         self.k += 1
 
     def finish(self) -> None:
+        import numpy as np
+
         if self.pieces:
             path, a, b, out_start = self.pieces[-1]
             self.feed_until(out_start + b - a)
@@ -106,6 +108,10 @@ class AudioPacketCopier:
         self.origin = Fraction(0)
         self.written = Fraction(0)  # output seconds where the next packet goes
         self.tb: Fraction | None = None
+        # per piece (set by _open): the source time base, a packet's exact length, where the piece's packets end
+        self.stb = Fraction(1)
+        self.dur: Fraction | None = None
+        self.limit = Fraction(0)
 
     def _open(self) -> bool:
         path, a, _b, _o = self.pieces[self.k]
@@ -124,6 +130,11 @@ class AudioPacketCopier:
         self.packets = self.container.demux(self.source)
         self.started = False
         self.previous = None
+        self.stb = stb
+        cc = self.source.codec_context
+        # the exact length (a Matroska millisecond time base rounds it, and that would add up)
+        self.dur = Fraction(cc.frame_size, cc.sample_rate) if cc.frame_size and cc.sample_rate else None
+        self.limit = Fraction(0)
         return True
 
     def _done_piece(self) -> None:
@@ -135,8 +146,6 @@ class AudioPacketCopier:
             if self.packets is None and not self._open():
                 self.k += 1
                 continue
-            _path, a, b, out_start = self.pieces[self.k]
-            stb = Fraction(self.source.time_base)
             packet = self.pending if self.pending is not None else next(self.packets, None)
             self.pending = None
             if packet is None:
@@ -144,11 +153,10 @@ class AudioPacketCopier:
                 continue
             if packet.size == 0 or packet.pts is None:
                 continue
-            cc = self.source.codec_context
-            # the exact length (a Matroska millisecond time base rounds it, and that would add up)
-            dur = Fraction(cc.frame_size, cc.sample_rate) if cc.frame_size and cc.sample_rate else \
-                (packet.duration or 0) * stb
+            stb = self.stb
+            dur = self.dur if self.dur is not None else (packet.duration or 0) * stb
             if not self.started:
+                _path, a, b, out_start = self.pieces[self.k]
                 ideal = out_start + packet.pts * stb - self.origin - a
                 lead = dur if self.previous is not None else Fraction(0)
                 if ideal + dur / 2 < self.written + lead:
@@ -157,16 +165,23 @@ class AudioPacketCopier:
                 if ideal > self.written + lead + dur / 2:
                     self.written = ideal - lead  # the source's sound starts later than its picture
                 self.started = True
+                more = self.k + 1 < len(self.pieces)
+                self.limit = out_start + b - a - (dur if more else 0) - dur / 2  # (a fixed length: computed once)
                 if self.previous is not None:
                     self._mux(self.previous, dur)
-            more = self.k + 1 < len(self.pieces)
-            if self.written + dur / 2 > out_start + b - a - (dur if more else 0):
+            if self.written > (self.limit if self.dur is not None else self._limit_for(dur)):
                 self._done_piece()
                 continue
             if self.written >= t:
                 self.pending = packet
                 return
             self._mux(packet, dur)
+
+    def _limit_for(self, dur: Fraction) -> Fraction:
+        """Where the piece's packets end, for packets whose length varies (no fixed frame size)."""
+        _path, a, b, out_start = self.pieces[self.k]
+        more = self.k + 1 < len(self.pieces)
+        return out_start + b - a - (dur if more else 0) - dur / 2
 
     def _mux(self, packet: Any, dur: Fraction) -> None:
         assert self.tb is not None

@@ -14,6 +14,7 @@ accumulates. Worker thread or child process; never touches Qt.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -159,18 +160,27 @@ class StreamMeta:
 
 
 _INDEX_CACHE: dict[tuple[str, int, int], tuple[FrameIndex, list[int], StreamMeta]] = {}
+#: The container the last scan read, left open (rewound) for the copy that usually follows: opening a long MP4
+#: again costs ~8 ms. At most one; taken by :func:`_open_scanned`, closed when another file is scanned.
+_SPARE: dict[str, Any] = {}
+_SPARE_LOCK = threading.Lock()
 
 
-def _cached(path: str) -> tuple[FrameIndex, list[int], StreamMeta]:
+def _file_key(path: str) -> tuple[str, int, int]:
     try:
         st = Path(path).stat()
     except OSError:
         st = None
-    key = (str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1)
+    return (str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1)
+
+
+def _cached(path: str) -> tuple[FrameIndex, list[int], StreamMeta]:
+    key = _file_key(path)
     hit = _INDEX_CACHE.get(key)
     if hit is not None:
         return hit
-    with open_input(path) as src:
+    src = open_input(path)
+    try:
         if not src.streams.video:
             raise RenderError(f"{path}: has no video stream to copy", path)
         sv = src.streams.video[0]
@@ -179,10 +189,26 @@ def _cached(path: str) -> tuple[FrameIndex, list[int], StreamMeta]:
                           Fraction(sv.average_rate or sv.guessed_rate or 25), _signature(sv),
                           _audio_signature(sa) if sa is not None else None)
         ix = scan_video(src, sv)
+    except BaseException:
+        src.close()
+        raise
+    with _SPARE_LOCK:
+        for old in _SPARE.values():
+            old.close()
+        _SPARE.clear()
+        _SPARE[repr(key)] = src
     if len(_INDEX_CACHE) > 16:
         _INDEX_CACHE.clear()
     _INDEX_CACHE[key] = (ix, decode_order(ix), meta)
     return _INDEX_CACHE[key]
+
+
+def _open_scanned(path: str) -> Any:
+    """An input container of ``path``: the one its scan left open, if unchanged and not yet taken, else a new
+    one. The caller closes it. Worker thread."""
+    with _SPARE_LOCK:
+        spare = _SPARE.pop(repr(_file_key(path)), None)
+    return spare if spare is not None else open_input(path)
 
 
 def file_index(path: str) -> tuple[FrameIndex, list[int]]:
@@ -258,7 +284,7 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
     clips = sorted(spec.clips, key=lambda c: c.timeline_start)
     indexes = _indexes(clips)
     plan = copy_plan(spec, indexes)
-    first = open_input(clips[0].path)
+    first = _open_scanned(clips[0].path)
     try:
         ref_v = first.streams.video[0]
         ref_a = first.streams.audio[0] if first.streams.audio else None
@@ -315,6 +341,8 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
                     shift = r.output_start - ix.pts[rng.first] * tb  # source seconds -> output seconds
                     shift_ticks, delay_ticks = int(round(shift / otb)), int(round(delay / otb))
                     next_feed = Fraction(0)
+                    next_feed_pts = -(1 << 62)  # next_feed in output ticks (an exact integer here, or unused)
+                    quarter = Fraction(1, 4) / otb
                     for packet in packets_from(src, sv, rng.key, ix.order):
                         if packet.size == 0 or packet.pts is None:
                             continue
@@ -347,8 +375,10 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
                             p.stream = ov
                             out.mux(p)
                         frames += 1
-                        if feeder is not None and pts * otb >= next_feed:  # interleave, every 0.25 s
+                        if feeder is not None and (pts >= next_feed_pts if quarter.denominator == 1
+                                                   else pts * otb >= next_feed):  # interleave, every 0.25 s
                             next_feed = pts * otb + Fraction(1, 4)
+                            next_feed_pts = pts + quarter.numerator
                             feeder.feed_until(next_feed)
                             progress.report(100.0 * float(pts * otb / total) * 0.9, "copying")
             if feeder is not None:

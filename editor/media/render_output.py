@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
-import numpy as np
 
 from editor.media.errors import RenderError
+
+if TYPE_CHECKING:  # numpy is imported where it is used: a copy cut never loads it
+    import numpy as np
 
 #: user-facing codec name -> FFmpeg encoder
 VIDEO_ENCODERS = {"h264": "libx264", "hevc": "libx265", "av1": "libsvtav1", "vp9": "libvpx-vp9",
@@ -158,6 +160,7 @@ class AudioWriter:
     """
 
     def __init__(self, container: Any, codec: str, rate: int, bitrate: int) -> None:
+        import numpy as np
         encoder = AUDIO_ENCODERS[codec]
         self.container = container
         self.stream = container.add_stream(encoder, rate=rate, layout="stereo")
@@ -179,6 +182,7 @@ class AudioWriter:
         return self.pts + self.pending.shape[1]
 
     def _frame(self, chunk: np.ndarray) -> av.AudioFrame:
+        import numpy as np
         fmt = self.format
         if fmt == "fltp":
             af = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk, np.float32), format="fltp", layout="stereo")
@@ -200,6 +204,7 @@ class AudioWriter:
 
     def write(self, samples: np.ndarray, final: bool = False) -> None:
         """Queue ``samples`` and encode every whole encoder frame (all of them when ``final``)."""
+        import numpy as np
         if not self.frame_size:
             self.frame_size = self.stream.codec_context.frame_size or 1024
         if samples.size:

@@ -2,13 +2,16 @@
 
 Child: ``python -m editor.media.render_process SPEC.json OUT [--partial PATH]`` renders and prints JSON
 lines on stdout: ``{"type": "progress", "progress": 42.0, "message": "..."}``, then one
-``{"type": "complete", "path": ..., "frames": ..., "mode": ..., "notes": [...]}`` or
+``{"type": "complete", "path": ..., "frames": ..., "mode": ..., "notes": [...], "segments": [...]}`` (the
+whole ``RenderResult``) or
 ``{"type": "error", "message": ..., "cancelled": bool}``. Exit code 0 on success, 1 on error,
 2 on bad arguments. SIGTERM cancels cleanly.
 
-Parent: ``run_render_in_subprocess(spec, out, on_progress, cancel_event)`` spawns the child, parses its
-lines, kills it on cancel and raises RenderError (or RenderCancelled) if it fails or dies, even by a
-signal; no partial file is left. Worker thread (it blocks until the child ends); never touches Qt.
+Parent: ``render_in_subprocess(spec, out, on_progress, cancel_event)`` spawns the child, parses its lines,
+returns its ``RenderResult`` (notes and segments included: what a job keeps and shows after the end;
+``run_render_in_subprocess`` returns the path only), kills it on cancel and raises RenderError (or
+RenderCancelled) if it fails or dies, even by a signal; no partial file is left. Worker thread (it blocks
+until the child ends); never touches Qt.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from editor.media.errors import MediaError, RenderCancelled, RenderError
-from editor.media.render import RenderSpec, render, temporary_output_path
+from editor.media.render import RenderResult, RenderSpec, render, temporary_output_path
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -60,8 +63,7 @@ def child_main(argv: list[str] | None = None) -> int:
     except MediaError as exc:
         _emit({"type": "error", "message": str(exc), "cancelled": False})
         return 1
-    _emit({"type": "complete", "path": str(result.path), "frames": result.frames, "mode": result.mode_used,
-           "notes": list(result.notes)})
+    _emit({"type": "complete", **result.to_json()})
     return 0
 
 
@@ -77,7 +79,16 @@ def run_render_in_subprocess(spec: RenderSpec, out: str | os.PathLike[str],
                              on_progress: ProgressCallback | None = None,
                              cancel_event: threading.Event | None = None,
                              *, python: str | None = None) -> Path:
-    """Render ``spec`` to ``out`` in a child process; returns ``out``.
+    """:func:`render_in_subprocess`, returning only ``out``. Worker thread; never touches Qt."""
+    return render_in_subprocess(spec, out, on_progress, cancel_event, python=python).path
+
+
+def render_in_subprocess(spec: RenderSpec, out: str | os.PathLike[str],
+                         on_progress: ProgressCallback | None = None,
+                         cancel_event: threading.Event | None = None,
+                         *, python: str | None = None) -> RenderResult:
+    """Render ``spec`` to ``out`` in a child process; returns what it wrote (path, frames, mode used, notes,
+    segments).
 
     Raises RenderCancelled when ``cancel_event`` is set (the child is terminated, then killed), and
     RenderError when the child reports an error or dies (even by a signal). No partial file is left under
@@ -143,7 +154,10 @@ def run_render_in_subprocess(spec: RenderSpec, out: str | os.PathLike[str],
     finally:
         spec_path.unlink(missing_ok=True)
     if code == 0 and result is not None and result.get("type") == "complete" and out.exists():
-        return out  # finished (even if a cancel arrived too late to matter)
+        try:  # finished (even if a cancel arrived too late to matter)
+            return RenderResult.from_json({**result, "path": str(out)})
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            return RenderResult(out, int(result.get("frames") or 0), str(result.get("mode") or spec.mode))
     if cancelled.is_set() or (result and result.get("cancelled")):
         _cleanup(out, partial, delete_out=False)
         raise RenderCancelled(f"{out}: render cancelled", out)

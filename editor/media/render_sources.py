@@ -18,15 +18,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
-import numpy as np
 
 from editor.media.errors import RenderError
-from editor.media.frames import fit_size
 from editor.media.probe import open_input
 from editor.media.render_spec import RenderClip
+
+if TYPE_CHECKING:  # numpy is imported where it is used: a copy cut never loads it
+    import numpy as np
 
 
 def time_origin(container: Any) -> Fraction:
@@ -202,6 +203,7 @@ class AudioSource:
     """
 
     def __init__(self, clip: RenderClip, rate: int, pool: SourcePool | None = None) -> None:
+        import numpy as np
         self.clip, self.rate = clip, rate
         self.pool = pool
         self.container = pool.acquire(clip.path) if pool is not None else open_input(clip.path)
@@ -219,6 +221,8 @@ class AudioSource:
 
     def _reversed(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """The clip's source range, decoded whole and played backwards."""
+        import numpy as np
+
         total = int(np.ceil(float(self.clip.source_out - self.clip.source_in) * self.rate))
         got, have = [], 0
         for chunk in frames:
@@ -230,6 +234,7 @@ class AudioSource:
         yield np.ascontiguousarray(whole[:, ::-1])
 
     def _decode(self) -> Iterator[np.ndarray]:
+        import numpy as np
         assert self.stream is not None
         stb = Fraction(self.stream.time_base or Fraction(1, self.rate))
         resampler: Any = av.AudioResampler(format="fltp", layout="stereo", rate=self.rate)
@@ -286,6 +291,7 @@ class AudioSource:
 
     def read(self, count: int) -> np.ndarray:
         """``count`` output samples (speed, gain and fades applied), zero-padded past the end."""
+        import numpy as np
         out = self._read(count)
         clip = self.clip
         if clip.gain != 1.0 or clip.fades is not None:
@@ -295,6 +301,7 @@ class AudioSource:
         return out
 
     def _read(self, count: int) -> np.ndarray:
+        import numpy as np
         speed = 1.0 if self.tempo else float(self.clip.speed)
         need_end = self.pos + count * speed
         need = int(np.ceil(need_end)) + 1
@@ -400,6 +407,7 @@ class _TempoResampler:
 
 def _planes(frame: av.VideoFrame) -> list[np.ndarray]:
     """The Y, U, V planes of a yuv420p frame as 2-D arrays (views, line padding cut off)."""
+    import numpy as np
     out = []
     for plane in frame.planes:
         buf: Any = plane
@@ -423,12 +431,15 @@ def conform(frame: av.VideoFrame, width: int, height: int, rotation: int) -> av.
 
     Any source size (odd ones too) and pixel format. Worker thread.
     """
+    import numpy as np
     turns = (rotation // 90) % 4
     if turns:
         rgb = np.rot90(frame.to_ndarray(format="rgb24"), k=turns)
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb, dtype=np.uint8), format="rgb24")
     if (frame.width, frame.height) == (width, height):
         return frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
+    from editor.media.frames import fit_size  # the frame reader (and numpy) only where frames are fitted
+
     w, h = fit_size((frame.width, frame.height), (width, height))
     scaled = frame.reformat(width=w, height=h, format="yuv420p")
     if (w, h) == (width, height):

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy only where a fade is applied: a copy cut never loads it
+    import numpy as np
 
 from editor.media.errors import RenderCancelled
 
@@ -73,6 +74,8 @@ class RenderClip:
         a float32 array (the fades). Any thread."""
         if self.fades is None:
             return self.gain
+        import numpy as np
+
         a, b, c, d = (float(v) for v in self.fades)
         ts = float(t0) + np.arange(count, dtype=np.float64) / rate
         g = np.ones(count, np.float64)
@@ -221,6 +224,18 @@ class RenderResult:
     mode_used: str
     notes: tuple[str, ...] = field(default=())
     segments: tuple[SegmentReport, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values: what a render child reports and a job keeps (notes: the copy plan, the seams
+        re-encoded). Any thread."""
+        return {"path": str(self.path), "frames": self.frames, "mode": self.mode_used, "notes": list(self.notes),
+                "segments": [s.to_json() for s in self.segments]}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RenderResult:
+        """The result :meth:`to_json` wrote (``segments``/``notes`` may be absent: an older child). Any thread."""
+        return cls(Path(str(d["path"])), int(d["frames"]), str(d["mode"]), tuple(str(n) for n in d.get("notes", ())),
+                   tuple(SegmentReport.from_json(s) for s in d.get("segments", ())))
 
 
 class Progress:

@@ -36,7 +36,7 @@ import av
 import numpy as np
 
 from editor.media.errors import RenderError
-from editor.media.origin import FrameIndex, packets_from, scan_video
+from editor.media.origin import FrameIndex, SeekPoint, packets_from, scan_video
 from editor.media.probe import open_input
 from editor.media.render_audio import AudioFeeder, audio_codec_for
 from editor.media.render_bitstream import pack, parameter_sets, split_annexb
@@ -456,8 +456,8 @@ def frames_match(a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]], size: tuple[int, int] | None = None
-                   ) -> dict[int, np.ndarray]:
+def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]], size: tuple[int, int] | None = None,
+                   index_cached: bool = False) -> dict[int, np.ndarray]:
     """The frames of each [lo, hi) range (indices from the time origin) of a file as small gray arrays, each
     range decoded straight through from the keyframe before it, as a player plays across a seam."""
     out: dict[int, np.ndarray] = {}
@@ -466,12 +466,9 @@ def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]], size: tuple[
     with open_input(path) as c:
         sv = c.streams.video[0]
         sv.thread_type = "AUTO"
-        ix = scan_video(c, sv)
-        for lo, hi in sorted(ranges):
-            lo, hi = max(0, lo), min(hi, len(ix))
-            if hi <= lo:
-                continue
-            key = ix.keyframe_before(lo)
+        # a source is indexed once per process (the cut planned with it); the output is new: scanned here
+        ix = file_index(str(path))[0] if index_cached else scan_video(c, sv)
+        for key, hi, wanted in _decode_runs(ix, ranges):
             stop = False
             for packet in packets_from(c, sv, key, ix.order):
                 try:
@@ -480,7 +477,7 @@ def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]], size: tuple[
                     continue  # a packet the decoder refuses: its frames are missing, so the seam fails
                 for frame in frames:
                     i = ix.frame_at_pts(frame.pts)
-                    if i is not None and lo <= i < hi and not frame.is_corrupt:
+                    if i is not None and i in wanted and not frame.is_corrupt:
                         if size is not None and (frame.width, frame.height) != size:
                             frame = conform(frame, size[0], size[1], 0)  # as a re-encoded segment fits it
                         out[i] = _gray(frame)
@@ -491,12 +488,31 @@ def _decode_ranges(path: str | Path, ranges: list[tuple[int, int]], size: tuple[
             else:
                 for frame in sv.decode(None):
                     i = ix.frame_at_pts(frame.pts)
-                    if i is not None and lo <= i < hi:
+                    if i is not None and i in wanted:
                         if size is not None and (frame.width, frame.height) != size:
                             frame = conform(frame, size[0], size[1], 0)
                         out[i] = _gray(frame)
             sv.codec_context.flush_buffers()
     return out
+
+
+def _decode_runs(ix: FrameIndex, ranges: list[tuple[int, int]]) -> list[tuple[SeekPoint, int, set[int]]]:
+    """The ranges grouped into straight decoding runs: (keyframe to start from, end, frames wanted). A range
+    whose keyframe the run before has already passed joins that run (decoded on, not again from its keyframe:
+    the seams of one segment share the keyframe of its re-encoded head). Any thread."""
+    runs: list[tuple[SeekPoint, int, set[int]]] = []
+    for lo, hi in sorted(ranges):
+        lo, hi = max(0, lo), min(hi, len(ix))
+        if hi <= lo:
+            continue
+        key = ix.keyframe_before(lo)
+        start = ix.frame_at_pts(key.pts)
+        if runs and start is not None and start <= runs[-1][1]:
+            k, end, wanted = runs[-1]
+            runs[-1] = (k, max(end, hi), wanted | set(range(lo, hi)))
+        else:
+            runs.append((key, hi, set(range(lo, hi))))
+    return runs
 
 
 def _verify(tmp: Path, segments: list[_Segment], fps: Fraction, progress: Progress,
@@ -539,7 +555,7 @@ def _verify(tmp: Path, segments: list[_Segment], fps: Fraction, progress: Progre
                 ranges[-1] = (ranges[-1][0], i + 1)
             else:
                 ranges.append((i, i + 1))
-        for i, arr in _decode_ranges(path, ranges, size).items():
+        for i, arr in _decode_ranges(path, ranges, size, index_cached=True).items():
             got_src[(path, i)] = arr
     bad: dict[int, Fraction] = {}
     for n, o, path, i in checks:

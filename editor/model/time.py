@@ -41,6 +41,9 @@ def round_half_up(x: Fraction) -> int:
     return math.floor(x + Fraction(1, 2))
 
 
+_RATE_TEXT = re.compile(r"^\d{1,12}(?:\.\d{1,12})?(?:/\d{1,12}(?:\.\d{1,12})?)?$")
+
+
 def parse_rate(value: str | int | Fraction) -> Fraction:
     """Parse a frame rate: ``"30000/1001"``, ``"25"``, ``"29.97"`` (= 30000/1001), an int or a Fraction.
 
@@ -54,6 +57,10 @@ def parse_rate(value: str | int | Fraction) -> Fraction:
         text = value.strip()
         if text in _COMMON_RATES:
             return _COMMON_RATES[text]
+        if not _RATE_TEXT.match(text):  # no exponent: Fraction("1e99999999") would compute for ever
+            raise TimecodeError(
+                f"frame rate: expected a number like '25', '29.97' or '30000/1001', got {value[:40]!r}"
+            )
         try:
             rate = Fraction(text)
         except (ValueError, ZeroDivisionError):

@@ -10,8 +10,9 @@ base. On its own thread it:
   once saved: each edit is written once, the journal never rewritten;
 - saves the edits waiting (a batch) in one transaction: the project row and one ``edit_history`` row per edit,
   each with the edit's id (unique), naming the revision it started from; the whole state (megabytes on a big
-  timeline) goes with it at most every ``STATE_MAX_AGE`` seconds, with every undo/redo, and once the edits
-  pause; in between, readers get it by replaying the rows (``ProjectRepository.get``);
+  timeline) goes with it only for undo/redo and media changes; otherwise a :class:`StateWriter` stores it
+  behind the rows on its own thread (every ``STATE_MAX_AGE`` seconds in a burst, and once the edits pause), so
+  a save never waits for megabytes; in between, readers get it by replaying the rows (``ProjectRepository.get``);
 - on a conflict (another writer saved first) reads the newer rows, recognises its own edits among them (a save
   whose reply was lost: never applied twice), replays the others onto its base, then its pending records on
   top, and hands the result to the owner as one ``adopt`` event (:class:`SaveEvent`);
@@ -40,7 +41,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from editor.model.errors import EditError, TimelineError
 from editor.model.history import History
@@ -51,6 +51,7 @@ from editor.store import journal as journals
 from editor.store.errors import ConflictError, CorruptStateError, DatabaseUnavailable, JournalError, NotFound
 from editor.store.journal import Journal, JournaledEdit
 from editor.store.projects import EditRow, HistoryEntry, Project, ProjectRepository
+from editor.store.snapshots import Snapshot, StateWriter, summary_of
 
 log = logging.getLogger(__name__)
 
@@ -97,23 +98,6 @@ def load_timeline(project: Project) -> Timeline:
         return timeline_from_dict(project.timeline_state)
     except TimelineError as exc:
         raise CorruptStateError(f"project {project.name!r} cannot be opened: {exc}") from None
-
-
-def summary_of(timeline: Timeline) -> dict[str, Any]:
-    """What the project list shows without loading the timeline."""
-    from editor.model.navigate import duration
-    from editor.model.time import format_rate
-    from editor.model.timeline import Clip
-
-    clips = [it for tr in timeline.tracks for it in tr.items if isinstance(it, Clip)]
-    poster = next((c.media for c in clips if c.media.has_video), None)
-    return {
-        "duration_frames": duration(timeline),
-        "rate": format_rate(timeline.rate),
-        "clips": len(clips),
-        "media": len(timeline.media),
-        "poster": {"fingerprint": poster.fingerprint, "path": poster.path} if poster else None,
-    }
 
 
 def record_of(row: HistoryEntry) -> EditRecord:
@@ -166,7 +150,8 @@ class AutoSaver:
         self._hinted = 0
         self._checkpoint_at = 0
         self._state_at = time.monotonic()
-        self._state_stale = False  # the database holds the rows of the last edits but not yet their state
+        self._state_rev = revision  # the newest revision whose whole state this saver stored (inline)
+        self._states = StateWriter(projects, project_id)  # writes the state behind the rows, on its own thread
         self.state = "saved"
         self.journal_error: str | None = None
         self.notes: list[str] = []  # what recovery could not replay (for the owner to show)
@@ -395,9 +380,10 @@ class AutoSaver:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
-        if self._state_stale and self.state not in ("offline", "error"):
+        stopped = self._states.close(timeout=5.0)
+        if stopped and self._state_stale and self.state not in ("offline", "error"):
             try:
-                self._write_state()
+                self._write_state_now()
             except Exception as exc:  # noqa: BLE001 - the rows are saved; readers replay them
                 log.info("the state of revision %s was not written at close: %s", self.revision, exc)
 
@@ -418,7 +404,7 @@ class AutoSaver:
             elif hinted:
                 self._sync_with_database()
             elif self._idle_work:
-                self._write_state()
+                self._post_state()
             elif time.monotonic() - self._last_check >= POLL_IDLE:
                 self._last_check = time.monotonic()
                 if hinted or self.projects.revision(self.project_id) > self.revision:
@@ -450,20 +436,14 @@ class AutoSaver:
             return
         rows = [EditRow(p.edit.edit_id, p.edit.record.name, p.edit.record.params, p.edit.record.merge_key)
                 for p in batch]
-        # A checkpoint is overdue only well past its interval: it is written at the next pause otherwise.
-        checkpoint = self.revision + len(rows) - self._checkpoint_at >= 2 * CHECKPOINT_EVERY
-        with_state = (checkpoint or time.monotonic() - self._state_at >= STATE_MAX_AGE
-                      or any(p.edit.record.name in STATE_EDITS for p in batch))
+        # The rows now; the state with them only when a reader could not replay the rows (undo/redo) or must
+        # find it (media), else behind them on the state writer's thread (every STATE_MAX_AGE in a burst).
+        with_state = any(p.edit.record.name in STATE_EDITS for p in batch)
         state = timeline_to_json(history.present) if with_state else None
         revision = self.projects.save_edits(
             self.project_id, self.revision, rows, state, SCHEMA_VERSION,
-            summary=summary_of(history.present) if with_state else None, checkpoint=checkpoint,
+            summary=summary_of(history.present) if with_state else None, checkpoint=False,
         )  # fmt: skip
-        if checkpoint:
-            self._checkpoint_at = revision
-        if with_state:
-            self._state_at = time.monotonic()
-        self._state_stale = not with_state
         self._base = history
         with self._cond:
             self.revision = revision
@@ -473,25 +453,44 @@ class AutoSaver:
             if self.state != "journal":
                 self.state = "saved" if not pending else "saving"
             self._cond.notify_all()
+        if with_state:
+            self._state_rev = revision
+            self._state_at = time.monotonic()
+        elif time.monotonic() - self._state_at >= STATE_MAX_AGE:
+            self._post_state()
         self._journal_done([p.edit.edit_id for p in batch])
         self._emit(SaveEvent("saved", revision, seq=batch[-1].seq, pending=pending))
         if self._publish is not None:
             self._publish(revision)
 
     @property
-    def _idle_work(self) -> bool:
-        """The state, or a checkpoint, to write once the edits pause."""
-        return self._state_stale or self.revision - self._checkpoint_at >= CHECKPOINT_EVERY
+    def _state_stale(self) -> bool:
+        """The database holds rows of edits saved after the newest state stored (a reader replays them)."""
+        return max(self._state_rev, self._states.written) < self.revision
 
-    def _write_state(self) -> None:
-        """The whole state of the saved revision, after a pause in the edits (saver thread)."""
+    @property
+    def _idle_work(self) -> bool:
+        """The state, or a checkpoint, to hand to the state writer once the edits pause (it is free)."""
+        return ((self._state_stale or self.revision - self._checkpoint_at >= CHECKPOINT_EVERY)
+                and self._states.idle)
+
+    def _post_state(self) -> None:
+        """Hand the saved revision's timeline to the state writer (saver thread; returns at once)."""
+        checkpoint = self.revision - self._checkpoint_at >= CHECKPOINT_EVERY
+        self._states.post(Snapshot(self.revision, self._base.present, checkpoint))
+        if checkpoint:  # if this write fails, undo after a restart replays from an older checkpoint
+            self._checkpoint_at = self.revision
+        self._state_at = time.monotonic()
+
+    def _write_state_now(self) -> None:
+        """The whole state of the saved revision, written on this thread (saver thread, at close)."""
         checkpoint = self.revision - self._checkpoint_at >= CHECKPOINT_EVERY
         self.projects.write_state(self.project_id, self.revision, timeline_to_json(self._base.present),
                                   SCHEMA_VERSION, summary=summary_of(self._base.present), checkpoint=checkpoint)
         if checkpoint:
             self._checkpoint_at = self.revision
+        self._state_rev = self.revision
         self._state_at = time.monotonic()
-        self._state_stale = False
 
     def _sync_with_database(self) -> None:
         """Bring the base to the newest revision: others' rows replayed, ours recognised by their ids."""
@@ -538,8 +537,7 @@ class AutoSaver:
                     p.stale_base = True
             self._base = history
             self.revision = revision
-            self._hinted = 0
-            self._state_stale = True  # whoever saved these may not have written the state yet (a no-op if so)
+            self._hinted = 0  # whoever saved these may not have written the state yet: it is stale (revision)
             self._cond.notify_all()
         if saved_mine:
             self._journal_done([p.edit.edit_id for p in saved_mine])
@@ -557,6 +555,7 @@ class AutoSaver:
 
     def _fail(self, message: str) -> None:
         self.state = "error"
+        self._states.close(timeout=0)
         with self._cond:
             self._busy = False
             self._closed = True

@@ -30,7 +30,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from editor.store.redis_conn import RedisConnection
+from editor.store.redis_conn import RedisConnection, no_handshake
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ PROTOCOL_VERSION = 1
 EVENT_TYPES = frozenset({"progress", "complete", "error", "cancelled", "project_saved", "heartbeat", "job_started"})
 MAX_PAYLOAD = 7900  # PostgreSQL NOTIFY payloads must stay under 8000 bytes
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 2.0
+SOCKET_TIMEOUT = 1.0  # seconds a listener's read may wait (a hung server's handshake), never longer
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ class _ListenerThread:
                  on_reconnect: Callable[[], None] | None) -> None:
         self._stop = threading.Event()
         self._ready = threading.Event()
+        self._settled = threading.Event()  # subscribed, or the first attempt failed (then it retries behind)
         self._loop = loop
         self._on_reconnect = on_reconnect
         self.reconnects = 0
@@ -127,7 +129,9 @@ class _ListenerThread:
         self._thread.start()
 
     def wait_ready(self, timeout: float = 5.0) -> bool:
-        return self._ready.wait(timeout)
+        """Wait until subscribed (True) or the first attempt failed (False: it keeps retrying behind)."""
+        self._settled.wait(timeout)
+        return self._ready.is_set()
 
     def _run(self) -> None:
         backoff = BACKOFF_MIN
@@ -139,6 +143,7 @@ class _ListenerThread:
                     nonlocal backoff, failed
                     backoff = BACKOFF_MIN
                     self._ready.set()
+                    self._settled.set()
                     if failed:
                         failed = False
                         self.reconnects += 1
@@ -155,12 +160,15 @@ class _ListenerThread:
                 if not failed:
                     log.warning("event channel lost (%s); reconnecting", exc)
                 failed = True
+                self._settled.set()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop listening; waits at most ``timeout`` (the thread is a daemon: a read under way ends by itself
+        within SOCKET_TIMEOUT). Any thread."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=timeout)
 
 
 BATCH_MAX = 2000  # messages read before calling back (a flood is coalesced in batches of this size)
@@ -221,9 +229,12 @@ class RedisEventBus:
             raise ValueError("no Redis configured")
 
         def loop(stop: threading.Event, ready: Callable[[], None]) -> None:
-            # No silent retries inside redis-py: a lost connection must surface so ``ready`` runs again.
-            client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=None,
-                                          health_check_interval=10, retry=Retry(NoBackoff(), 0))
+            # No silent retries inside redis-py: a lost connection must surface so ``ready`` runs again. Reads
+            # wait at most SOCKET_TIMEOUT (the AUTH of a hung server); messages are polled with their own timeout;
+            # no CLIENT SETINFO handshake.
+            client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=SOCKET_TIMEOUT,
+                                          health_check_interval=10, retry=Retry(NoBackoff(), 0),
+                                          **no_handshake())
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(CHANNEL)

@@ -318,20 +318,25 @@ class ProjectRepository:
         summary: dict[str, Any] | None = None, checkpoint: bool = False,
     ) -> bool:
         """Store the state of ``revision`` (saved by :meth:`save_edits` without it), also on its history row
-        when ``checkpoint``; False (nothing written) if the project moved on meanwhile or already holds it."""
+        when ``checkpoint``; False (nothing written to the project row) if the row already holds that state or a
+        newer one. The project may have moved on since ``revision`` by rows saved without their state (never an
+        undo/redo: those are saved with it): :meth:`get` replays them on this state.
+
+        The checkpoint is its own transaction, first, so the project row is locked only for the state's own
+        update, never for the history row's megabytes."""
         text = _json_text(timeline_state)
+        if checkpoint:
+            with self.db.connection() as conn:
+                conn.execute("UPDATE edit_history SET state = %s::jsonb WHERE project_id = %s AND revision = %s"
+                             " AND state IS NULL", (text, project_id, revision))
         with self.db.connection() as conn:
             cur = conn.execute(
                 "UPDATE projects SET timeline_state = %s::jsonb, schema_version = %s, state_revision = %s,"
-                " summary = coalesce(%s, summary) WHERE id = %s AND revision = %s AND state_revision < %s",
+                " summary = coalesce(%s, summary) WHERE id = %s AND revision >= %s AND state_revision < %s",
                 (text, schema_version, revision, Jsonb(summary) if summary is not None else None,
                  project_id, revision, revision),
             )
-            written = cur.rowcount > 0
-            if checkpoint:
-                conn.execute("UPDATE edit_history SET state = %s::jsonb WHERE project_id = %s AND revision = %s"
-                             " AND state IS NULL", (text, project_id, revision))
-            return written
+            return cur.rowcount > 0
 
     def last_checkpoint(self, project_id: int) -> int:
         """The newest revision whose history row keeps the whole state (0 if none)."""

@@ -1,19 +1,20 @@
 """A Redis connection that never takes the program down.
 
-Connects lazily, retries (3 tries, 50 ms doubling up to 2 s apart), and when Redis is gone every call
-returns its fallback value within a bounded time (about 1.5 s on the first failure, at once after
-that) instead of raising. After a failure it waits a little (growing up to 5 s) before trying again,
-so a Redis that comes back is used again without a restart. Thread: any (redis-py's pool is
-thread-safe). No Qt.
+Connects lazily and retries a refused connection (3 tries, 50 ms doubling up to 0.5 s apart); when Redis is
+gone every call returns its fallback value instead of raising, within a total deadline: the first failing
+call takes at most about ``connect_timeout + op_timeout`` (0.8 s) even when Redis accepts and never answers
+(a timeout is never retried, and no handshake command beyond the client name is sent), and every call after
+it returns at once while a background thread probes the server (0.5 s doubling to 5 s apart), so a Redis that
+comes back is used again without a restart and no caller ever waits on one known to be down. Thread: any
+(redis-py's pool is thread-safe). No Qt.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -24,9 +25,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CONNECT_TIMEOUT = 0.3
-OP_TIMEOUT = 1.0
+OP_TIMEOUT = 0.5
 RETRY_MIN = 0.5
 RETRY_MAX = 5.0
+
+
+def no_handshake() -> dict[str, Any]:
+    """redis-py keyword arguments that skip CLIENT SETINFO on each new connection (two round trips a hung
+    server would hold): ``driver_info`` on redis-py 7.1+, ``lib_name``/``lib_version`` before."""
+    try:
+        from redis.driver_info import DriverInfo
+    except ImportError:
+        return {"lib_name": None, "lib_version": None}
+    return {"driver_info": DriverInfo(name=None, lib_version=None)}
 
 
 def redact_redis_url(url: str) -> str:
@@ -49,8 +60,9 @@ class RedisConnection:
         self._name = name
         self._client: redis.Redis | None = None
         self._lock = threading.Lock()
-        self._down_until = 0.0
-        self._backoff = RETRY_MIN
+        self._down = False  # a call failed; the prober clears it when Redis answers again
+        self._prober: threading.Thread | None = None
+        self._closed = threading.Event()
         self._was_down = False
         self.failures = 0
         #: Called when Redis is found gone (the embedded servers' ``revive``: a crashed embedded Valkey is
@@ -68,8 +80,8 @@ class RedisConnection:
 
     @property
     def available(self) -> bool:
-        """False while Redis is believed down (until the next retry); no I/O."""
-        return self.url is not None and time.monotonic() >= self._down_until
+        """False while Redis is believed down (until the prober finds it back); no I/O."""
+        return self.url is not None and not self._down
 
     def client(self) -> redis.Redis:
         """The redis-py client (created on first use). Raises redis.RedisError if not configured."""
@@ -82,16 +94,20 @@ class RedisConnection:
                     self.url,
                     socket_connect_timeout=connect_timeout,
                     socket_timeout=op_timeout,
-                    retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries),
-                    retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+                    # Only a refused/reset connection is retried: a server that timed out once (hung) would
+                    # time out again, and the caller's deadline is one timeout, not ``retries`` of them.
+                    retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries,
+                                supported_errors=(redis.ConnectionError,)),
+                    retry_on_error=[redis.ConnectionError],
                     health_check_interval=15,
                     client_name=self._name,
+                    **no_handshake(),
                 )
             return self._client
 
     def call(self, fn: Callable[[redis.Redis], T], fallback: T) -> T:
         """Run ``fn(client)``; on any Redis failure log once, and return ``fallback``."""
-        if self.url is None or time.monotonic() < self._down_until:
+        if self.url is None or self._down:
             return fallback
         try:
             result = fn(self.client())
@@ -102,28 +118,61 @@ class RedisConnection:
             return fallback
         except (redis.RedisError, OSError) as exc:
             self.failures += 1
-            self._down_until = time.monotonic() + self._backoff
-            self._backoff = min(self._backoff * 2, RETRY_MAX)
             if not self._was_down:
                 log.warning("Redis at %s is unreachable (%s); caches fall back", self.display_url, exc)
             self._was_down = True
             if self.on_lost is not None and self.on_lost():
-                self._down_until = 0.0
-                self._backoff = RETRY_MIN
+                return fallback  # restarted: the next call tries at once
+            self._mark_down()
             return fallback
         if self._was_down:
             log.info("Redis at %s is back", self.display_url)
             self._was_down = False
-        self._backoff = RETRY_MIN
         return result
 
+    def _mark_down(self) -> None:
+        """Calls return their fallback at once from now on; one prober thread looks for Redis coming back."""
+        with self._lock:
+            self._down = True
+            if self._prober is not None or self._closed.is_set():
+                return
+            self._prober = threading.Thread(target=self._probe, name="cutline-redis-probe", daemon=True)
+            self._prober.start()
+
+    def _probe(self) -> None:
+        """Prober thread: PING with back-off until Redis answers (then calls go through again) or close."""
+        backoff, closed = RETRY_MIN, self._closed
+        try:
+            while not closed.wait(backoff):
+                try:
+                    if self.client().ping():
+                        self._down = False
+                        return
+                except Exception:  # noqa: BLE001 - down, or the client closed under the probe: try again later
+                    pass
+                backoff = min(backoff * 2, RETRY_MAX)
+        finally:
+            with self._lock:
+                self._prober = None
+
     def ping(self) -> bool:
-        """True if Redis answers now (ignores the back-off window)."""
-        self._down_until = 0.0
-        return self.call(lambda c: bool(c.ping()), False)
+        """True if Redis answers now (ignores that it was found down; at most one deadline)."""
+        if self.url is None:
+            return False
+        try:
+            ok = bool(self.client().ping())
+        except (redis.RedisError, OSError):
+            self._mark_down()
+            return False
+        self._down = False
+        return ok
 
     def close(self) -> None:
+        """Close the client and stop the prober (a later call connects again). Any thread; never waits on Redis."""
         with self._lock:
+            self._closed.set()
+            self._closed = threading.Event()
+            self._down = False
             if self._client is not None:
                 self._client.close()
                 self._client = None

@@ -57,11 +57,15 @@ def test_in_out_range_trims_clips_and_counts_exact_frames() -> None:
         parse_range("soon", t)
 
 
-def test_higher_video_tracks_are_on_top_and_size_is_the_largest_even() -> None:
+def test_higher_video_tracks_are_on_top_and_size_is_the_first_videos_even() -> None:
     t = tl(Track("video", "V1", (Clip(1, V, 0, 50),)), Track("video", "V2", (Clip(2, W, 0, 20),)))
     spec = render_spec_for(t)
     assert [c.track for c in spec.clips] == [0, 1]
-    assert (spec.width, spec.height) == (1278, 720)
+    assert (spec.width, spec.height) == (640, 360), "the project's first video (V, first in its bin)"
+    later = Timeline(rate=R, tracks=t.tracks, media=(W, V, A), next_id=100)
+    assert (render_spec_for(later).width, render_spec_for(later).height) == (1278, 720), "W came first: odd made even"
+    only_w = tl(Track("video", "V1", (Clip(1, W, 0, 20),)))
+    assert (render_spec_for(only_w).width, render_spec_for(only_w).height) == (1278, 720), "V is not used"
     assert spec.clips[1].source_out == Fraction(20, 25)  # 20 timeline frames, whatever the source rate
     resized = render_spec_for(t, width=321, height=241)
     assert (resized.width, resized.height) == (320, 240)
@@ -97,3 +101,14 @@ def test_a_rendered_range_has_exactly_the_frames_the_timeline_shows(short_projec
     with av.open(str(out)) as c:
         numbers = [read_frame_number(np.asarray(f.to_ndarray(format="rgb24"))) for f in c.decode(video=0)]
     assert numbers == list(range(13, 41))
+
+
+def test_a_new_project_exports_at_the_size_and_rate_of_its_first_video() -> None:
+    from editor.model.navigate import timeline_from_media
+
+    small = MediaRef("fs", "/m/small.mp4", 100, Fraction(25), True, True, 853, 480)
+    big = MediaRef("fb", "/m/big.mp4", 100, Fraction(50), True, True, 1920, 1080)
+    spec = render_spec_for(timeline_from_media([small, big]))
+    assert (spec.width, spec.height, spec.fps) == (852, 480, 25)
+    spec = render_spec_for(timeline_from_media([A, big, small]))
+    assert (spec.width, spec.height, spec.fps) == (1920, 1080, 50), "the first video, after a sound file"

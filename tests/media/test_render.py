@@ -13,7 +13,7 @@ import pytest
 from editor.media.errors import RenderCancelled, RenderError
 from editor.media.frames import FrameReader
 from editor.media.probe import probe
-from editor.media.render import RenderClip, RenderSpec, cuts_on_keyframes, render
+from editor.media.render import RenderClip, RenderResult, RenderSpec, cuts_on_keyframes, render
 from editor.media.render_process import run_render_in_subprocess
 from editor.media.synth import read_frame_number
 from editor.media.waveform import waveform_peaks
@@ -186,6 +186,19 @@ def test_run_in_subprocess_progress_and_cancel(tmp_path, media) -> None:
     with pytest.raises(RenderCancelled):
         run_render_in_subprocess(big, tmp_path / "cancel.mp4", lambda p, m: cancel.set(), cancel)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sub.mp4"]
+
+
+def test_a_render_child_hands_back_its_notes_and_segments(tmp_path, media) -> None:
+    """The copy plan and the notes are part of the result that crosses the process boundary (a job keeps them)."""
+    from editor.media.render_process import render_in_subprocess
+
+    spec = RenderSpec((RenderClip(str(media.mp4.path), F(1, 2), F(3), F(0)),), width=320, height=240, mode="copy")
+    result = render_in_subprocess(spec, tmp_path / "copy.mp4")
+    assert result.path == tmp_path / "copy.mp4" and result.mode_used == "copy" and result.frames > 0
+    assert any("keyframe" in n for n in result.notes), result.notes
+    [seg] = result.segments
+    assert seg.mode == "copy" and seg.actual_in == 0 and seg.requested_in == F(1, 2) and not seg.exact
+    assert RenderResult.from_json(result.to_json()) == result
 
 
 def test_child_killed_by_signal_is_an_error(tmp_path, media) -> None:

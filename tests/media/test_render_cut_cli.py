@@ -114,3 +114,17 @@ def test_bad_input_gets_one_line_and_exit_1(tmp_path, clip) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["there.mp4"]
     proc = cutline("cut", str(clip.path), "--segment", "f0-f25", "-o", str(existing), "--overwrite")
     assert proc.returncode == 0 and numbers(existing) == list(range(25))
+
+
+def test_a_copy_cut_loads_no_numpy_qt_database_or_redis_code(clip: SynthClip, tmp_path: Path) -> None:
+    """Start-up paid only where needed: a stream copy needs PyAV and nothing heavy beside it."""
+    out = tmp_path / "copy.mp4"
+    code = ("import sys\nfrom editor.cli import main\n"
+            f"rc = main(['cut', {str(clip.path)!r}, '--segment', '1-3', '--mode', 'copy', '-o', {str(out)!r}])\n"
+            "heavy = ('numpy', 'PySide6', 'psycopg', 'redis', 'editor.store.validate', 'editor.media.frames',"
+            " 'editor.media.render_reencode', 'importlib.metadata')\n"
+            "print(rc, sorted(m for m in heavy if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=no_servers_env(tmp_path))
+    assert done.stdout.split("\n")[0] == "0 []", done.stdout + done.stderr
+    assert out.stat().st_size > 0

@@ -115,3 +115,15 @@ def test_cut_plan_is_cached_per_file_and_renewed_when_it_changes(tmp_path) -> No
     make_clip(tmp_path / "c.mp4", frames=40, gop=10)
     again, _ = render_copy.file_index(str(clip.path))
     assert again is not first and len(again) == 40
+
+
+def test_seams_sharing_a_keyframe_are_decoded_in_one_run(tmp_path) -> None:
+    clip = make_clip(tmp_path / "g.mp4", frames=100, gop=25)
+    ix, _order = render_copy.file_index(str(clip.path))
+    runs = smartcut._decode_runs(ix, [(3, 5), (23, 27), (22, 25), (60, 62), (98, 120)])
+    starts = [ix.frame_at_pts(key.pts) for key, _hi, _w in runs]
+    assert starts == [0, 50, 75], "23-27 is decoded on from frame 0 (its keyframe 0 is passed by then)"
+    assert [hi for _k, hi, _w in runs] == [27, 62, 100]
+    assert runs[0][2] == {3, 4, 22, 23, 24, 25, 26} and runs[2][2] == {98, 99}
+    got = smartcut._decode_ranges(clip.path, [(3, 5), (23, 27)], index_cached=True)
+    assert sorted(got) == [3, 4, 23, 24, 25, 26]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import pytest
@@ -29,6 +30,17 @@ def test_rates() -> None:
     for bad in ("0", "-1", "abc", "1/0", True, 1.5):
         with pytest.raises(TimecodeError):
             parse_rate(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("text", ["1e99999999", "1E5", "2.5e3", "9" * 5000, "25/" + "7" * 5000, "inf", "nan",
+                                  "0x19", "25 fps", " 1e99999999 "])
+def test_a_rate_with_an_exponent_or_huge_digits_is_refused_at_once(text: str) -> None:
+    t = time.monotonic()
+    with pytest.raises(TimecodeError, match="frame rate: expected a number like"):
+        parse_rate(text)
+    assert time.monotonic() - t < 0.1
+    assert parse_rate(" 23.976 ") == Fraction(24000, 1001) and parse_rate("50/1") == 50
 
 
 def test_frames_and_seconds_are_exact() -> None:

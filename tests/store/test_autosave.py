@@ -112,6 +112,68 @@ def test_a_burst_saves_each_edit_at_once_and_the_whole_state_after_a_pause(store
     saver.close()
 
 
+class SlowStates(ProjectRepository):
+    """Writing the whole state takes 1.5 s (a huge timeline on a busy server); rows are as fast as ever."""
+
+    def write_state(self, *args, **kw):  # type: ignore[no-untyped-def]
+        time.sleep(1.5)
+        return super().write_state(*args, **kw)
+
+    def save_edits(self, project_id, base, edits, timeline_state, *args, **kw):  # type: ignore[no-untyped-def]
+        if timeline_state is not None:
+            time.sleep(1.5)
+        return super().save_edits(project_id, base, edits, timeline_state, *args, **kw)
+
+
+def test_a_slow_state_write_never_holds_the_edits_behind_it(store, tmp_path: Path, monkeypatch) -> None:
+    import editor.store.autosave as autosave
+
+    monkeypatch.setattr(autosave, "STATE_MAX_AGE", 0.05)
+    project, timeline = new_project(store.projects)
+    saved_at: dict[int, float] = {}
+    saver = saver_for(SlowStates(store.db), tmp_path, project, timeline,
+                      lambda e: saved_at.setdefault(e.seq, time.monotonic()) if e.kind == "saved" else None)
+    history, sent = History(timeline), {}
+    for n in range(40):  # 2 s of edits at 20/s: state writes are due all along and each takes 1.5 s
+        history = history.apply("add_marker", {"frame": n, "label": f"m{n}"})
+        seq, _ = saver.submit(history.last_record)
+        sent[seq] = time.monotonic()
+        time.sleep(0.05)
+    assert saver.flush(10)
+    waits = sorted(min(t for s, t in saved_at.items() if s >= seq) - at for seq, at in sent.items())
+    assert waits[-1] < 0.5, f"an edit waited {waits[-1]:.2f} s for a state write"
+    assert load_timeline(store.projects.get(project.id)) == history.present
+    assert saver.close(), "the last state is written at close"
+    with store.db.connection() as conn:
+        row = conn.execute("SELECT state_revision, revision, timeline_state FROM projects WHERE id = %s",
+                           (project.id,)).fetchone()
+    assert row[0] == row[1] == 41 and timeline_from_dict(row[2]) == history.present
+
+
+def test_a_state_stored_behind_newer_rows_is_caught_up_by_the_reader(store) -> None:
+    from editor.store.projects import EditRow
+
+    project, timeline = new_project(store.projects)
+    history = History(timeline)
+    states = []
+    for n in range(3):
+        history = history.apply("split", {"track": 0, "frame": 50 * (n + 1)})
+        rev = store.projects.save_edits(project.id, project.revision + n,
+                                        [EditRow(str(uuid.uuid4()), "split", history.last_record.params)], None,
+                                        SCHEMA_VERSION)
+        states.append(history.present)
+    assert rev == 4
+    assert store.projects.write_state(project.id, 2, timeline_to_dict(states[0]), SCHEMA_VERSION), \
+        "the state of revision 2 is stored though rows 3 and 4 followed"
+    got = store.projects.get(project.id)
+    assert got.revision == 4 and load_timeline(got) == states[-1], "the reader replays rows 3 and 4 on it"
+    assert not store.projects.write_state(project.id, 2, timeline_to_dict(states[0]), SCHEMA_VERSION)
+    assert store.projects.write_state(project.id, 4, timeline_to_dict(states[2]), SCHEMA_VERSION)
+    assert not store.projects.write_state(project.id, 3, timeline_to_dict(states[1]), SCHEMA_VERSION), \
+        "an older state never replaces a newer one"
+    assert load_timeline(store.projects.get(project.id)) == states[-1]
+
+
 def test_two_writers_never_overwrite_each_other(store, tmp_path: Path) -> None:
     project, timeline = new_project(store.projects)
     got_a: queue.Queue[SaveEvent] = queue.Queue()
