@@ -31,7 +31,7 @@ from editor.model.layers import has_picture_effects
 from editor.model.navigate import duration
 from editor.model.serialize import timeline_to_json
 from editor.model.time import parse_timecode
-from editor.model.timeline import Clip, Gap, Timeline
+from editor.model.timeline import Clip, Gap, Timeline, Track
 
 __all__ = ["PRESETS", "ExportPreset", "render_spec_for", "export_range", "parse_range"]
 
@@ -101,6 +101,27 @@ def _output_size(timeline: Timeline, clips: list[Clip]) -> tuple[int, int]:
     return max(2, first.width - first.width % 2), max(2, first.height - first.height % 2)
 
 
+def _sound_clip(item: Clip, track: Track, s0: int, e0: int, lo: int, hi: int, start: int, end: int,
+                rate: Fraction, src_in: Fraction, src_out: Fraction, ti: int) -> RenderClip:
+    """The sound of an audio-track clip: gain (clip + track), fades, and a crossfade's tail under the next
+    clip (source after the clip's end, as much as the media has). Pure; any thread."""
+    m = item.media
+    gain = 10 ** ((item.gain_db + track.gain_db) / 20)
+    tail = 0
+    if item.crossfade and hi == e0 and not item.reverse:
+        have = m.duration / m.rate - src_out  # source seconds left after the clip
+        tail = min(item.crossfade, end - e0, int(have * rate / item.speed))
+        src_out += Fraction(tail) / rate * item.speed
+    fades = None
+    if item.fade_in or item.fade_out or tail:
+        fin = (Fraction(s0 - start) / rate, Fraction(s0 + item.fade_in - start) / rate)
+        out_a = e0 if tail else e0 - item.fade_out
+        fout = (Fraction(out_a - start) / rate, Fraction(e0 + tail - start) / rate)
+        fades = (*fin, *fout)
+    return RenderClip(m.path, src_in, src_out, Fraction(lo - start) / rate, speed=item.speed, track=ti,
+                      video=False, audio=True, gain=gain, fades=fades, reverse=item.reverse)
+
+
 def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | tuple[int, int] = False,
                     width: int | None = None, height: int | None = None, fps: Fraction | None = None,
                     video_codec: str = "", audio_codec: str = "", crf: int | None = None,
@@ -129,9 +150,11 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
     if copying and len(video_tracks) != 1:
         raise RenderError(f"the {preset} export needs exactly one video track with clips "
                           f"(this timeline has {len(video_tracks)}); use high or fast")
+    soloing = any(t.solo for t in timeline.tracks if t.kind == "audio")
     for ti, track in enumerate(timeline.tracks):
-        if track.kind not in ("video", "audio") or (copying and ti not in video_tracks):
+        if track.kind not in ("video", "audio") or (copying and ti not in video_tracks) or track.hidden:
             continue
+        silent = track.muted or (soloing and track.kind == "audio" and not track.solo)
         starts = track.starts()
         covered = start
         for i, item in enumerate(track.items):
@@ -153,13 +176,20 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
             covered = hi
             src_in = Fraction(item.source_in) / m.rate + Fraction(lo - s0) / rate * item.speed
             src_out = src_in + Fraction(hi - lo) / rate * item.speed
+            if item.reverse:  # timeline frame k of the clip shows source frame (last - k)
+                whole_out = Fraction(item.source_in) / m.rate + Fraction(e0 - s0) / rate * item.speed
+                src_in = whole_out - Fraction(hi - s0) / rate * item.speed
+                src_out = whole_out - Fraction(lo - s0) / rate * item.speed
             video = track.kind == "video" and m.has_video
-            audio = m.has_audio and (track.kind == "audio" or copying)
+            audio = m.has_audio and (track.kind == "audio" or copying) and not silent and not item.muted
             if not (video or audio):
                 continue
             used.append(item)
-            clips.append(RenderClip(m.path, src_in, src_out, Fraction(lo - start) / rate, speed=item.speed,
-                                    track=ti, video=video, audio=audio))
+            if video or copying:
+                clips.append(RenderClip(m.path, src_in, src_out, Fraction(lo - start) / rate, speed=item.speed,
+                                        track=ti, video=video, audio=audio, reverse=item.reverse))
+            else:
+                clips.append(_sound_clip(item, track, s0, e0, lo, hi, start, end, rate, src_in, src_out, ti))
         if copying and covered < end:
             raise RenderError(f"the {preset} export cannot copy the empty end of the range (from frame "
                               f"{covered}); use high or fast")

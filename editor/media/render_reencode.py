@@ -97,14 +97,19 @@ def render_reencode(spec: RenderSpec, tmp: Path, progress: Progress) -> int:
                     else:
                         key = id(clip)
                         st = clip.source_in + (t - clip.timeline_start) * clip.speed
+                        if clip.reverse:  # the frame just before the mirrored time (1 ms: any frame rate)
+                            st = clip.source_out - (t - clip.timeline_start) * clip.speed - Fraction(1, 1000)
                         src = vsources.get(key)
+                        if src is not None and clip.reverse and src.is_past(st):
+                            vsources.pop(key).close()  # backwards: decode again from the keyframe before
+                            src = None
                         if src is None:
                             src = vsources[key] = VideoSource(clip, pool, st)
                         decoded = src.frame_at(st)
                         if decoded is None:
                             black = black or black_frame(spec.width, spec.height)
                             frame, last_key = black, None
-                        elif last_key == (key, id(decoded)) and last_out is not None:
+                        elif not clip.reverse and last_key == (key, id(decoded)) and last_out is not None:
                             frame = last_out  # the same source frame again (conform to a higher rate)
                         else:
                             frame = conform(decoded, spec.width, spec.height, src.rotation or 0)

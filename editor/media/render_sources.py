@@ -148,6 +148,7 @@ class VideoSource:
         self.current: av.VideoFrame | None = None
         self.upcoming: av.VideoFrame | None = None
         self.rotation: int | None = None
+        self.current_time: Fraction | None = None
         self._stop = threading.Event()
         self._frames = prefetch(self._decode_from(seconds), self._stop)
 
@@ -170,6 +171,10 @@ class VideoSource:
     def _time(self, frame: av.VideoFrame) -> Fraction:
         return (frame.pts or 0) * self.tb - self.origin
 
+    def is_past(self, seconds: Fraction) -> bool:
+        """True when the frame held starts after ``seconds`` (a reversed clip went back: open a new source)."""
+        return self.current_time is not None and seconds < self.current_time
+
     def frame_at(self, seconds: Fraction) -> av.VideoFrame | None:
         """The frame shown at source time ``seconds`` (the last one starting at or before it)."""
         if self.current is None:
@@ -177,6 +182,8 @@ class VideoSource:
             self.upcoming = next(self._frames, None)
         while self.upcoming is not None and self._time(self.upcoming) <= seconds:
             self.current, self.upcoming = self.upcoming, next(self._frames, None)
+        # kept apart: the encoder loop renumbers the frame it sends (its pts), which may be this one
+        self.current_time = self._time(self.current) if self.current is not None else None
         if self.current is not None and self.rotation is None:
             self.rotation = int(round(self.current.rotation)) % 360
         return self.current
@@ -204,13 +211,35 @@ class AudioSource:
         self.stream = self.container.streams.audio[0] if self.container.streams.audio else None
         self.buf = np.zeros((2, 0), np.float32)
         self.pos = 0.0  # source samples consumed (at output rate)
-        self._frames: Iterator[np.ndarray] = self._decode() if self.stream is not None else iter(())
+        self.emitted = 0  # output samples given out (the envelope's clock)
+        # a speed other than 1 keeps the pitch: PyAV's atempo filter changes the tempo as it decodes
+        self.tempo = self.stream is not None and clip.speed != 1 and not clip.reverse
+        frames = self._decode() if self.stream is not None else iter(())
+        if clip.reverse and self.stream is not None:
+            frames = self._reversed(frames)
+        self._frames: Iterator[np.ndarray] = frames
+
+    def _reversed(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """The clip's source range, decoded whole and played backwards."""
+        import numpy as np
+
+        total = int(np.ceil(float(self.clip.source_out - self.clip.source_in) * self.rate))
+        got, have = [], 0
+        for chunk in frames:
+            got.append(chunk)
+            have += chunk.shape[1]
+            if have >= total:
+                break
+        whole = np.concatenate(got, axis=1)[:, :total] if got else np.zeros((2, 0), np.float32)
+        yield np.ascontiguousarray(whole[:, ::-1])
 
     def _decode(self) -> Iterator[np.ndarray]:
         import numpy as np
         assert self.stream is not None
         stb = Fraction(self.stream.time_base or Fraction(1, self.rate))
-        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=self.rate)
+        resampler: Any = av.AudioResampler(format="fltp", layout="stereo", rate=self.rate)
+        if self.tempo:
+            resampler = _TempoResampler(self.rate, self.clip.speed)
         start = self.origin + self.clip.source_in
         first = (self.stream.start_time or 0) * stb
         if start - AUDIO_PREROLL <= first:
@@ -234,6 +263,8 @@ class AudioSource:
                 if skip is None:
                     ft = frame.pts * Fraction(frame.time_base or stb) if frame.pts is not None else start
                     skip = round((start - ft) * self.rate)
+                    if self.tempo:  # the samples to skip come out of atempo already faster or slower
+                        skip = round(skip / self.clip.speed)
                     if skip < 0:
                         yield np.zeros((2, -skip), np.float32)
                         skip = 0
@@ -259,9 +290,19 @@ class AudioSource:
                 yield arr[:2]
 
     def read(self, count: int) -> np.ndarray:
-        """``count`` output samples (speed applied), zero-padded past the end."""
+        """``count`` output samples (speed, gain and fades applied), zero-padded past the end."""
         import numpy as np
-        speed = float(self.clip.speed)
+        out = self._read(count)
+        clip = self.clip
+        if clip.gain != 1.0 or clip.fades is not None:
+            g = clip.envelope(clip.timeline_start + Fraction(self.emitted, self.rate), self.rate, count)
+            out = (out * g).astype(np.float32, copy=False)
+        self.emitted += count
+        return out
+
+    def _read(self, count: int) -> np.ndarray:
+        import numpy as np
+        speed = 1.0 if self.tempo else float(self.clip.speed)
         need_end = self.pos + count * speed
         need = int(np.ceil(need_end)) + 1
         chunks = [self.buf]
@@ -298,6 +339,70 @@ class AudioSource:
 
     def close(self) -> None:
         self._release()
+
+
+class _TempoResampler:
+    """Resample to float stereo at ``rate`` and change the tempo by ``speed`` keeping the pitch (FFmpeg's
+    atempo, chained for factors beyond 0.5..2, which older FFmpeg builds need). Same interface as
+    ``av.AudioResampler``: ``resample(frame)``, ``resample(None)`` flushes. Worker thread."""
+
+    def __init__(self, rate: int, speed: Fraction) -> None:
+        self.rate, self.speed = rate, float(speed)
+        self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=rate)
+        self.graph: Any = None
+        self.next_pts = 0
+
+    def _build(self, template: av.AudioFrame) -> None:
+        import av.filter
+
+        g = av.filter.Graph()
+        src = g.add_abuffer(sample_rate=self.rate, format=template.format.name, layout="stereo",
+                            channels=2, time_base=Fraction(1, self.rate))
+        node = src
+        factor = self.speed
+        steps = []
+        while factor > 2.0:
+            steps.append(2.0)
+            factor /= 2.0
+        while factor < 0.5:
+            steps.append(0.5)
+            factor /= 0.5
+        steps.append(factor)
+        for f in steps:
+            nxt = g.add("atempo", f"{f:.6f}")
+            node.link_to(nxt)
+            node = nxt
+        fmt = g.add("aformat", f"sample_fmts=fltp:channel_layouts=stereo:sample_rates={self.rate}")
+        node.link_to(fmt)
+        sink = g.add("abuffersink")
+        fmt.link_to(sink)
+        g.configure()
+        self.graph, self.src, self.sink = g, src, sink
+
+    def _pull(self) -> list[av.AudioFrame]:
+        out = []
+        while True:
+            try:
+                out.append(self.sink.pull())
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return out
+
+    def resample(self, frame: av.AudioFrame | None) -> list[av.AudioFrame]:
+        if frame is None:
+            if self.graph is None:
+                return []
+            self.src.push(None)
+            return self._pull()
+        result = []
+        for f in self.resampler.resample(frame):
+            f.pts = self.next_pts
+            f.time_base = Fraction(1, self.rate)
+            self.next_pts += f.samples
+            if self.graph is None:
+                self._build(f)
+            self.src.push(f)
+            result += self._pull()
+        return result
 
 
 def _planes(frame: av.VideoFrame) -> list[np.ndarray]:

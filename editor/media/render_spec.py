@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # numpy only where a fade is applied: a copy cut never loads it
+    import numpy as np
 
 from editor.media.errors import RenderCancelled
 
@@ -43,10 +46,17 @@ class RenderClip:
     track: int = 0  # higher tracks cover lower ones (video); all tracks are mixed (audio)
     video: bool = True
     audio: bool = True
+    gain: float = 1.0  # linear factor on the sound (0: muted)
+    #: (fade-in start, fade-in end, fade-out start, fade-out end) in timeline seconds, or None: the sound's
+    #: gain ramps 0 -> 1 over the first span and 1 -> 0 over the second.
+    fades: tuple[Fraction, Fraction, Fraction, Fraction] | None = None
+    reverse: bool = False  # the source range played backwards
 
     def __post_init__(self) -> None:
         for name in ("source_in", "source_out", "timeline_start", "speed"):
             object.__setattr__(self, name, frac(getattr(self, name)))
+        if self.fades is not None:
+            object.__setattr__(self, "fades", tuple(frac(v) for v in self.fades))
         if self.speed <= 0:
             raise ValueError("speed must be positive")
         if self.source_out <= self.source_in:
@@ -58,6 +68,22 @@ class RenderClip:
         """A clip given by frame indices at ``fps`` (out exclusive). Any thread."""
         fps = Fraction(fps)
         return cls(path, in_frame / fps, out_frame / fps, timeline_frame / fps, **kw)
+
+    def envelope(self, t0: Fraction, rate: int, count: int) -> np.ndarray | float:
+        """The gain of ``count`` samples from timeline time ``t0`` at ``rate``: a number when it is flat, else
+        a float32 array (the fades). Any thread."""
+        if self.fades is None:
+            return self.gain
+        import numpy as np
+
+        a, b, c, d = (float(v) for v in self.fades)
+        ts = float(t0) + np.arange(count, dtype=np.float64) / rate
+        g = np.ones(count, np.float64)
+        if b > a:
+            g = np.minimum(g, np.clip((ts - a) / (b - a), 0.0, 1.0))
+        if d > c:
+            g = np.minimum(g, np.clip((d - ts) / (d - c), 0.0, 1.0))
+        return (g * self.gain).astype(np.float32)
 
     @property
     def timeline_end(self) -> Fraction:

@@ -36,6 +36,8 @@ def piece(item: Item, offset: int, length: int, keep_id: bool, ids: Ids, rate: F
     if type(item) is Clip:
         n, d = source_factor(item.media.rate, item.speed, rate)
         look = piece_look(item.look, offset, length, item.duration)
+        if item.gain_db or item.muted or item.fade_in or item.fade_out or item.crossfade or item.reverse:
+            return replace(_clip_piece(item, new_id, offset, length, n, d), look=look)
         return Clip(new_id, item.media, item.source_in + offset * n // d, length, item.speed, item.name, look)
     if type(item) is Title:
         return replace(item, id=new_id, duration=length, look=piece_look(item.look, offset, length, item.duration))
@@ -56,6 +58,21 @@ def piece_look(look: Look, offset: int, length: int, duration: int) -> Look:
     if out.fade_in + out.fade_out > length:
         out = replace(out, fade_out=length - out.fade_in)
     return DEFAULT_LOOK if out == DEFAULT_LOOK else out
+
+
+def _clip_piece(item: Clip, new_id: int, offset: int, length: int, n: int, d: int) -> Clip:
+    """A piece of a clip with sound settings or reversed: the head keeps the fade in, the tail the fade out
+    and the crossfade; a reversed clip's piece takes the mirrored source range."""
+    head = offset == 0
+    tail = offset + length == item.duration
+    if item.reverse:  # timeline offset k shows source frame (end - 1 - k): a piece keeps the far part
+        src = item.source_in + (item.duration - offset - length) * n // d
+    else:
+        src = item.source_in + offset * n // d
+    return replace(item, id=new_id, source_in=src, duration=length,
+                   fade_in=min(item.fade_in, length) if head else 0,
+                   fade_out=min(item.fade_out, length) if tail else 0,
+                   crossfade=item.crossfade if tail else 0)
 
 
 def _canonical(middle: list[Item], at_end: bool) -> list[Item]:
@@ -118,7 +135,14 @@ def replace_range(track: Track, a: int, b: int, middle: tuple[Item, ...], ids: I
                 hi = j + 1
                 keep = not (j == lo and pre)
                 post = (piece(items[j], b - s[j], s[j + 1] - b, keep, ids, rate),)
-    return Track(track.kind, track.name, splice(items, lo, hi, pre + middle + post))
+    return with_items(track, splice(items, lo, hi, pre + middle + post))
+
+
+def with_items(track: Track, items: tuple[Item, ...]) -> Track:
+    """``track`` holding ``items``, its state (mute, solo, lock, hide, gain) kept."""
+    if track.muted or track.solo or track.locked or track.hidden or track.gain_db:
+        return replace(track, items=items)
+    return Track(track.kind, track.name, items)
 
 
 def region_free(track: Track, a: int, b: int) -> bool:

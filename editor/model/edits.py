@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from fractions import Fraction
 
-from ._trackops import Ids, region_free, replace_range, shift_marks_insert, shift_marks_remove
+from ._trackops import Ids, region_free, replace_range, shift_marks_insert, shift_marks_remove, with_items
 from .errors import EditError
 from .time import format_rate, parse_rate, round_half_up
 from .timeline import (
@@ -246,7 +246,7 @@ def append_clip(
     _check_kind(tr, media, "append_clip")
     ids = Ids(timeline.next_id)
     clip = _new_clip(timeline, ids, media, source_in, duration, speed, name)
-    new = Track(tr.kind, tr.name, (*tr.items, clip))
+    new = with_items(tr, (*tr.items, clip))
     return _done(timeline, {track: new}, ids, media=bin_)
 
 
@@ -366,15 +366,9 @@ def insert_clip(
 
 def _extended_head(clip: Clip, k: int, rate: Fraction) -> Clip:
     n, d = source_factor(clip.media.rate, clip.speed, rate)
-    return Clip(
-        clip.id,
-        clip.media,
-        clip.source_in - round_half_up(Fraction(k * n, d)),
-        clip.duration + k,
-        clip.speed,
-        clip.name,
-        clip.look,
-    )
+    if clip.reverse:  # a reversed clip's head shows the source's end: later frames, same source_in
+        return replace(clip, duration=clip.duration + k)
+    return replace(clip, source_in=clip.source_in - round_half_up(Fraction(k * n, d)), duration=clip.duration + k)
 
 
 def trim_in(timeline: Timeline, clip_id: int, frame: int, with_linked: bool = True) -> Timeline:

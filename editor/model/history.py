@@ -23,6 +23,8 @@ _LABELS = {
     "append_media": "Append", "insert_media": "Insert", "append_clip": "Append", "insert_clip": "Insert",
     "set_speed": "Change speed", "relink_media": "Relink", "set_cues": "Import subtitles",
     "split_all": "Split all tracks", "split_all_at_playhead": "Split all tracks",
+    "roll_edit": "Roll", "slip_clip": "Slip", "overwrite_clip": "Paste", "set_clip_audio": "Change clip sound",
+    "set_track": "Change track", "set_reverse": "Reverse",
 }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ._trackops import Ids, region_free, replace_range, sorted_markers
+from ._trackops import Ids, region_free, replace_range, sorted_markers, with_items
 from .edits import _frame, _track, locate, text_field
 from .errors import EditError
 from .timeline import MARKER_COLORS, Gap, Marker, SubtitleCue, Timeline, Track
@@ -217,5 +217,5 @@ def set_cues(timeline: Timeline, cues: Iterable[Sequence[Any]], track: int | Non
         items.append(SubtitleCue(ids.take(), b - a, _text(cue[2]), ms))
         pos = b
     tr = t.tracks[ti]
-    new = Track(tr.kind, tr.name, tuple(items))
+    new = with_items(tr, tuple(items))
     return replace(t, tracks=t.tracks[:ti] + (new,) + t.tracks[ti + 1 :], next_id=ids.value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from . import edits, looks, marks, playhead, relink, segments
+from . import clip_edits, edits, looks, marks, playhead, relink, segments, track_edits
 from .errors import EditError, TimelineFormatError
 from .serialize import media_from_dict, media_to_dict
 from .time import format_rate
@@ -75,6 +75,16 @@ _FUNCS: list[Callable[..., Timeline]] = [
     segments.merge_segments,
     segments.invert_segments,
     segments.set_segments,
+    track_edits.remove_track,
+    track_edits.rename_track,
+    track_edits.move_track,
+    track_edits.set_track,
+    clip_edits.roll_edit,
+    clip_edits.slip_clip,
+    clip_edits.overwrite_clip,
+    clip_edits.set_clip_audio,
+    clip_edits.crossfade,
+    clip_edits.set_reverse,
 ]
 #: Every edit the editor can make, by name.
 EDITS: dict[str, Callable[..., Timeline]] = {f.__name__: f for f in _FUNCS}
@@ -171,7 +181,12 @@ def apply_edit(timeline: Timeline, name: str, params: Mapping[str, Any] | None =
     unknown, its parameters are wrong, or it cannot be applied. Pure; any thread.
     """
     kwargs = _decode(name, params or {})
-    return EDITS[name](timeline, **kwargs)
+    out = EDITS[name](timeline, **kwargs)
+    if name not in track_edits.TRACK_EDITS:
+        locked = track_edits.locked_tracks_changed(timeline, out)
+        if locked is not None:
+            raise EditError(f"track {locked!r} is locked: unlock it to edit it")
+    return out
 
 
 def edit(timeline: Timeline, name: str, **params: Any) -> tuple[Timeline, EditRecord]:

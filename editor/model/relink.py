@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ._trackops import with_items
 from .errors import EditError
-from .timeline import Clip, MediaRef, Timeline, Track
+from .timeline import Clip, MediaRef, Timeline
 
 __all__ = ["relink_media"]
 
@@ -31,6 +32,6 @@ def relink_media(timeline: Timeline, fingerprint: str, path: str) -> Timeline:
         if any(isinstance(it, Clip) and it.media.fingerprint == fingerprint for it in track.items):
             items = tuple(replace(it, media=new) if isinstance(it, Clip) and it.media.fingerprint == fingerprint
                           else it for it in track.items)
-            track = Track(track.kind, track.name, items)
+            track = with_items(track, items)
         tracks.append(track)
     return replace(timeline, tracks=tuple(tracks), media=tuple(moved(m) for m in timeline.media))

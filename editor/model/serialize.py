@@ -168,7 +168,7 @@ def _item_head(it: Clip | SubtitleCue | Title) -> str:
                 f'{{"schema":"Clip.1","id":{it.id},"media":{_dumps(it.media.fingerprint)},'
                 f'"source_in":{it.source_in},"duration":{it.duration},'
                 f'"speed":"{format_rate(sp) if sp != 1 else 1}","name":{_dumps(it.name)},'
-                f'{look_json(it.look)}"start":'
+                f'{look_json(it.look)}{_clip_extras(it)}"start":'
             )
         elif type(it) is Title:
             head = title_head(it)
@@ -180,6 +180,32 @@ def _item_head(it: Clip | SubtitleCue | Title) -> str:
             )
         object.__setattr__(it, "_json", head)
     return head
+
+
+def _clip_extras(c: Clip) -> str:
+    """The optional sound/reverse fields of a clip that differ from their defaults, each ending in ``,``."""
+    out = ""
+    if c.gain_db:
+        out += f'"gain_db":{_dumps(float(c.gain_db))},'
+    if c.muted:
+        out += '"muted":true,'
+    if c.fade_in:
+        out += f'"fade_in":{c.fade_in},'
+    if c.fade_out:
+        out += f'"fade_out":{c.fade_out},'
+    if c.crossfade:
+        out += f'"crossfade":{c.crossfade},'
+    if c.reverse:
+        out += '"reverse":true,'
+    return out
+
+
+def _track_extras(tr: Track) -> str:
+    """The optional state fields of a track that differ from their defaults, each ending in ``,``."""
+    out = "".join(f'"{k}":true,' for k in ("muted", "solo", "locked", "hidden") if getattr(tr, k))
+    if tr.gain_db:
+        out += f'"gain_db":{_dumps(float(tr.gain_db))},'
+    return out
 
 
 def _track_json(tr: Track) -> str:
@@ -194,7 +220,7 @@ def _track_json(tr: Track) -> str:
         if type(it) is not Gap
     ]
     text = (
-        f'{{"schema":"Track.1","kind":{_dumps(tr.kind)},"name":{_dumps(tr.name)},"items":['
+        f'{{"schema":"Track.1","kind":{_dumps(tr.kind)},"name":{_dumps(tr.name)},{_track_extras(tr)}"items":['
         + "},".join(parts)
         + ("}]}" if parts else "]}")
     )
@@ -358,7 +384,7 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
     for k, node in enumerate(raw):
         # Fast path for a well-formed current clip; anything unusual goes the careful way below, which names
         # the problem precisely.
-        if type(node) is dict and node.get("schema") == "Clip.1" and kind != "subtitle" and "look" not in node:
+        if type(node) is dict and len(node) == 8 and node.get("schema") == "Clip.1" and kind != "subtitle":
             start, item_id, dur = node.get("start"), node.get("id"), node.get("duration")
             src, fp, sp, nm = node.get("source_in"), node.get("media"), node.get("speed"), node.get("name")
             if (
@@ -424,6 +450,7 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
             clip = Clip(
                 item_id, media, _get(node, "source_in", int, p), dur, speed, _get(node, "name", str, p),
                 look_from(node, dur, p),
+                **_clip_options(node, p),
             )
             try:
                 check_clip(clip, rate, p)
@@ -438,7 +465,42 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
             if kind != "subtitle":
                 raise _fail(p, f"a subtitle cue on a {kind} track")
             items.append(SubtitleCue(item_id, dur, _get(node, "text", str, p), _cue_ms(node, p)))
-    return Track(kind, name, tuple(items))
+    return Track(kind, name, tuple(items), **_track_options(d, path))
+
+
+_MAX_GAIN_DB = 60.0
+
+
+def _gain(node: dict[str, Any], path: str) -> float:
+    v = node.get("gain_db", 0)
+    if type(v) not in (int, float) or not -_MAX_GAIN_DB * 4 <= v <= _MAX_GAIN_DB:
+        raise _fail(f"{path}.gain_db", f"expected a number of dB from -240 to 60, got {_show(v)}")
+    return float(v)
+
+
+def _clip_options(node: dict[str, Any], path: str) -> dict[str, Any]:
+    """The optional fields of a clip (absent: the default)."""
+    out: dict[str, Any] = {}
+    if "gain_db" in node:
+        out["gain_db"] = _gain(node, path)
+    for key in ("muted", "reverse"):
+        if key in node:
+            out[key] = _get(node, key, bool, path)
+    for key in ("fade_in", "fade_out", "crossfade"):
+        if key in node:
+            v = _get(node, key, int, path)
+            if v < 0:
+                raise _fail(f"{path}.{key}", f"must be >= 0, got {v}")
+            out[key] = v
+    return out
+
+
+def _track_options(node: dict[str, Any], path: str) -> dict[str, Any]:
+    """The optional state fields of a track (absent: the default)."""
+    out: dict[str, Any] = {k: _get(node, k, bool, path) for k in ("muted", "solo", "locked", "hidden") if k in node}
+    if "gain_db" in node:
+        out["gain_db"] = _gain(node, path)
+    return out
 
 
 def _cue_ms(node: dict[str, Any], path: str) -> tuple[int, int] | None:

@@ -76,6 +76,11 @@ class Clip:
     ``source_in`` is the first source frame (at ``media.rate``); ``duration`` is the length on the timeline
     (at the timeline rate); ``speed`` scales how fast the source is consumed (2 = twice as fast). The source
     frames used are ``[source_in, source_in + source_frames(clip, rate))``. ``id`` is unique in a timeline.
+
+    Sound (all optional, absent in older documents): ``gain_db`` (clip volume), ``muted``, ``fade_in`` /
+    ``fade_out`` (timeline frames of linear audio fade at the head / tail), ``crossfade`` (frames this clip's
+    sound goes on under the next clip, fading out, while that one fades in: it uses source after the clip's
+    end). ``reverse`` plays the source range backwards.
     """
 
     id: int
@@ -85,6 +90,12 @@ class Clip:
     speed: Fraction = Fraction(1)
     name: str = ""
     look: Look = DEFAULT_LOOK  # how a video clip is drawn (editor.model.picture); ignored on audio tracks
+    gain_db: float = 0.0
+    muted: bool = False
+    fade_in: int = 0
+    fade_out: int = 0
+    crossfade: int = 0
+    reverse: bool = False
     _json: str | None = field(default=None, init=False, repr=False, compare=False)
 
 
@@ -116,11 +127,21 @@ Item: TypeAlias = Clip | Gap | SubtitleCue | Title
 
 @dataclass(frozen=True, slots=True)
 class Track:
-    """A sequence of items; ``starts()[i]`` is where item ``i`` starts, ``starts()[-1]`` the track end."""
+    """A sequence of items; ``starts()[i]`` is where item ``i`` starts, ``starts()[-1]`` the track end.
+
+    Track state (optional, absent in older documents): ``muted`` / ``solo`` (sound in playback and export:
+    when any track is solo, only solo tracks sound), ``locked`` (the editor refuses edits of its items),
+    ``hidden`` (left out of preview and export), ``gain_db`` (track volume).
+    """
 
     kind: str
     name: str
     items: tuple[Item, ...] = ()
+    muted: bool = False
+    solo: bool = False
+    locked: bool = False
+    hidden: bool = False
+    gain_db: float = 0.0
     _starts: tuple[int, ...] | None = field(default=None, init=False, repr=False, compare=False)
     _json: str | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -239,6 +260,10 @@ def check_clip(clip: Clip, rate: Fraction, where: str = "clip") -> None:
         raise EditError(f"{where}: speed must be positive, got {clip.speed}")
     if clip.source_in < 0:
         raise EditError(f"{where}: source_in must be >= 0, got {clip.source_in}")
+    if not 0 <= clip.fade_in <= clip.duration or not 0 <= clip.fade_out <= clip.duration:
+        raise EditError(f"{where}: fades must be 0..{clip.duration} frames, got {clip.fade_in}/{clip.fade_out}")
+    if clip.crossfade < 0:
+        raise EditError(f"{where}: crossfade must be >= 0, got {clip.crossfade}")
     end = clip.source_in + source_frames(clip, rate)
     if end > clip.media.duration:
         raise EditError(

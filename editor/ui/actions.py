@@ -19,7 +19,7 @@ class ActionSpec:
     name: str
     label: str
     keys: tuple[str, ...]
-    menu: str  # File, Edit, Picture, Playback, Marks, View, Help
+    menu: str  # File, Edit, Audio, Tracks, Picture, Playback, Marks, View, Help
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -50,6 +50,30 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("add_cue", "Add subtitle at playhead…", ("C",), "Picture"),
     ActionSpec("edit_cue", "Edit subtitle under playhead…", ("Shift+C",), "Picture"),
     ActionSpec("toggle_subtitles", "Show subtitles over the picture", ("Shift+V",), "Picture"),
+    ActionSpec("copy_clip", "Copy clip", ("Ctrl+C",), "Edit"),
+    ActionSpec("paste_clip", "Paste clip at playhead", ("Ctrl+V",), "Edit"),
+    ActionSpec("clip_speed", "Clip speed…", ("Ctrl+R",), "Edit"),
+    ActionSpec("clip_reverse", "Reverse clip", ("Alt+R",), "Edit"),
+    ActionSpec("slip_back", "Slip clip one frame earlier", ("Alt+,",), "Edit"),
+    ActionSpec("slip_forward", "Slip clip one frame later", ("Alt+.",), "Edit"),
+    ActionSpec("roll_to_playhead", "Roll the cut after the clip to the playhead", ("Alt+W",), "Edit"),
+    ActionSpec("clip_mute", "Mute / unmute clip", ("Alt+U",), "Audio"),  # Alt+M opens the Marks menu
+    ActionSpec("gain_up", "Clip gain +1 dB", ("Alt+=",), "Audio"),
+    ActionSpec("gain_down", "Clip gain −1 dB", ("Alt+-",), "Audio"),
+    ActionSpec("fade_in_to_playhead", "Fade clip sound in up to the playhead", ("Ctrl+[",), "Audio"),
+    ActionSpec("fade_out_from_playhead", "Fade clip sound out from the playhead", ("Ctrl+]",), "Audio"),
+    ActionSpec("crossfade", "Crossfade into the next clip (1 s)", ("Alt+X",), "Audio"),
+    ActionSpec("add_video_track", "Add video track", ("Ctrl+Shift+V",), "Tracks"),
+    ActionSpec("add_audio_track", "Add audio track", ("Ctrl+Shift+A",), "Tracks"),
+    ActionSpec("remove_track", "Remove track", ("Ctrl+Shift+Del",), "Tracks"),
+    ActionSpec("rename_track", "Rename track…", ("Ctrl+Shift+N",), "Tracks"),
+    ActionSpec("track_up", "Move track up", ("Ctrl+Shift+Up",), "Tracks"),
+    ActionSpec("track_down", "Move track down", ("Ctrl+Shift+Down",), "Tracks"),
+    ActionSpec("track_mute", "Mute / unmute track", ("Ctrl+Shift+M",), "Tracks"),
+    ActionSpec("track_solo", "Solo track", ("Ctrl+Shift+S",), "Tracks"),
+    ActionSpec("track_lock", "Lock / unlock track", ("Ctrl+Shift+L",), "Tracks"),
+    ActionSpec("track_hide", "Hide / show track", ("Ctrl+Shift+H",), "Tracks"),
+    ActionSpec("track_gain", "Track gain…", ("Ctrl+Shift+G",), "Tracks"),
     ActionSpec("play_pause", "Play / pause", ("Space",), "Playback"),
     ActionSpec("shuttle_back", "Play backwards (again: faster)", ("J",), "Playback"),
     ActionSpec("pause", "Pause", ("K",), "Playback"),

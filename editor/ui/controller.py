@@ -186,6 +186,10 @@ class EditorController(QObject):
     # ---- edits ---------------------------------------------------------------------------------
     def edit(self, name: str, merge_key: str | None = None, **params: Any) -> bool:
         """Apply a model edit by name; a refused edit becomes a status-bar message. True if applied."""
+        return self.edit_with(name, params, merge_key)
+
+    def edit_with(self, name: str, params: dict[str, Any], merge_key: str | None = None) -> bool:
+        """:meth:`edit` with the parameters as a dict (an edit may have a parameter called ``name``)."""
         if self.session is None:
             self.message.emit("Open or create a project first (Ctrl+O, Ctrl+N)")
             return False

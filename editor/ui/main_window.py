@@ -85,8 +85,18 @@ class MainWindow(QMainWindow):
         self.audio_view = AudioView(self.viewer, self.timeline_view._waves.get)
         self.subtitle_overlay = SubtitleOverlay(self.viewer)
         self.subtitles = SubtitleCommands(self.controller, self, ctx.tasks, self.subtitle_overlay)
-        self.actions_by_name = build_actions(self, self._handlers(), ctx.store.settings.keymap)
+        from editor.ui.clip_commands import ClipCommands
+
+        self.clip_commands = ClipCommands(self.controller, self)
+        handlers = {**self._handlers(), **self.clip_commands.handlers()}
+        for name, ripple in (("lift", False), ("ripple_delete", True)):  # several clips selected: all of them
+            handlers[name] = lambda one=handlers[name], ripple=ripple: (
+                self.clip_commands.remove_many(self.timeline_view.selected_ids(), ripple)
+                if len(self.timeline_view.selected_ids()) > 1 else one())
+        self.actions_by_name = build_actions(self, handlers, ctx.store.settings.keymap)
         self._build_menus()
+        self.media_bin.view().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.media_bin.view().customContextMenuRequested.connect(self._bin_menu)
         show_undo_labels(self.actions_by_name, None, None)
         self._connect()
         self._update_title()
@@ -235,8 +245,10 @@ class MainWindow(QMainWindow):
         c.busy.connect(lambda text: self.statusBar().showMessage(text) if text else self.statusBar().clearMessage())
         self.timeline_view.seek_requested.connect(self._seek)
         self.timeline_view.selection_changed.connect(c.select)
-        self.timeline_view.move_requested.connect(c.move_clip)
         self.timeline_view.item_activated.connect(self._on_item_activated)
+        self.timeline_view.move_requested.connect(self._move_clips)
+        self.timeline_view.edit_requested.connect(lambda name, params: c.edit_with(name, params))
+        self.timeline_view.context_requested.connect(self._context_menu)
         self.timeline_view.files_dropped.connect(lambda paths, frame: c.import_files(list(paths), frame))
         self.media_bin.files_dropped.connect(lambda paths: c.import_files(list(paths)))
         self.assets.thumbnails_ready.connect(self._on_thumbnails)
@@ -254,6 +266,32 @@ class MainWindow(QMainWindow):
         self.preview.playback_state.connect(self._on_playback_state)
         self.preview.dropping.connect(self.viewer.set_dropping)
         self.preview.media_offline.connect(self._on_preview_offline)
+
+    def _move_clips(self, track: int, clip_id: int, new_track: int, new_start: int) -> None:
+        """A dragged clip, or every selected clip by the same amount when it is one of several."""
+        ids = self.timeline_view.selected_ids()
+        timeline = self.controller.timeline
+        if len(ids) > 1 and clip_id in ids and timeline is not None and new_track == track:
+            from editor.model.edits import locate
+
+            self.clip_commands.move_many(ids, new_start - locate(timeline, clip_id)[2])
+        else:
+            self.controller.move_clip(track, clip_id, new_track, new_start)
+
+    def _bin_menu(self, pos: Any) -> None:
+        from editor.ui.context_menus import BIN_MENU, build_menu
+
+        self.last_menu = build_menu(self, self.actions_by_name, BIN_MENU)
+        self.last_menu.popup(self.media_bin.view().viewport().mapToGlobal(pos))
+
+    def _context_menu(self, track: int, clip_id: int, where: Any) -> None:
+        """Right click on the timeline: the clip's or the track's menu (see editor.ui.context_menus)."""
+        from editor.ui.context_menus import build_menu, menu_for
+
+        names = menu_for(track, clip_id)
+        if names is not None:
+            self.last_menu = build_menu(self, self.actions_by_name, names)
+            self.last_menu.popup(where)
 
     # ---- state -> views ------------------------------------------------------------------------
     @Slot(object)

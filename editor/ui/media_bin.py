@@ -12,12 +12,14 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
     QRectF,
     QSize,
     Qt,
+    QUrl,
     Signal,
 )
 from PySide6.QtGui import (
@@ -96,6 +98,20 @@ class MediaListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.UserRole:
             return m.fingerprint in self._offline
         return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return ["text/uri-list"]
+
+    def mimeData(self, indexes: Any) -> QMimeData:  # noqa: N802
+        """The dragged entries as file URLs: the timeline takes them as a drop (at the drop position)."""
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(self._media[i.row()].path) for i in indexes
+                      if i.isValid() and 0 <= i.row() < len(self._media)])
+        return data
 
     def set_media(self, media: list[MediaRef] | tuple[MediaRef, ...]) -> bool:
         """Replace the rows; False (and no reset) when nothing changed."""
@@ -235,7 +251,8 @@ class MediaBin(QWidget):
         view.setWordWrap(False)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setDragEnabled(False)
+        view.setDragEnabled(True)  # to the timeline
+        view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         view.setAcceptDrops(False)
         view.viewport().setAcceptDrops(False)
         view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)

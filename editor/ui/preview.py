@@ -72,7 +72,7 @@ def source_time(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | None:
     Pure; any thread.
     """
     for track in reversed(timeline.tracks):
-        if track.kind != "video":
+        if track.kind != "video" or track.hidden:
             continue
         i = track.index_at(frame)
         if i is None:
@@ -82,6 +82,8 @@ def source_time(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | None:
             continue
         n, d = source_factor(item.media.rate, item.speed, timeline.rate)
         offset = frame - track.starts()[i]
+        if item.reverse:  # the mirror of the frame: the clip's last source frame first
+            offset = item.duration - 1 - offset
         source_frame = item.source_in + Fraction(offset * n, d)
         return item, source_frame / item.media.rate
     return None

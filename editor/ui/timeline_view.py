@@ -20,6 +20,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -44,6 +45,7 @@ from editor.model.timeline import Clip, Gap, SubtitleCue, Timeline, Track, sourc
 from editor.ui import theme
 from editor.ui.dnd import local_paths
 from editor.ui.look_marks import TITLE_FILL, paint_look_marks
+from editor.ui.timeline_mouse import EdgeDrag, edge_under, edit_for, fade_under
 
 __all__ = ["TimelineView"]
 
@@ -71,6 +73,27 @@ class _Drag:
     active: bool = False
     new_track: int = -1
     new_start: int = 0
+    slip: bool = False  # Alt+drag: the clip stays, its source slides under it
+
+
+def db_scale(peaks: np.ndarray) -> np.ndarray:
+    """Int16 peak magnitudes as 0..1 heights on a -60..0 dBFS scale. Any thread."""
+    mag = np.maximum(np.abs(peaks.astype(np.float64)), 1.0) / 32768.0
+    return np.clip((20 * np.log10(mag) + 60.0) / 60.0, 0.0, 1.0)
+
+
+def clip_badges(clip: Clip) -> str:
+    """What a clip's label adds: speed, reverse, gain, mute ("  2× ◀ −6 dB muted")."""
+    out = []
+    if clip.speed != 1:
+        out.append(f"{float(clip.speed):g}×")
+    if clip.reverse:
+        out.append("◀")
+    if clip.gain_db:
+        out.append(f"{clip.gain_db:+g} dB")
+    if clip.muted:
+        out.append("muted")
+    return ("  " + " ".join(out)) if out else ""
 
 
 class TimelineView(QWidget):
@@ -86,6 +109,8 @@ class TimelineView(QWidget):
     move_requested = Signal(int, int, int, int)
     files_dropped = Signal(list, int)
     item_activated = Signal(int, int)  # track index, item id: an item double-clicked (edit a cue or title)
+    edit_requested = Signal(str, dict)  # a model edit by name (an edge trim, a roll)
+    context_requested = Signal(int, int, object)  # track (-1: none), clip id (-1: none), global QPoint
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +134,9 @@ class TimelineView(QWidget):
         self._paint_spans: list[tuple[float, float]] = []  # x ranges of the paint event being handled
         self._snaps: list[int] | None = None
         self._drag: _Drag | None = None
+        self._edge: EdgeDrag | None = None
+        self._more: set[int] = set()  # clip ids added with Shift+click (beside the selected one)
+        self._box: tuple[float, float, float, float] | None = None  # Ctrl+drag on empty space: x0, y0, x1, y1
         self._scrubbing = False
         self._last_seek: int | None = None
         self._drop_x: float | None = None
@@ -181,6 +209,15 @@ class TimelineView(QWidget):
     def selection(self) -> tuple[int, int]:
         """(track_index, clip_id) of the selected item, (-1, -1) when none."""
         return self._sel
+
+    def selected_ids(self) -> list[int]:
+        """Every selected clip or cue id: the selected one and those added with Shift+click (still there)."""
+        ids = ([self._sel[1]] if self._sel[1] >= 0 else []) + sorted(self._more - {self._sel[1]})
+        tl = self._tl
+        if tl is None:
+            return []
+        present = {it.id for tr in tl.tracks for it in tr.items if type(it) is not Gap}  # type: ignore[union-attr]
+        return [i for i in ids if i in present]
 
     def pixels_per_frame(self) -> float:
         """Current zoom in pixels per timeline frame."""
@@ -421,16 +458,59 @@ class TimelineView(QWidget):
         snap = not event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         self._last_seek = None
         hit = self._hit(pos.x(), pos.y())
+        if hit is not None and type(self._tl.tracks[hit[0]].items[hit[1]]) is Clip:
+            ti, i, start, end = hit
+            it = self._tl.tracks[ti].items[i]
+            assert type(it) is Clip
+            edge = None
+            if self._tl.tracks[ti].kind == "audio":
+                top = self.row_rect(ti).top() + 2
+                fade = fade_under(pos.x(), pos.y(), top, self._fx(start), self._fx(end),
+                                  self._fx(start + it.fade_in), self._fx(end - it.fade_out))
+                if fade is not None:
+                    self._edge = EdgeDrag(ti, it.id, fade, start + it.fade_in if fade == "fade_in"
+                                          else end - it.fade_out, "fade", clip_start=start, clip_end=end)
+                    self._sel = (ti, it.id)
+                    self.selection_changed.emit(*self._sel)
+                    return
+            if edge is None:
+                edge = edge_under(pos.x(), self._fx(start), self._fx(end))
+            if edge is not None:
+                mods = event.modifiers()
+                mode = ("roll" if mods & Qt.KeyboardModifier.AltModifier else
+                        "ripple" if mods & Qt.KeyboardModifier.ControlModifier else "trim")
+                item = self._tl.tracks[ti].items[i]
+                self._edge = EdgeDrag(ti, item.id, edge, start if edge == "in" else end, mode)  # type: ignore[union-attr]
+                if (ti, item.id) != self._sel:  # type: ignore[union-attr]
+                    self._sel = (ti, item.id)  # type: ignore[union-attr]
+                    self.selection_changed.emit(*self._sel)
+                self.update()
+                return
+        if hit is not None and event.modifiers() & Qt.KeyboardModifier.ShiftModifier and self._sel[1] >= 0:
+            item_id = self._tl.tracks[hit[0]].items[hit[1]].id  # type: ignore[union-attr]
+            if item_id != self._sel[1]:  # Shift+click: add to (or take from) the selection
+                self._more ^= {item_id}
+                self.update()
+                return
         if hit is not None:
             ti, i, start, end = hit
             item = self._tl.tracks[ti].items[i]
             sel = (ti, item.id)  # type: ignore[union-attr]
+            if item.id not in self._more and sel != self._sel:  # type: ignore[union-attr]
+                self._more = set()  # a click on a clip outside the selection starts a new one
+            elif item.id in self._more:  # type: ignore[union-attr]
+                self._more = (self._more - {item.id}) | ({self._sel[1]} if self._sel[1] >= 0 else set())  # type: ignore[union-attr]
             if sel != self._sel:
                 self._sel = sel
                 self.selection_changed.emit(*sel)
             self._drag = _Drag(ti, item.id, self._tl.tracks[ti].kind, start, end - start,  # type: ignore[union-attr]
-                               pos.x(), pos.y(), new_track=ti, new_start=start)
+                               pos.x(), pos.y(), new_track=ti, new_start=start,
+                               slip=bool(event.modifiers() & Qt.KeyboardModifier.AltModifier))
         else:
+            self._more = set()
+            if pos.y() >= RULER_H and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self._box = (pos.x(), pos.y(), pos.x(), pos.y())  # box select
+                return
             if pos.y() >= RULER_H and self._sel != (-1, -1):
                 self._sel = (-1, -1)
                 self.selection_changed.emit(-1, -1)
@@ -443,6 +523,21 @@ class TimelineView(QWidget):
         snap = not event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         if self._scrubbing:
             self._seek(self._snapped_frame(pos.x(), snap))
+            return
+        if self._box is not None:
+            self._box = (self._box[0], self._box[1], pos.x(), pos.y())
+            self.update()
+            return
+        if self._edge is not None:
+            e = self._edge
+            raw = self._left + (pos.x() - HEADER_W) / self._ppf
+            hit_frame = self._nearest(raw, extra=(self._playhead,), exclude=(e.frame,)) if snap else None
+            frame = hit_frame if hit_frame is not None else max(0, round(raw))
+            if frame != e.frame or e.moved:
+                e.moved = e.moved or frame != e.frame
+                e.frame = frame
+                self._drop_x = self._fx(frame)
+                self.update()
             return
         d = self._drag
         if d is None:
@@ -471,11 +566,73 @@ class TimelineView(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() != Qt.MouseButton.LeftButton:
             return super().mouseReleaseEvent(event)
+        box, self._box = self._box, None
+        if box is not None:
+            self._select_box(box)
+            self.update()
+            return
+        edge, self._edge = self._edge, None
+        if edge is not None:
+            self._drop_x = None
+            request = edit_for(edge, edge.clip_start, edge.clip_end)
+            if request is not None:
+                self.edit_requested.emit(*request)
+            self.update()
+            return
         d, self._drag = self._drag, None
         self._scrubbing = False
-        if d is not None and d.active and (d.new_track, d.new_start) != (d.track, d.start):
+        if d is not None and d.active and d.slip and self._tl is not None:
+            item = self._tl.tracks[d.track].items[self._tl.tracks[d.track].index_of(d.clip_id) or 0]
+            if type(item) is Clip:
+                n, q = source_factor(item.media.rate, item.speed, self._tl.rate)
+                moved = round((event.position().x() - d.press_x) / self._ppf)
+                if moved:  # content follows the mouse: dragging right shows earlier source
+                    self.edit_requested.emit("slip_clip", {"clip_id": d.clip_id, "frames": -(moved * n // q)})
+        elif d is not None and d.active and (d.new_track, d.new_start) != (d.track, d.start):
             self.move_requested.emit(d.track, d.clip_id, d.new_track, d.new_start)
         self.update()
+
+    def _select_box(self, box: tuple[float, float, float, float]) -> None:
+        """Select every clip or cue the box touches (the first one becomes the selected clip)."""
+        tl = self._tl
+        if tl is None:
+            return
+        x0, x1 = sorted((box[0], box[2]))
+        y0, y1 = sorted((box[1], box[3]))
+        f0, f1 = self.frame_at(x0), self.frame_at(x1) + 1
+        found: list[tuple[int, int]] = []
+        for r, ti in enumerate(self._rows):
+            top = RULER_H + self._row_top[r] - self._top
+            if top + self._row_h(ti) < y0 or top > y1:
+                continue
+            tr = tl.tracks[ti]
+            s = tr.starts()
+            for i, it in enumerate(tr.items):
+                if type(it) is not Gap and s[i] < f1 and s[i + 1] > f0:
+                    found.append((ti, it.id))  # type: ignore[union-attr]
+        self._more = {cid for _, cid in found[1:]}
+        sel = found[0] if found else (-1, -1)
+        self._sel = sel
+        self.selection_changed.emit(*sel)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        """Right click: a clip's menu (it is selected first), a track's menu (on its header or an empty
+        spot of its row), or nothing."""
+        pos = event.pos()
+        r = self._row_at(pos.y())
+        track = self._rows[r] if r is not None else -1
+        hit = self._hit(pos.x(), pos.y())
+        clip_id = -1
+        if hit is not None and self._tl is not None:
+            clip_id = self._tl.tracks[hit[0]].items[hit[1]].id  # type: ignore[union-attr]
+            if (hit[0], clip_id) != self._sel:
+                self._sel = (hit[0], clip_id)
+                self.selection_changed.emit(*self._sel)
+                self.update()
+        elif track >= 0:
+            self._sel = (track, -1)
+            self.selection_changed.emit(track, -1)
+        self.context_requested.emit(track, clip_id, event.globalPos())
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         mods = event.modifiers()
@@ -543,6 +700,11 @@ class TimelineView(QWidget):
             self._paint_rows(p, tl, w, bottom)
             self._paint_range_and_markers(p, tl, RULER_H, bottom)
             self._paint_ghost(p, tl)
+            if self._box is not None:
+                b = self._box
+                p.setPen(QPen(theme.SELECTION, 1, Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(QRectF(min(b[0], b[2]), min(b[1], b[3]), abs(b[2] - b[0]), abs(b[3] - b[1])))
             p.restore()
         if tl is None or not any(tr.items for tr in tl.tracks):
             p.setPen(theme.TEXT_DIM)
@@ -594,7 +756,7 @@ class TimelineView(QWidget):
                         p.fillRect(QRectF(run_a, top, max(1.0, run_b - run_a), height), fill)
                     run_a, run_b = xa, xb
                 continue
-            selected = (ti, it.id) == self._sel  # type: ignore[union-attr]
+            selected = (ti, it.id) == self._sel or it.id in self._more  # type: ignore[union-attr]
             self._paint_item(p, tl, it, tr.kind, s[i], xa, xb, top, height, right, fill, edge, selected)
         if run_a >= 0:
             p.fillRect(QRectF(run_a, top, max(1.0, run_b - run_a), height), fill)
@@ -633,11 +795,19 @@ class TimelineView(QWidget):
             self._paint_filmstrip(p, tl, it, start, xa, body, right)
         elif kind == "audio":
             self._paint_waveform(p, tl, it, start, body, right)
+            if it.fade_in or it.fade_out:  # the fades as lines over the waveform
+                p.setPen(QPen(theme.ACCENT, 1.5))
+                if it.fade_in:
+                    p.drawLine(QPointF(xa, body.bottom()), QPointF(self._fx(start + it.fade_in), body.top()))
+                if it.fade_out:
+                    xe = self._fx(start + it.duration)
+                    p.drawLine(QPointF(self._fx(start + it.duration - it.fade_out), body.top()),
+                               QPointF(xe, body.bottom()))
         p.fillRect(QRectF(inner.left(), inner.top(), inner.width(), NAME_H), QColor(0, 0, 0, 90))
         p.setPen(theme.TEXT)
         p.setFont(self._font_bold if selected else self._font)
         fm = QFontMetrics(self._font)
-        name = it.name or os.path.basename(it.media.path)
+        name = (it.name or os.path.basename(it.media.path)) + clip_badges(it)
         text = fm.elidedText(name, Qt.TextElideMode.ElideRight, int(cb - label_x - 4))
         p.drawText(QRectF(label_x, inner.top(), cb - label_x, NAME_H), Qt.AlignmentFlag.AlignVCenter, text)
         if kind == "video":
@@ -714,9 +884,9 @@ class TimelineView(QWidget):
         mins = np.minimum.reduceat(peaks[:, 0], idx)[:-1]
         maxs = np.maximum.reduceat(peaks[:, 1], idx)[:-1]
         mid = body.center().y()
-        scale = (body.height() / 2 - 1) / 32768.0
-        top = mid - maxs.astype(np.float64) * scale
-        bot = mid - mins.astype(np.float64) * scale
+        half = body.height() / 2 - 1
+        top = mid - db_scale(maxs) * half  # in dB (-60..0): speech at normal levels fills the row
+        bot = mid + db_scale(-mins.astype(np.int32)) * half
         bot = np.maximum(bot, top + 1)
         xc = xs[:-1] + 0.5
         pts = [QPointF(x, yv) for x, yv in zip(xc.tolist(), top.tolist(), strict=True)]
@@ -857,7 +1027,14 @@ class TimelineView(QWidget):
             p.fillRect(QRect(0, y + h - 1, HEADER_W, 1), theme.GRID)
             p.setPen(theme.TEXT)
             name = tr.name or tr.kind[:1].upper()
+            p.setPen(theme.TEXT_DIM if tr.hidden else theme.TEXT)
             p.drawText(QRect(8, y, HEADER_W - 12, h), Qt.AlignmentFlag.AlignVCenter, name)
+            flags = "".join(ch for ch, on in (("M", tr.muted), ("S", tr.solo), ("L", tr.locked), ("H", tr.hidden))
+                            if on)
+            if flags or tr.gain_db:
+                p.setPen(theme.ACCENT)
+                extra = flags + (f" {tr.gain_db:+g}dB" if tr.gain_db else "")
+                p.drawText(QRect(8, y + h - 16, HEADER_W - 10, 14), Qt.AlignmentFlag.AlignLeft, extra)
         p.restore()
 
     def _paint_playhead(self, p: QPainter, bottom: int) -> None:

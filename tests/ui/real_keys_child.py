@@ -15,7 +15,7 @@ from editor.ui.actions import ACTIONS, build_actions
 # Qt's names of keys -> X keysyms for xdotool.
 KEYSYMS = {"<": "less", ">": "greater", "+": "plus", "=": "equal", "-": "minus", "?": "question",
            ",": "comma", ".": "period", "Space": "space", "Esc": "Escape", "Del": "Delete", "Ctrl": "ctrl",
-           "Shift": "shift", "Alt": "alt"}
+           "Shift": "shift", "Alt": "alt", "[": "bracketleft", "]": "bracketright"}
 
 
 def keysym(sequence: str) -> str:
