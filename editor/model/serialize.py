@@ -57,7 +57,7 @@ __all__ = [
 
 #: The version this code writes for each node type.
 SCHEMA_VERSIONS: dict[str, int] = {
-    "Timeline": 3,
+    "Timeline": 4,
     "Track": 1,
     "Clip": 1,
     "SubtitleCue": 2,
@@ -130,9 +130,16 @@ def _cue_1_to_2(d: dict[str, Any]) -> dict[str, Any]:
     return {**d, "ms": None, "schema": "SubtitleCue.2"}
 
 
+def _timeline_3_to_4(d: dict[str, Any]) -> dict[str, Any]:
+    """Timeline.4 may hold segments, titles, clip looks and sound settings, and track states (each written
+    only when set); a Timeline.3 document has none of them, so only the version moves. The bump makes an
+    older Cutline refuse a document it would otherwise save back without those fields."""
+    return {**d, "schema": "Timeline.4"}
+
+
 #: UPGRADES[name][v] turns a version-v dict of that node into a version v+1 dict.
 UPGRADES: dict[str, dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
-    "Timeline": {1: _timeline_1_to_2, 2: _timeline_2_to_3},
+    "Timeline": {1: _timeline_1_to_2, 2: _timeline_2_to_3, 3: _timeline_3_to_4},
     "SubtitleCue": {1: _cue_1_to_2},
 }
 

@@ -110,7 +110,7 @@ def mutate(path: list[Any], value: Any, delete: bool = False) -> dict[str, Any]:
         (["rate"], None, True, "rate: expected a positive rate"),
         (["next_id"], 2, False, "next_id: must be greater than every id"),
         (["in"], 400, False, "in: in point 400 must be before out point 300"),
-        (["schema"], "Timeline.4", False, "Timeline.4 is newer than this version of Cutline understands"),
+        (["schema"], "Timeline.5", False, "Timeline.5 is newer than this version of Cutline understands"),
         (["tracks"], None, True, "tracks: missing field"),
     ],
 )

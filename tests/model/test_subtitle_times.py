@@ -13,7 +13,13 @@ from editor.model import edits
 from editor.model.errors import EditError, TimelineFormatError
 from editor.model.marks import add_cue, edit_cue
 from editor.model.registry import apply_edit, edit
-from editor.model.serialize import timeline_from_dict, timeline_from_json, timeline_to_dict, timeline_to_json
+from editor.model.serialize import (
+    SCHEMA_VERSION,
+    timeline_from_dict,
+    timeline_from_json,
+    timeline_to_dict,
+    timeline_to_json,
+)
 from editor.model.srt_io import export_srt, import_srt, parse_srt_timed
 from editor.model.timeline import MediaRef, SubtitleCue, Timeline, Track, validate
 
@@ -95,7 +101,9 @@ def test_older_files_load_and_bad_times_are_refused() -> None:
     assert v2["schema"] == "Timeline.2"
     assert timeline_from_dict(v2) == sample_timeline()  # SubtitleCue.1 cues: no imported times
     d = timeline_to_dict(import_srt(blank(), SRT))
-    assert d["schema"] == "Timeline.3"
+    assert d["schema"] == f"Timeline.{SCHEMA_VERSION}"
+    v3 = json.loads((BASELINES / "timeline.v3.json").read_text(encoding="utf-8"))
+    assert v3["schema"] == "Timeline.3" and timeline_from_dict(v3).tracks  # still loads after the bump
     cue = d["tracks"][-1]["items"][0]
     assert cue["schema"] == "SubtitleCue.2" and cue["ms"] == [500, 1234]
     cue["ms"] = [900, 100]
