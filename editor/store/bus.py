@@ -40,7 +40,8 @@ PROTOCOL_VERSION = 1
 EVENT_TYPES = frozenset({"progress", "complete", "error", "cancelled", "project_saved", "heartbeat", "job_started"})
 MAX_PAYLOAD = 7900  # PostgreSQL NOTIFY payloads must stay under 8000 bytes
 BACKOFF_MIN, BACKOFF_MAX = 0.05, 2.0
-SOCKET_TIMEOUT = 1.0  # seconds a listener's read may wait (a hung server's handshake), never longer
+SOCKET_TIMEOUT = 1.0  # seconds a listener's handshake read may wait (a hung server), never longer
+STREAM_TIMEOUT = 15.0  # seconds a subscribed listener's read under way may wait (a flood on a busy machine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,19 @@ def _deliver(callback: Callback, raws: list[bytes | str]) -> None:
             log.exception("an event handler failed")
 
 
+def _patient_reads(pubsub: Any) -> None:
+    """Once subscribed, a read that has begun may wait STREAM_TIMEOUT: the short SOCKET_TIMEOUT guards the
+    handshake of a hung server, but mid-stream (a flood read by a busy machine) it would cut a healthy
+    connection and lose what was in flight. Idle waits never block: messages are polled with a timeout."""
+    conn = getattr(pubsub, "connection", None)
+    if conn is None:
+        return
+    conn.socket_timeout = STREAM_TIMEOUT
+    sock = getattr(conn, "_sock", None)
+    if sock is not None:
+        sock.settimeout(STREAM_TIMEOUT)
+
+
 class RedisEventBus:
     """Events over Redis pub/sub. Thread: any."""
 
@@ -238,6 +252,7 @@ class RedisEventBus:
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(CHANNEL)
+                _patient_reads(pubsub)
                 ready()
                 while not stop.is_set():
                     raws: list[bytes | str] = []
