@@ -12,12 +12,13 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from editor.model.layers import layers_at
 from editor.model.timeline import Clip, Timeline, source_factor
+from editor.ui.viewer_overlay import ViewerOverlay
 
 __all__ = ["AudioView", "audio_clip_at"]
 
@@ -43,25 +44,14 @@ def audio_clip_at(timeline: Timeline, frame: int) -> tuple[Clip, Fraction] | Non
     return None
 
 
-class AudioView(QWidget):
+class AudioView(ViewerOverlay):
     """Draws the waveform of the audio-only clip at the playhead over the viewer (``show_at``)."""
 
     def __init__(self, viewer: QWidget, peaks: Callable[[str], tuple[np.ndarray, float] | None]) -> None:
         super().__init__(viewer)
         self.setObjectName("audio_view")
-        self.viewer, self._peaks = viewer, peaks
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._peaks = peaks
         self.shown: tuple[str, float] | None = None  # fingerprint and source seconds drawn
-        viewer.installEventFilter(self)
-        self.setGeometry(viewer.rect())
-        self.show()
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if obj is self.viewer and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.viewer.rect())
-        return False
 
     def show_at(self, timeline: Timeline | None, frame: int) -> None:
         found = audio_clip_at(timeline, frame) if timeline is not None else None

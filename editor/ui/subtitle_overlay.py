@@ -7,38 +7,26 @@ shows is what ``--burn-subtitles`` writes into the file. Qt main thread only.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from editor.media.compose import subtitle_pixels
 from editor.model.layers import cue_text_at
 from editor.model.timeline import Timeline
+from editor.ui.viewer_overlay import ViewerOverlay
 
 __all__ = ["SubtitleOverlay"]
 
 
-class SubtitleOverlay(QWidget):
+class SubtitleOverlay(ViewerOverlay):
     """Shows the cue at a frame over a viewer (``show_at``); ``enabled`` toggles it."""
 
     def __init__(self, viewer: QWidget) -> None:
         super().__init__(viewer)
         self.setObjectName("subtitle_overlay")
-        self.viewer = viewer
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.enabled = True
         self.text = ""
         self._cache: tuple[tuple[str, int, int], QImage, int, int] | None = None
-        viewer.installEventFilter(self)
-        self.setGeometry(viewer.rect())
-        self.show()
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if obj is self.viewer and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.viewer.rect())
-        return False
 
     def show_at(self, timeline: Timeline | None, frame: int) -> None:
         text = cue_text_at(timeline, frame) if timeline is not None and self.enabled else ""
