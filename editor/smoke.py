@@ -122,10 +122,10 @@ def _render(timeline: object, out: Path) -> None:
 
     from editor.jobs.export import render_spec_for
     from editor.media.probe import probe
-    from editor.media.render_process import run_render_in_subprocess
+    from editor.media.render_process import render_in_subprocess
 
     spec = render_spec_for(timeline, preset="fast", in_out=(0, 10))  # type: ignore[arg-type]
-    run_render_in_subprocess(spec, out, on_progress=lambda p, m: None, cancel_event=threading.Event())
+    render_in_subprocess(spec, out, on_progress=lambda p, m: None, cancel_event=threading.Event())
     info = probe(out)
     if info.video is None or info.video.frame_count not in (10, None):
         raise RuntimeError(f"the render has {info.video.frame_count if info.video else 0} frames, not 10")

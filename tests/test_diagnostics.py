@@ -91,3 +91,27 @@ def test_doctor_names_the_error_and_log_of_a_server_that_will_not_start(tmp_path
 
         EmbeddedServers(base / "data" / "servers").discard()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_log_rolls_over_to_numbered_private_files(tmp_path: Path) -> None:
+    """Past its size the log moves to .1 (then .2 …, at most five kept); every file stays 0600."""
+    import logging
+
+    from editor.diagnostics import _PrivateRotatingHandler
+
+    path = tmp_path / "cutline.log"
+    handler = _PrivateRotatingHandler(path, max_bytes=1000, backup_count=3)
+    log = logging.getLogger("test.rollover")
+    log.propagate = False
+    log.addHandler(handler)
+    try:
+        for n in range(200):
+            log.warning("line %03d %s", n, "x" * 40)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["cutline.log", "cutline.log.1", "cutline.log.2", "cutline.log.3"]
+    for p in tmp_path.iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600 and p.stat().st_size <= 1100
+    assert "line 199" in path.read_text() and "line 199" not in (tmp_path / "cutline.log.1").read_text()

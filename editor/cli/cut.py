@@ -306,15 +306,8 @@ def _cut_one(args: argparse.Namespace, src: Path, segs: list[tuple[Any, Any, str
                         on_progress=lambda p, m, label=label, k=k: on_progress(
                             (k + p / 100) * 100 / len(jobs), f"{label} {m}"))
         warnings += list(result.notes)
-        for s in result.segments:
-            if args.mode == "copy":
-                print(f"segment {s.index + 1}: keyframe cut, copied {float(s.actual_in):.3f}-{float(s.actual_out):.3f}"
-                      f" s (asked {float(s.requested_in):.3f}-{float(s.requested_out):.3f} s)", file=sys.stderr)
-            elif s.mode == "reencode" and s.reason:
-                print(f"segment {s.index + 1}: re-encoded ({s.reason})", file=sys.stderr)
-        for note in result.notes:
-            if "seam" in note or "re-encoded the whole" in note:
-                print(f"cutline: {note}", file=sys.stderr)
+        for line in result.report_lines():
+            print(line if line.startswith("segment ") else f"cutline: {line}", file=sys.stderr)
         reports = [s.to_json() for s in result.segments] or [
             {"index": i, "path": str(src), "requested": [round(float(a), 6), round(float(b), 6)],
              "actual": [round(float(a), 6), round(float(b), 6)], "mode": result.mode_used, "exact": True}

@@ -3,7 +3,7 @@
 Exports (and media tasks by path) go through the job queue (:mod:`editor.jobs.queue`, Procrastinate): a local
 export is enqueued on this process's own queue and run by its in-process queue worker, a farm export on the
 encoder's queue for any ``cutline worker``; either way the queue task calls :meth:`JobRunner.execute` on the
-worker's thread, which runs the render in a child process (``run_render_in_subprocess``: progress as JSON
+worker's thread, which runs the render in a child process (``render_in_subprocess``: progress as JSON
 lines, an encoder crash cannot take the process down). :meth:`JobRunner.start_thread_job` is the thin
 adapter left for in-process closures (a window's filmstrips, waveforms, probes, proxies whose results come back
 to the window), and a local export runs in a thread here when the queue cannot be reached. For each job it
@@ -57,8 +57,8 @@ from editor.jobs.state import (
     write_progress,
 )
 from editor.media.errors import RenderCancelled
-from editor.media.render import RenderSpec
-from editor.media.render_process import run_render_in_subprocess
+from editor.media.render import RenderResult, RenderSpec
+from editor.media.render_process import render_in_subprocess
 from editor.model.timeline import Timeline
 from editor.store.bus import Event
 from editor.store.errors import StoreError
@@ -270,12 +270,11 @@ class JobRunner:
         out = Path(args["out"])
         python = args.get("python") or self.python
 
-        def work(report: ProgressCallback, cancel: threading.Event) -> str:
+        def work(report: ProgressCallback, cancel: threading.Event) -> RenderResult:
             from editor.jobs.paths import check_readable
 
             check_readable(spec)
-            run_render_in_subprocess(spec, out, report, cancel, python=python)
-            return str(out)
+            return render_in_subprocess(spec, out, report, cancel, python=python)
 
         return work
 
@@ -372,6 +371,8 @@ class JobRunner:
             if self.gate is not None and state.operation != "export" and not self.gate.wait_idle(job.cancel):
                 raise JobCancelled("cancelled before it started")
             result = work(lambda p, m: self._report(job, p, m), job.cancel)
+            if isinstance(result, RenderResult) and result.report_lines():
+                message = "; ".join(result.report_lines())  # the copy plan, seams re-encoded: said, kept
             if job.cancel.is_set() and state.operation != "export":
                 status, message = "cancelled", "cancelled"
         except RenderCancelled:
@@ -430,13 +431,15 @@ class JobRunner:
                             progress=100.0 if status == "complete" else job.state.progress)
             job.state = state
         error = message if status == "error" else None
+        said = message if status == "complete" and message != "done" else None
         try:
             changed = self.repo.finish(state.id, status, output_path=state.output_path if status == "complete"
-                                       else None, error_message=error, owner=self.instance_id)  # write 2 of 2
+                                       else None, error_message=error, owner=self.instance_id,
+                                       message=said)  # write 2 of 2
             if not changed and not recorded:
                 self.repo.start(state.id, state.operation, job.params, self.instance_id,
                                 project_id=state.project_id, output_path=state.output_path)
-                self.repo.finish(state.id, status, error_message=error, owner=self.instance_id)
+                self.repo.finish(state.id, status, error_message=error, owner=self.instance_id, message=said)
         except StoreError as exc:
             log.warning("job %s: could not record its end (%s): %s", state.id, status, exc)
         write_final(self.redis, state)

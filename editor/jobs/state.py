@@ -170,8 +170,9 @@ class JobState:
         params = row.params if isinstance(row.params, dict) else {}
         title = params.get("title", "")
         out = row.output_path if isinstance(row.output_path, str) and len(row.output_path) <= 4096 else None
+        said = row.error_message or row.message or ""  # why it failed, or what a finished copy holds
         state = cls(row.id, str(row.kind)[:40], row.status if row.status in STATUSES else "error", progress,
-                    str(row.error_message or "")[:2000], (title if isinstance(title, str) else "")[:1000],
+                    str(said)[:2000], (title if isinstance(title, str) else "")[:1000],
                     str(row.owner or "")[:200], row.project_id,
                     row.started_at.timestamp() if row.started_at else None,
                     None, row.finished_at.timestamp() if row.finished_at else None, out, None, "postgres",

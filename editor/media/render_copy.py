@@ -14,7 +14,6 @@ accumulates. Worker thread or child process; never touches Qt.
 from __future__ import annotations
 
 import bisect
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,7 +24,7 @@ import av
 
 from editor.media.errors import RenderError
 from editor.media.origin import FrameIndex, SeekPoint, packets_from, scan_video
-from editor.media.probe import open_input
+from editor.media.probe import keep_open, open_input, open_kept
 from editor.media.render_audio import AudioFeeder, AudioPacketCopier, audio_codec_for
 from editor.media.render_bitstream import end_of_sequence, nal_types, parameter_sets
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, OutputFormat, choose_codecs
@@ -160,10 +159,6 @@ class StreamMeta:
 
 
 _INDEX_CACHE: dict[tuple[str, int, int], tuple[FrameIndex, list[int], StreamMeta]] = {}
-#: The container the last scan read, left open (rewound) for the copy that usually follows: opening a long MP4
-#: again costs ~8 ms. At most one; taken by :func:`_open_scanned`, closed when another file is scanned.
-_SPARE: dict[str, Any] = {}
-_SPARE_LOCK = threading.Lock()
 
 
 def _file_key(path: str) -> tuple[str, int, int]:
@@ -179,7 +174,7 @@ def _cached(path: str) -> tuple[FrameIndex, list[int], StreamMeta]:
     hit = _INDEX_CACHE.get(key)
     if hit is not None:
         return hit
-    src = open_input(path)
+    src = open_kept(path)
     try:
         if not src.streams.video:
             raise RenderError(f"{path}: has no video stream to copy", path)
@@ -192,23 +187,11 @@ def _cached(path: str) -> tuple[FrameIndex, list[int], StreamMeta]:
     except BaseException:
         src.close()
         raise
-    with _SPARE_LOCK:
-        for old in _SPARE.values():
-            old.close()
-        _SPARE.clear()
-        _SPARE[repr(key)] = src
+    keep_open(path, src)  # rewound by the scan: the copy that usually follows reads it
     if len(_INDEX_CACHE) > 16:
         _INDEX_CACHE.clear()
     _INDEX_CACHE[key] = (ix, decode_order(ix), meta)
     return _INDEX_CACHE[key]
-
-
-def _open_scanned(path: str) -> Any:
-    """An input container of ``path``: the one its scan left open, if unchanged and not yet taken, else a new
-    one. The caller closes it. Worker thread."""
-    with _SPARE_LOCK:
-        spare = _SPARE.pop(repr(_file_key(path)), None)
-    return spare if spare is not None else open_input(path)
 
 
 def file_index(path: str) -> tuple[FrameIndex, list[int]]:
@@ -284,7 +267,7 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
     clips = sorted(spec.clips, key=lambda c: c.timeline_start)
     indexes = _indexes(clips)
     plan = copy_plan(spec, indexes)
-    first = _open_scanned(clips[0].path)
+    first = open_kept(clips[0].path)
     try:
         ref_v = first.streams.video[0]
         ref_a = first.streams.audio[0] if first.streams.audio else None

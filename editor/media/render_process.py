@@ -8,9 +8,9 @@ whole ``RenderResult``) or
 2 on bad arguments. SIGTERM cancels cleanly.
 
 Parent: ``render_in_subprocess(spec, out, on_progress, cancel_event)`` spawns the child, parses its lines,
-returns its ``RenderResult`` (notes and segments included: what a job keeps and shows after the end;
-``run_render_in_subprocess`` returns the path only), kills it on cancel and raises RenderError (or
-RenderCancelled) if it fails or dies, even by a signal; no partial file is left. Worker thread (it blocks
+returns its ``RenderResult`` (notes and segments included: what a job keeps and shows after the end), kills
+it on cancel and raises RenderError (or RenderCancelled) if it fails or dies, even by a signal; no partial
+file is left. Worker thread (it blocks
 until the child ends); never touches Qt.
 """
 
@@ -73,14 +73,6 @@ def child_command(python: str | None = None) -> list[str]:
     if python is None and getattr(sys, "frozen", False):
         return [sys.executable, "--render-child"]
     return [python or sys.executable, "-m", "editor.media.render_process"]
-
-
-def run_render_in_subprocess(spec: RenderSpec, out: str | os.PathLike[str],
-                             on_progress: ProgressCallback | None = None,
-                             cancel_event: threading.Event | None = None,
-                             *, python: str | None = None) -> Path:
-    """:func:`render_in_subprocess`, returning only ``out``. Worker thread; never touches Qt."""
-    return render_in_subprocess(spec, out, on_progress, cancel_event, python=python).path
 
 
 def render_in_subprocess(spec: RenderSpec, out: str | os.PathLike[str],

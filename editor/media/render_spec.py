@@ -236,6 +236,20 @@ class RenderResult:
         return {"path": str(self.path), "frames": self.frames, "mode": self.mode_used, "notes": list(self.notes),
                 "segments": [s.to_json() for s in self.segments]}
 
+    def report_lines(self) -> list[str]:
+        """What the user must be told about this output, one line each: every copied segment's real range
+        (the word "keyframe" and the times), every segment re-encoded and why, every seam re-encoded and
+        other notes. Empty when the output is exactly what was asked. Any thread."""
+        lines = []
+        for s in self.segments:
+            if self.mode_used == "copy":
+                lines.append(f"segment {s.index + 1}: keyframe cut, copied {float(s.actual_in):.3f}-"
+                             f"{float(s.actual_out):.3f} s (asked {float(s.requested_in):.3f}-"
+                             f"{float(s.requested_out):.3f} s)")
+            elif s.mode == "reencode" and s.reason:
+                lines.append(f"segment {s.index + 1}: re-encoded ({s.reason})")
+        return lines + [n for n in self.notes if n not in {s.reason for s in self.segments}]
+
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> RenderResult:
         """The result :meth:`to_json` wrote (``segments``/``notes`` may be absent: an older child). Any thread."""

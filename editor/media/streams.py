@@ -24,7 +24,7 @@ from editor.media.chapters import CHAPTER_CONTAINERS, Chapter, to_av
 from editor.media.errors import MediaError
 from editor.media.extract import parse_stream_ref
 from editor.media.origin import time_origin
-from editor.media.probe import open_input
+from editor.media.probe import keep_open, open_input, open_kept
 from editor.media.render_spec import temporary_output_path
 
 __all__ = ["StreamChoice", "choose_streams", "add_streams_and_chapters"]
@@ -43,13 +43,16 @@ class StreamChoice:
     extra_audio: tuple[int, ...]
     subtitles: tuple[int, ...]
     notes: tuple[str, ...] = ()
+    first_audio_tags: tuple[tuple[str, str], ...] = ()  # the language and title the first audio stream carries
 
 
 def choose_streams(src: str | os.PathLike[str], text: str, out: Path) -> StreamChoice:
     """``v:0,a:0,a:1,s:0`` (empty: the picture, every audio and every subtitle stream) against what ``src``
     holds. MediaError (one line) for a stream it does not have. Worker thread."""
-    with open_input(src) as c:
-        counts = {k: len([s for s in c.streams if s.type == k]) for k in ("video", "audio", "subtitle")}
+    c = open_kept(src)
+    counts = {k: len([s for s in c.streams if s.type == k]) for k in ("video", "audio", "subtitle")}
+    first_tags = tuple(sorted(_tags(c.streams.audio[0]).items())) if c.streams.audio else ()
+    keep_open(src, c)  # not demuxed: the render that follows opens it again for nothing otherwise
     refs = [parse_stream_ref(t) for t in text.split(",") if t.strip()] if text.strip() else (
         [("video", 0)] + [("audio", i) for i in range(counts["audio"])]
         + [("subtitle", i) for i in range(counts["subtitle"])])
@@ -69,7 +72,7 @@ def choose_streams(src: str | os.PathLike[str], text: str, out: Path) -> StreamC
     if not any(k == "video" for k, _n in refs):
         raise MediaError("--streams: keep v:0 (a cut without its picture: use cutline extract for the sound)")
     first = 0 in audio
-    return StreamChoice(True, first, tuple(a for a in audio if a != 0), tuple(subs), tuple(notes))
+    return StreamChoice(True, first, tuple(a for a in audio if a != 0), tuple(subs), tuple(notes), first_tags)
 
 
 def _muxer(out: Path) -> str:
@@ -89,7 +92,8 @@ def add_streams_and_chapters(src: str | os.PathLike[str], out: Path, pieces: lis
     to add. Worker thread."""
     muxer = _muxer(out)
     chapters = chapters if muxer in CHAPTER_CONTAINERS else []
-    if not choice.extra_audio and not choice.subtitles and not chapters and not choice.first_audio:
+    if not choice.extra_audio and not choice.subtitles and not chapters and not (
+            choice.first_audio and choice.first_audio_tags):  # the renderers write the rest themselves
         return []
     tmp = temporary_output_path(out)
     notes: list[str] = []
@@ -101,7 +105,7 @@ def add_streams_and_chapters(src: str | os.PathLike[str], out: Path, pieces: lis
             s_subs = [x for x in s.streams if x.type == "subtitle"]
             extra_src = [s_audio[i] for i in choice.extra_audio] + [s_subs[i] for i in choice.subtitles]
             tag_first = bool(choice.first_audio and s_audio and rendered.streams.audio
-                             and any(k in s_audio[0].metadata for k in ("language", "title")))
+                             and _tags(s_audio[0]) != _tags(rendered.streams.audio[0]))
             if not extra_src and not chapters and not tag_first:
                 return []
             queued = _cut_packets(s, extra_src, origin, pieces)
@@ -168,6 +172,11 @@ def _with_dts(packets: Any, window: int = 16, pts_only: bool = False) -> Any:
     for idx, buf in bufs.items():
         while buf:
             yield release(buf, idx)
+
+
+def _tags(st: Any) -> dict[str, str]:
+    """The language and title a stream carries ("und", undetermined, is no language: every MP4 says it)."""
+    return {k: v for k in ("language", "title") if (v := st.metadata.get(k)) and not (k == "language" and v == "und")}
 
 
 def _tag(o: Any, st: Any) -> None:

@@ -35,11 +35,12 @@ class JobRow:
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+    message: str | None = None  # what a finished job said (the copy plan, seams re-encoded); schema 3
 
 
 _COLUMNS = (
     "id::text AS id, kind, params, status, project_id, owner, output_path, error_message, created_at,"
-    " started_at, finished_at"
+    " started_at, finished_at, message"
 )
 
 
@@ -65,8 +66,9 @@ class JobRepository:
             )
 
     def finish(self, job_id: str, status: str, *, output_path: str | None = None,
-               error_message: str | None = None, owner: str | None = None) -> bool:
-        """Write the job's end (one UPDATE by primary key); True if a row changed.
+               error_message: str | None = None, owner: str | None = None, message: str | None = None) -> bool:
+        """Write the job's end (one UPDATE by primary key); True if a row changed. ``message`` is what a
+        finished job tells its user beyond its status (a copy's real ranges); ``error_message`` why it failed.
 
         With ``owner`` the owner's own word wins even over a reaper that marked the job failed by
         mistake; without it (the reaper) only a job still ``running`` is changed.
@@ -74,13 +76,13 @@ class JobRepository:
         if status not in FINAL_STATUSES:
             raise ValueError(f"not a final job status: {status!r}")
         guard = "owner = %s" if owner is not None else "status = 'running'"
-        args: tuple[Any, ...] = (status, output_path, error_message, job_id)
+        args: tuple[Any, ...] = (status, output_path, error_message, message, job_id)
         if owner is not None:
             args += (owner,)
         with self.db.connection() as conn:
             cur = conn.execute(
                 "UPDATE jobs SET status = %s, finished_at = now(), output_path = coalesce(%s, output_path),"
-                f" error_message = %s WHERE id = %s AND {guard}",
+                f" error_message = %s, message = %s WHERE id = %s AND {guard}",
                 args,
             )
             return cur.rowcount > 0

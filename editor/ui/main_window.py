@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self._project_name: str | None = None
         self._save_state = ("saved", "")
         self._other_windows = 0
+        self._told_jobs: set[str] = set()  # exports whose closing words were shown in the status bar
         self._fit_pending = False
         self.setObjectName("MainWindow")
         self.resize(1400, 860)
@@ -328,6 +329,10 @@ class MainWindow(QMainWindow):
         if (self.jobs_panel.row(state.id) is None and not self.jobs_dock.isVisible()
                 and state.owner == self.ctx.instance_id and state.status not in ("complete", "error", "cancelled")):
             self.show_message(f"{state.title or state.operation} started: Ctrl+J shows the jobs panel")
+        if (state.status == "complete" and state.operation == "export" and state.owner == self.ctx.instance_id
+                and state.message not in ("", "done") and state.id not in self._told_jobs):
+            self._told_jobs.add(state.id)  # a copy widened to keyframes, a seam re-encoded: said once
+            self.show_message(f"{state.title or 'Export'} complete: {state.message}")
         self.jobs_panel.update_job(
             state.id, operation=state.title or state.operation, progress=float(state.progress),
             message=state.message, status=state.status, started_at=state.started_at, owner=state.owner)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ def long_project(store, media_dir: Path) -> Made:
 
 
 def cutline(*args: str, **kw) -> subprocess.Popen[str]:
-    """`python -m editor ARGS` as a separate process (it joins the run's servers via the environment)."""
+    """`python -m editor ARGS` as a separate process (it joins the run's servers via the environment), with
+    Ctrl+C's default action as a terminal gives its foreground job: a suite started in the background (``&``,
+    nohup) would hand on SIGINT ignored, and then Python raises no KeyboardInterrupt."""
     return subprocess.Popen([sys.executable, "-m", "editor", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kw)

@@ -14,7 +14,7 @@ from editor.media.errors import RenderCancelled, RenderError
 from editor.media.frames import FrameReader
 from editor.media.probe import probe
 from editor.media.render import RenderClip, RenderResult, RenderSpec, cuts_on_keyframes, render
-from editor.media.render_process import run_render_in_subprocess
+from editor.media.render_process import render_in_subprocess
 from editor.media.synth import read_frame_number
 from editor.media.waveform import waveform_peaks
 
@@ -178,20 +178,18 @@ def test_child_process_json_lines(tmp_path, media) -> None:
 def test_run_in_subprocess_progress_and_cancel(tmp_path, media) -> None:
     spec = RenderSpec((RenderClip(str(media.mp4.path), F(0), F(2), F(0)),), width=320, height=240)
     progress: list[float] = []
-    out = run_render_in_subprocess(spec, tmp_path / "sub.mp4", lambda p, m: progress.append(p))
+    out = render_in_subprocess(spec, tmp_path / "sub.mp4", lambda p, m: progress.append(p)).path
     assert out.exists() and progress[-1] == 100.0 and probe(out).video.frame_count == 50
     cancel = threading.Event()
     big = RenderSpec((RenderClip(str(media.mp4.path), F(0), F(4), F(0)),), width=1280, height=720,
                      preset="slow")
     with pytest.raises(RenderCancelled):
-        run_render_in_subprocess(big, tmp_path / "cancel.mp4", lambda p, m: cancel.set(), cancel)
+        render_in_subprocess(big, tmp_path / "cancel.mp4", lambda p, m: cancel.set(), cancel)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sub.mp4"]
 
 
 def test_a_render_child_hands_back_its_notes_and_segments(tmp_path, media) -> None:
     """The copy plan and the notes are part of the result that crosses the process boundary (a job keeps them)."""
-    from editor.media.render_process import render_in_subprocess
-
     spec = RenderSpec((RenderClip(str(media.mp4.path), F(1, 2), F(3), F(0)),), width=320, height=240, mode="copy")
     result = render_in_subprocess(spec, tmp_path / "copy.mp4")
     assert result.path == tmp_path / "copy.mp4" and result.mode_used == "copy" and result.frames > 0
@@ -209,7 +207,7 @@ def test_child_killed_by_signal_is_an_error(tmp_path, media) -> None:
                       preset="slow")
     target = tmp_path / "killed.mp4"
     with pytest.raises(RenderError) as exc:
-        run_render_in_subprocess(spec, target, python=str(killer))
+        render_in_subprocess(spec, target, python=str(killer))
     assert "SIGKILL" in str(exc.value)
     assert [p.name for p in tmp_path.iterdir()] == ["killer.sh"]
 

@@ -126,6 +126,13 @@ def test_export_dialog_offers_the_outputs_and_asks_before_overwriting(qtbot, win
     assert mkv.stat().st_mtime_ns != before
     with av.open(str(mkv)) as c:
         assert c.streams.video[0].codec_context.name == "h264"  # copied from the source
+    # what the copy really holds is said after the job too: in the panel, the status bar and the job's row
+    said = "segment 1: keyframe cut, copied 0.000-3.000 s"
+    qtbot.waitUntil(lambda: said in window.jobs.board.get(jobs[1]).message, timeout=10000)
+    qtbot.waitUntil(lambda: said in window.statusBar().currentMessage(), timeout=10000)
+    assert said in window.jobs_panel.row(jobs[1]).message_label.text()
+    row = window.jobs.runner.repo.get(jobs[1])
+    assert row is not None and row.status == "complete" and said in (row.message or "")
 
 
 def test_render_on_workers_in_parts_from_the_dialog(qtbot, window, tmp_path: Path) -> None:
