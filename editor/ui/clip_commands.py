@@ -187,7 +187,7 @@ class ClipCommands:
             return
         name, ok = QInputDialog.getText(self.parent, "Rename track", "Name:", text=tl.tracks[ti].name)
         if ok:
-            self.c.edit("rename_track", track=ti, name=name)
+            self.c.edit_with("rename_track", {"track": ti, "name": name})  # ``name`` is also edit()'s own
 
     def move_track(self, step: int) -> None:
         ti = self.track()
@@ -203,7 +203,7 @@ class ClipCommands:
         tl = self.c.timeline
         if ti is not None and tl is not None:
             now = getattr(tl.tracks[ti], field)
-            if self.c.edit("set_track", track=ti, **{field: not now}):
+            if self.c.edit_with("set_track", {"track": ti, field: not now}):
                 word = {"muted": "muted", "solo": "solo", "locked": "locked", "hidden": "hidden"}[field]
                 self.c.message.emit(f"Track {tl.tracks[ti].name} {'' if not now else 'not '}{word}")
 

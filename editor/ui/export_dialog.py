@@ -106,12 +106,12 @@ class ExportDialog(QDialog):
         self.quality_kind.addItem("Bitrate (kb/s)", "bitrate")
         self.quality = QSpinBox()
         self.quality.setRange(0, 200_000)
-        self.size = QComboBox()
+        self.frame_size = QComboBox()
         w, h = self._timeline_size()
-        self.size.addItem(f"As the timeline ({w}×{h})", None)
+        self.frame_size.addItem(f"As the timeline ({w}×{h})", None)
         for sw, sh in SIZES:
             if (sw, sh) != (w, h):
-                self.size.addItem(f"{sw}×{sh}", (sw, sh))
+                self.frame_size.addItem(f"{sw}×{sh}", (sw, sh))
         self.rate = QComboBox()
         self.rate.addItem(f"As the timeline ({_rate_text(timeline.rate)} fps)", None)
         for r in RATES:
@@ -144,7 +144,7 @@ class ExportDialog(QDialog):
         quality_row.addWidget(self.quality_kind, 1)
         quality_row.addWidget(self.quality)
         form.addRow("Quality", quality_row)
-        form.addRow("Size", self.size)
+        form.addRow("Size", self.frame_size)
         form.addRow("Frame rate", self.rate)
         form.addRow("Render on", self.where)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -217,7 +217,7 @@ class ExportDialog(QDialog):
     def _preset_changed(self) -> None:
         p = PRESETS[self.preset.currentData()]
         reencode = p.mode == "reencode"
-        for w in (self.quality_kind, self.quality, self.size, self.rate):
+        for w in (self.quality_kind, self.quality, self.frame_size, self.rate):
             w.setEnabled(reencode or w is self.quality_kind or w is self.quality)
         self._quality_kind_changed()
         self._fill_codecs()
@@ -234,7 +234,7 @@ class ExportDialog(QDialog):
 
     def spec(self) -> Any:
         """The render spec of the current choices (RenderError, one line, when they do not fit)."""
-        size = self.size.currentData()
+        size = self.frame_size.currentData()
         crf = self.quality.value() if self.quality_kind.currentData() == "crf" else None
         bitrate = self.quality.value() * 1000 if self.quality_kind.currentData() == "bitrate" else 0
         return render_spec_for(self.controller.timeline,  # type: ignore[arg-type]

@@ -53,19 +53,19 @@ class TitleDialog(QDialog):
         self.text.setTabChangesFocus(True)
         self.text.setMinimumHeight(70)
         form.addRow("&Text", self.text)
-        self.font = QComboBox()
-        self.font.setObjectName("title_font")
-        self.font.setEditable(True)
-        self.font.addItem("")  # the default sans serif
-        self.font.addItems(font_families())
-        self.font.setCurrentText(font)
-        form.addRow("&Font", self.font)
-        self.size = QSpinBox()
-        self.size.setObjectName("title_size")
-        self.size.setRange(1, 1000)
-        self.size.setValue(size)
-        self.size.setSuffix(" px (at 1080 lines)")
-        form.addRow("&Size", self.size)
+        self.font_name = QComboBox()
+        self.font_name.setObjectName("title_font")
+        self.font_name.setEditable(True)
+        self.font_name.addItem("")  # the default sans serif
+        self.font_name.addItems(font_families())
+        self.font_name.setCurrentText(font)
+        form.addRow("&Font", self.font_name)
+        self.font_size = QSpinBox()
+        self.font_size.setObjectName("title_size")
+        self.font_size.setRange(1, 1000)
+        self.font_size.setValue(size)
+        self.font_size.setSuffix(" px (at 1080 lines)")
+        form.addRow("&Size", self.font_size)
         row = QHBoxLayout()
         self.color = QLineEdit(color)
         self.color.setObjectName("title_color")
@@ -95,7 +95,7 @@ class TitleDialog(QDialog):
             self.color.setText(chosen.name())
 
     def values(self) -> TitleValues:
-        return TitleValues(self.text.toPlainText(), self.font.currentText().strip(), self.size.value(),
+        return TitleValues(self.text.toPlainText(), self.font_name.currentText().strip(), self.font_size.value(),
                            self.color.text().lower(), self.seconds.value())
 
 
@@ -118,12 +118,12 @@ class LookDialog(QDialog):
             return box
 
         self.opacity = spin("look_opacity", 0, 100, look.opacity, " %")
-        self.x = spin("look_x", -400, 400, look.x, " % of the width")
-        self.y = spin("look_y", -400, 400, look.y, " % of the height")
+        self.move_x = spin("look_x", -400, 400, look.x, " % of the width")
+        self.move_y = spin("look_y", -400, 400, look.y, " % of the height")
         self.scale = spin("look_scale", 1, 1600, look.scale, " %")
         form.addRow("&Opacity", self.opacity)
-        form.addRow("Move &right", self.x)
-        form.addRow("Move &down", self.y)
+        form.addRow("Move &right", self.move_x)
+        form.addRow("Move &down", self.move_y)
         form.addRow("&Scale", self.scale)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -134,4 +134,4 @@ class LookDialog(QDialog):
         def frac(box: QDoubleSpinBox) -> Fraction:
             return Fraction(round(box.value() * 10), 1000)
 
-        return {"opacity": frac(self.opacity), "x": frac(self.x), "y": frac(self.y), "scale": frac(self.scale)}
+        return {"opacity": frac(self.opacity), "x": frac(self.move_x), "y": frac(self.move_y), "scale": frac(self.scale)}

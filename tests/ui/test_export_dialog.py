@@ -82,7 +82,7 @@ def test_export_dialog_offers_the_outputs_and_asks_before_overwriting(qtbot, win
         assert dialog.output.text().endswith("chosen.mkv")  # the extension follows the format
         choose(qtbot, dialog.video_codec, "hevc")
         choose(qtbot, dialog.audio_codec, "opus")
-        choose(qtbot, dialog.size, (640, 360))
+        choose(qtbot, dialog.frame_size, (640, 360))
         qtbot.keyClick(dialog, Qt.Key.Key_Return)
         jobs.append(dialog.job_id)
 

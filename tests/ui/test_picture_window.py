@@ -58,7 +58,7 @@ def test_fades_dissolve_title_and_look_by_keys(qtbot, window_on, clip, when_dial
     def fill_title(dialog: TitleDialog) -> None:
         dialog.text.setPlainText("안녕하세요 Cutline")
         dialog.color.setText("#ffcc00")
-        dialog.size.setValue(90)
+        dialog.font_size.setValue(90)
         dialog.seconds.setValue(2.0)
         if os.environ.get("CUTLINE_DOCS"):
             dialog.grab().save(os.path.join(os.environ["CUTLINE_DOCS"], "title-dialog.png"))
@@ -93,7 +93,7 @@ def test_fades_dissolve_title_and_look_by_keys(qtbot, window_on, clip, when_dial
     def half(dialog: LookDialog) -> None:
         dialog.opacity.setValue(50)
         dialog.scale.setValue(50)
-        dialog.x.setValue(25)
+        dialog.move_x.setValue(25)
         dialog.accept()
 
     active(qtbot, win)

@@ -230,3 +230,20 @@ def test_dragging_one_of_several_selected_clips_moves_them_all(qtbot, window) ->
     assert window.actions_by_name["undo"].text() == "Undo Move clip"
     c.undo()
     assert [it.duration for it in c.timeline.tracks[0].items] == [30, 30, 40], "one undo step"
+
+
+def test_ctrl_shift_n_renames_the_track_with_quotes_and_emoji(qtbot, window, when_dialog) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    name = 'Voice "over" 🎙'
+
+    def answer(dialog) -> None:
+        dialog.setTextValue(name)
+        dialog.accept()
+
+    window.controller.select(1, -1)
+    when_dialog(QInputDialog, answer)
+    qtbot.keyClick(window, Qt.Key.Key_N, CTRL | SHIFT)
+    qtbot.waitUntil(lambda: window.controller.timeline.tracks[1].name == name, timeout=5000)
+    assert saved(window).tracks[1].name == name
+    assert window.actions_by_name["undo"].text() == "Undo Rename track"
