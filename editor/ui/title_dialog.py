@@ -134,4 +134,5 @@ class LookDialog(QDialog):
         def frac(box: QDoubleSpinBox) -> Fraction:
             return Fraction(round(box.value() * 10), 1000)
 
-        return {"opacity": frac(self.opacity), "x": frac(self.move_x), "y": frac(self.move_y), "scale": frac(self.scale)}
+        return {"opacity": frac(self.opacity), "x": frac(self.move_x), "y": frac(self.move_y),
+                "scale": frac(self.scale)}
