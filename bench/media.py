@@ -218,6 +218,38 @@ def bench_cut(path: Path) -> None:
     shutil.rmtree(out)
 
 
+def bench_cut_long(root: Path, minutes: int) -> None:
+    """A 20 s copy from the middle of a long file: only that part is indexed (by seconds), or the whole file
+    (a segment given in frame numbers needs every frame's number), against ffmpeg -c copy."""
+    path = root / f"long-{minutes}min.mp4"
+    if not path.exists():
+        subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                        f"testsrc2=size=320x240:rate=25:duration={minutes * 60}", "-f", "lavfi", "-i",
+                        "sine=frequency=440:sample_rate=48000", "-shortest", "-c:v", "libx264", "-preset",
+                        "ultrafast", "-g", "50", "-bf", "2", "-c:a", "aac", str(path)], check=True)
+    print(f"copy 20 s from the middle of {path.name} (320x240, keyframe every 2 s), whole processes, best of 3")
+    out = Path(tempfile.mkdtemp())
+    mid = minutes * 30
+    ff = [FFMPEG or "ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(mid), "-to", str(mid + 20), "-i",
+          str(path), "-c", "copy", str(out / "ff.mp4")]
+    by_time = [*CUTLINE, "cut", str(path), "--segment", f"{mid}-{mid + 20}", "--mode", "copy", "-o",
+               str(out / "t.mp4"), "--overwrite"]
+    by_frame = [*CUTLINE, "cut", str(path), "--segment", f"f{mid * 25}-f{(mid + 20) * 25}", "--mode", "copy",
+                "-o", str(out / "f.mp4"), "--overwrite"]
+    runs: dict[str, list[float]] = {"ff": [], "time": [], "frame": []}
+    for _ in range(3):
+        runs["ff"].append(_whole(ff))
+        runs["time"].append(_whole(by_time))
+        runs["frame"].append(_whole(by_frame))
+    b = {k: min(v) for k, v in runs.items()}
+    line("ffmpeg -ss -to -c copy", f"{b['ff'] * 1000:8.0f} ms")
+    line("cutline cut --mode copy, segment in seconds", f"{b['time'] * 1000:8.0f} ms",
+         f"{b['time'] / b['ff']:.2f}x ffmpeg (indexes the part it copies)")
+    line("cutline cut --mode copy, segment in frames", f"{b['frame'] * 1000:8.0f} ms",
+         f"{b['frame'] / b['ff']:.2f}x ffmpeg (indexes the whole file)")
+    shutil.rmtree(out)
+
+
 CHILD = """
 import json, resource, sys, time
 from fractions import Fraction as F
@@ -310,6 +342,7 @@ def main() -> int:
     frames = secs * 25
     if args.only == "cut":
         bench_cut(strip_file)
+        bench_cut_long(root, 5 if args.quick else 30)
         bench_long_timeline(root)
         return 0
     bench_decode(main_file, frames)
@@ -317,6 +350,7 @@ def main() -> int:
     bench_thumbnails(strip_file)
     bench_export(main_file, 8 if args.quick else 12)
     bench_cut(strip_file)
+    bench_cut_long(root, 5 if args.quick else 30)
     bench_long_timeline(root)
     bench_ui_tick(main_file)
     print(f"total {time.perf_counter() - t0:.1f} s")

@@ -182,6 +182,28 @@ def _segment_list(args: argparse.Namespace) -> list[tuple[Any, Any, str, str]]:
     return out
 
 
+def _seconds_span(segs: list[tuple[Any, Any, str, str]]) -> tuple[Fraction, Fraction | None] | None:
+    """[first start, last end) when every segment is given in seconds from the start (None: the end of the
+    file): a copy then needs the index of that part of the file only. None when a frame number or a time
+    from the end needs the whole file's index."""
+    from editor.model.segment_io import TimeRef
+
+    starts: list[Fraction] = []
+    ends: list[Fraction | None] = []
+    for a, b, _t, _n in segs:
+        for v, into in ((a, starts), (b, ends)):
+            if v is None and into is ends:
+                into.append(None)
+            elif isinstance(v, TimeRef) and not v.from_end and not isinstance(v.value, int):
+                into.append(Fraction(v.value))
+            elif isinstance(v, Fraction):
+                into.append(v)
+            else:
+                return None
+    last = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+    return min(starts), last
+
+
 def _resolve(index: Any, v: Any, end: bool) -> int | Fraction:
     """A TimeRef (or None: the end) against one file; frames and seconds pass through."""
     from editor.model.segment_io import TimeRef
@@ -250,7 +272,8 @@ def _cut_one(args: argparse.Namespace, src: Path, segs: list[tuple[Any, Any, str
     from editor.media.render_output import choose_codecs
 
     try:
-        index, _order = file_index(str(src))
+        span = _seconds_span(segs) if args.mode == "copy" else None
+        index, _order = file_index(str(src), *span) if span else file_index(str(src))
     except MediaError:
         raise
     except Exception as exc:  # noqa: BLE001 - PyAV's errors, said in one line

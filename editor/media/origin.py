@@ -225,8 +225,11 @@ class FrameIndex:
     """
 
     def __init__(self, stream: Any, packets: Sequence[PacketInfo], origin: TimeOrigin, first_key: int,
-                 default_duration: int) -> None:
+                 default_duration: int, window: tuple[int, int | None] | None = None) -> None:
         self.stream = stream
+        #: None for the whole file; else (lo, hi) pts: the frames shown from ``lo`` up to before ``hi`` (None:
+        #: the end of the file) are all here (see :func:`scan_window`); frame numbers count from the window.
+        self.window = window
         self.origin = origin
         self.time_base = origin.time_base
         frames = [(p.pts, p.duration) for p in packets[first_key:] if not p.discard and p.pts >= origin.pts]
@@ -329,6 +332,91 @@ def scan_video(container: av.container.InputContainer, stream: Any = None) -> Fr
     head_end = next((i for i, p in enumerate(packets) if p.key), 0) + _HEAD_PACKETS + 1
     origin, first_key = _origin_from(packets[:head_end], container, s)
     return FrameIndex(s, packets, origin, first_key, default_duration)
+
+
+#: Packets read past the keyframe that ends a window: the leading pictures of an open GOP come after their
+#: keyframe in decode order though they are shown before it.
+_TAIL_PACKETS = 32
+
+
+class WindowTooNarrow(Exception):
+    """A question about a window index (:func:`scan_window`) that only the whole file's index can answer."""
+
+
+def covers(ix: FrameIndex, start: Fraction, end: Fraction | None) -> bool:
+    """Whether ``ix`` holds every frame shown from media time ``start`` to before ``end`` (None: the end of
+    the file). Any thread."""
+    if ix.window is None:
+        return True
+    lo, hi = ix.window
+    return ix.origin.pts_at(start) >= lo and (hi is None or (end is not None and ix.origin.pts_at(end) <= hi))
+
+
+def scan_window(container: av.container.InputContainer, stream: Any, start: Fraction, end: Fraction | None,
+                origin: TimeOrigin | None = None) -> FrameIndex | None:
+    """Index only the frames around media times [``start``, ``end``) (None: to the end of the file): from the
+    keyframe at or before ``start`` to the first keyframe after ``end`` and the leading pictures it may have.
+    A cut of a few seconds of a two-hour file reads those seconds, not the file. The frames' timestamps,
+    keyframes and decode order are those :func:`scan_video` finds; frame numbers count from the window.
+
+    None when no seek lands on a keyframe at or before ``start`` (then scan the whole file). Leaves the
+    container at its start. Worker thread.
+    """
+    s = stream if stream is not None else video_stream(container)
+    if s is None:
+        raise ValueError("no video stream")
+    origin = origin if origin is not None else time_origin(container, s)
+    tb = origin.time_base
+    want = max(origin.pts, origin.pts_at(start))
+    stop = origin.pts_at(end) if end is not None else None
+    step = max(1, int(round(1 / tb)))
+    rate = s.average_rate or s.guessed_rate or Fraction(25)
+    default_duration = max(1, int(round(1 / (Fraction(rate) * tb))))
+    others = [(o, o.discard) for o in container.streams if o.index != s.index]
+    for o, _ in others:
+        o.discard = av.stream.Discard.all
+    try:
+        for back in (1, 4, 16, 64):
+            try:
+                container.seek(want - back * step, stream=s, backward=True)
+            except av.error.FFmpegError:
+                return None
+            packets: list[PacketInfo] = []
+            k0: int | None = None
+            closing: int | None = None  # where the keyframe after ``end`` is in ``packets``
+            at_end = True
+            try:
+                for packet in container.demux(s):
+                    info = _info(packet)
+                    if info is None:
+                        continue
+                    if k0 is None and not info.key:
+                        packets.append(info)  # a seek into the middle of a GOP (MPEG-TS)
+                        continue
+                    if k0 is None:
+                        k0 = len(packets)
+                        if info.pts > want:
+                            break  # landed past ``start``: seek earlier
+                    packets.append(info)
+                    if stop is not None and closing is None and info.key and info.pts > stop:
+                        closing = len(packets) - 1
+                    if closing is not None and len(packets) - closing > _TAIL_PACKETS:
+                        at_end = False
+                        break
+            except av.error.FFmpegError:
+                if k0 is None:
+                    return None  # damage where the window should be: the whole-file scan says how much
+            if k0 is None or packets[k0].pts > want:
+                if want - back * step <= min(0, s.start_time or 0):
+                    return None  # already at the start of the file
+                continue
+            hi = packets[closing].pts if not at_end and closing is not None else None
+            return FrameIndex(s, packets, origin, k0, default_duration, (packets[k0].pts, hi))
+        return None
+    finally:
+        for o, was in others:
+            o.discard = was
+        _rewind(container, s)
 
 
 def packets_from(container: av.container.InputContainer, stream: Any, key: SeekPoint,

@@ -23,7 +23,7 @@ from typing import Any
 import av
 
 from editor.media.errors import RenderError
-from editor.media.origin import FrameIndex, SeekPoint, packets_from, scan_video
+from editor.media.origin import FrameIndex, SeekPoint, WindowTooNarrow, covers, packets_from, scan_video, scan_window
 from editor.media.probe import keep_open, open_input, open_kept
 from editor.media.render_audio import AudioFeeder, AudioPacketCopier, audio_codec_for
 from editor.media.render_bitstream import end_of_sequence, nal_types, parameter_sets
@@ -85,7 +85,11 @@ def copy_range(ix: FrameIndex, clip: RenderClip, order: list[int] | None = None,
     of the file, and passes ``clean``; else the first after it that does), to the end of the shortest
     decode-order run that holds every frame before its out-point with no gap. Any thread."""
     if not len(ix):
+        if ix.window is not None:
+            raise WindowTooNarrow(clip.path)
         raise RenderError(f"{clip.path}: has no video frames to copy", clip.path)
+    if not covers(ix, clip.source_in, clip.source_out):
+        raise WindowTooNarrow(clip.path)
     order = order if order is not None else decode_order(ix)
     lo = max(0, ix.index_at(clip.source_in + Fraction(1, 10**6)))
     hi = min(len(ix), max(lo + 1, bisect.bisect_left(ix.pts, ix.origin.pts_at(clip.source_out) - 1)))
@@ -96,6 +100,8 @@ def copy_range(ix: FrameIndex, clip: RenderClip, order: list[int] | None = None,
         return ix.frame_at_pts(k.pts) is not None and (clean is None or clean(k))
 
     j = next((j for j in range(start, -1, -1) if usable(keys[j])), None)
+    if j is None and ix.window is not None:
+        raise WindowTooNarrow(clip.path)  # the keyframe to start from is before the window
     if j is None:
         j = next((j for j in range(start + 1, len(keys)) if usable(keys[j])), None)
     if j is None and clean is not None:
@@ -121,6 +127,9 @@ def copy_range(ix: FrameIndex, clip: RenderClip, order: list[int] | None = None,
         if top + 1 >= hi and count == top - first + 1:
             end, last_rank = top + 1, rank
             break
+    else:
+        if ix.window is not None and ix.window[1] is not None:
+            raise WindowTooNarrow(clip.path)  # the run ends past the window
     return CopyRange(ix, key, first, end, last_rank)
 
 
@@ -158,7 +167,11 @@ class StreamMeta:
     audio_signature: tuple | None
 
 
-_INDEX_CACHE: dict[tuple[str, int, int], tuple[FrameIndex, list[int], StreamMeta]] = {}
+_INDEX_CACHE: dict[tuple[str, int, int], tuple[FrameIndex, list[int]]] = {}
+_WINDOW_CACHE: dict[tuple[str, int, int], list[tuple[FrameIndex, list[int]]]] = {}
+_META_CACHE: dict[tuple[str, int, int], StreamMeta] = {}
+#: A window longer than this share of the file is not worth it: one pass over the whole file is as quick.
+_WINDOW_SHARE = Fraction(1, 2)
 
 
 def _file_key(path: str) -> tuple[str, int, int]:
@@ -169,45 +182,93 @@ def _file_key(path: str) -> tuple[str, int, int]:
     return (str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1)
 
 
-def _cached(path: str) -> tuple[FrameIndex, list[int], StreamMeta]:
+def _video_of(src: Any, path: str) -> Any:
+    if not src.streams.video:
+        raise RenderError(f"{path}: has no video stream to copy", path)
+    return src.streams.video[0]
+
+
+def stream_meta(path: str) -> StreamMeta:
+    """Size, rate and codec signatures of ``path``'s streams, kept for the process while the file is
+    unchanged (no scan: the header says them). Worker thread."""
     key = _file_key(path)
-    hit = _INDEX_CACHE.get(key)
+    hit = _META_CACHE.get(key)
     if hit is not None:
         return hit
     src = open_kept(path)
     try:
-        if not src.streams.video:
-            raise RenderError(f"{path}: has no video stream to copy", path)
-        sv = src.streams.video[0]
+        sv = _video_of(src, path)
         sa = src.streams.audio[0] if src.streams.audio else None
         meta = StreamMeta(sv.codec_context.width, sv.codec_context.height,
                           Fraction(sv.average_rate or sv.guessed_rate or 25), _signature(sv),
                           _audio_signature(sa) if sa is not None else None)
-        ix = scan_video(src, sv)
+    except BaseException:
+        src.close()
+        raise
+    keep_open(path, src)
+    if len(_META_CACHE) > 64:
+        _META_CACHE.clear()
+    _META_CACHE[key] = meta
+    return meta
+
+
+def file_index(path: str, start: Fraction | None = None, end: Fraction | None = None
+               ) -> tuple[FrameIndex, list[int]]:
+    """The frame index of ``path`` and its packets' pts in decode order, kept for the process while the file
+    is unchanged (a command that plans a cut and then makes it scans the file once).
+
+    With ``start`` (and ``end``; None: the end of the file), an index of at least the frames shown in
+    [start, end) may be returned instead (``FrameIndex.window``; see :func:`scan_window`): a copy of a few
+    seconds of a long file reads those seconds only. Worker thread."""
+    key = _file_key(path)
+    hit = _INDEX_CACHE.get(key)
+    if hit is not None:
+        return hit
+    if start is not None:
+        for got in _WINDOW_CACHE.get(key, ()):
+            if covers(got[0], start, end):
+                return got
+    src = open_kept(path)
+    try:
+        sv = _video_of(src, path)
+        ix = None
+        if start is not None and _window_worth_it(src, start, end):
+            ix = scan_window(src, sv, start, end)
+        if ix is None:
+            ix = scan_video(src, sv)
     except BaseException:
         src.close()
         raise
     keep_open(path, src)  # rewound by the scan: the copy that usually follows reads it
-    if len(_INDEX_CACHE) > 16:
-        _INDEX_CACHE.clear()
-    _INDEX_CACHE[key] = (ix, decode_order(ix), meta)
-    return _INDEX_CACHE[key]
+    got = (ix, decode_order(ix))
+    if ix.window is None:
+        if len(_INDEX_CACHE) > 16:
+            _INDEX_CACHE.clear()
+        _INDEX_CACHE[key] = got
+    else:
+        if len(_WINDOW_CACHE) > 16:
+            _WINDOW_CACHE.clear()
+        _WINDOW_CACHE.setdefault(key, []).append(got)
+    return got
 
 
-def file_index(path: str) -> tuple[FrameIndex, list[int]]:
-    """The frame index of ``path`` and its packets' pts in decode order, kept for the process while the file
-    is unchanged (a command that plans a cut and then makes it scans the file once). Worker thread."""
-    ix, order, _meta = _cached(path)
-    return ix, order
+def _window_worth_it(src: Any, start: Fraction, end: Fraction | None) -> bool:
+    """Whether [start, end) is a small enough share of the file (its header's duration) to index alone."""
+    if src.duration is None or src.duration <= 0:
+        return False
+    total = Fraction(src.duration, 1_000_000)
+    return (end if end is not None else total) - start < total * _WINDOW_SHARE
 
 
-def stream_meta(path: str) -> StreamMeta:
-    """Size, rate and codec signatures of ``path``'s streams (from the same cache as ``file_index``)."""
-    return _cached(path)[2]
-
-
-def _indexes(clips: list[RenderClip]) -> dict[str, tuple[FrameIndex, list[int]]]:
-    return {c.path: file_index(c.path) for c in clips}
+def _indexes(clips: list[RenderClip], whole: bool = False) -> dict[str, tuple[FrameIndex, list[int]]]:
+    """Each file's index: of the part its clips use, or (``whole``) of the whole file."""
+    if whole:
+        return {c.path: file_index(c.path) for c in clips}
+    spans: dict[str, tuple[Fraction, Fraction]] = {}
+    for c in clips:
+        a, b = spans.get(c.path, (c.source_in, c.source_out))
+        spans[c.path] = (min(a, c.source_in), max(b, c.source_out))
+    return {p: file_index(p, a, b) for p, (a, b) in spans.items()}
 
 
 def copy_plan(spec: RenderSpec, indexes: dict[str, tuple[FrameIndex, list[int]]] | None = None
@@ -218,7 +279,8 @@ def copy_plan(spec: RenderSpec, indexes: dict[str, tuple[FrameIndex, list[int]]]
     for c in clips:
         if c.speed != 1:
             raise RenderError(f"{Path(c.path).name}: stream copy cannot change speed; use re-encode")
-    indexes = indexes if indexes is not None else _indexes(clips)
+    if indexes is None:
+        return _plan_and_indexes(spec)[0]
     reports: list[SegmentReport] = []
     at = Fraction(0)
     cleans: dict[str, Callable[[SeekPoint], bool]] = {}
@@ -232,6 +294,18 @@ def copy_plan(spec: RenderSpec, indexes: dict[str, tuple[FrameIndex, list[int]]]
                                      _describe(c, r)))
         at += b - a
     return reports
+
+
+def _plan_and_indexes(spec: RenderSpec) -> tuple[list[SegmentReport], dict[str, tuple[FrameIndex, list[int]]]]:
+    """:func:`copy_plan` and the indexes it was made with: of the parts the clips use where that answers
+    every question, else of the whole files. Worker thread."""
+    clips = sorted(spec.clips, key=lambda c: c.timeline_start)
+    indexes = _indexes(clips)
+    try:
+        return copy_plan(spec, indexes), indexes
+    except WindowTooNarrow:
+        indexes = _indexes(clips, whole=True)
+        return copy_plan(spec, indexes), indexes
 
 
 def _planned_start(ix: FrameIndex, at: Fraction) -> Callable[[SeekPoint], bool]:
@@ -265,8 +339,7 @@ def _copy_audio_ok(fmt: OutputFormat, requested: str, clips: list[RenderClip], r
 def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, list[str], list[SegmentReport]]:
     """Write ``spec`` by stream copy to ``tmp``; returns (frames, notes, segments)."""
     clips = sorted(spec.clips, key=lambda c: c.timeline_start)
-    indexes = _indexes(clips)
-    plan = copy_plan(spec, indexes)
+    plan, indexes = _plan_and_indexes(spec)
     first = open_kept(clips[0].path)
     try:
         ref_v = first.streams.video[0]
