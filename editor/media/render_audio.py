@@ -96,8 +96,11 @@ class AudioPacketCopier:
     the overlap it needs and the first sound of the piece is whole (the cost: ~20 ms of the earlier piece's
     end). Worker thread."""
 
-    def __init__(self, out: Any, stream: Any, pieces: list[Piece]) -> None:
+    def __init__(self, out: Any, stream: Any, pieces: list[Piece], origins: dict[str, Fraction] | None = None
+                 ) -> None:
+        """``origins``: each file's time origin in seconds, when the caller knows it (else it is read)."""
         self.out, self.stream, self.pieces = out, stream, pieces
+        self.origins = dict(origins or {})
         self.k = 0
         self.container: Any = None
         self.source: Any = None
@@ -119,7 +122,8 @@ class AudioPacketCopier:
             if self.container is not None:
                 self.container.close()
             self.container = open_input(path)
-            self.origin = time_origin(self.container)
+            known = self.origins.get(path)
+            self.origin = known if known is not None else time_origin(self.container)
         if not self.container.streams.audio:
             return False
         self.source = self.container.streams.audio[0]

@@ -361,7 +361,8 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
             pieces = [(c.path, r.actual_in, r.actual_out, r.output_start) for c, r in zip(clips, plan, strict=True)]
             feeder: AudioFeeder | AudioPacketCopier | None = None
             if has_audio and ref_a is not None and _copy_audio_ok(fmt, spec.audio_codec, clips, ref_a):
-                feeder = AudioPacketCopier(out, out.add_stream_from_template(ref_a), pieces)
+                feeder = AudioPacketCopier(out, out.add_stream_from_template(ref_a), pieces,
+                                           {p: ix.origin.seconds for p, (ix, _o) in indexes.items()})
             elif has_audio:
                 writer = AudioWriter(out, audio_codec_for(fmt, spec.audio_codec, ref_a), spec.sample_rate,
                                      spec.audio_bitrate)
