@@ -165,6 +165,27 @@ def owned_by_farm(db: Any, job_id: str) -> bool:
     return row is not None
 
 
+def local_jobs(db: Any) -> list[tuple[int, str, str, dict[str, Any], float | None]]:
+    """Every unfinished job on a ``local.*`` queue: (Procrastinate id, instance id, status, args, epoch seconds
+    it was queued). Worker thread."""
+    with db.connection() as conn:
+        rows = conn.execute(
+            "SELECT j.id, j.queue_name, j.status::text, j.args, extract(epoch FROM min(e.at))::float8"
+            " FROM procrastinate_jobs j LEFT JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'deferred'"
+            " WHERE j.status IN ('todo', 'doing') AND j.queue_name LIKE 'local.%%' GROUP BY j.id").fetchall()
+    return [(int(r[0]), str(r[1])[len("local."):], str(r[2]), r[3] if isinstance(r[3], dict) else {}, r[4])
+            for r in rows]
+
+
+def end_orphaned(db: Any, procrastinate_job: int) -> bool:
+    """End a job nobody can run any more (its process died) as failed; False if it ended meanwhile."""
+    with db.connection() as conn:
+        row = conn.execute("UPDATE procrastinate_jobs SET status = 'failed', abort_requested = false"
+                           " WHERE id = %s AND status IN ('todo', 'doing') RETURNING id", (procrastinate_job,)
+                           ).fetchone()
+    return row is not None
+
+
 def queue_status(db: Any, job_id: str) -> str | None:
     """Procrastinate's status of the job (todo, doing, succeeded, failed, cancelled, aborted)."""
     with db.connection() as conn:

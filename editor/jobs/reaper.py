@@ -96,7 +96,36 @@ def reap_orphaned_jobs(store: Any, bus: Any = None, *, source: str = "database",
         elif state is not None:  # the row ended meanwhile (or never was): drop the stale Redis entry
             stale = progress_key(job_id)
             redis.call(lambda c, k=stale: c.delete(k), None)
+    if source == "database":
+        reap_orphaned_local_queue(store, grace=grace, exclude_owner=exclude_owner)
     return reaped
+
+
+def reap_orphaned_local_queue(store: Any, *, grace: float = INSTANCE_TTL, exclude_owner: str | None = None
+                              ) -> list[str]:
+    """End the queue jobs of a process that died with them on its own ``local.*`` queue (queued and not
+    started yet, or taken by its in-process worker): only that process's worker would ever run them, so
+    they would wait in the queue forever. Returns their Cutline job ids. Worker thread."""
+    from editor.jobs.queue import end_orphaned, local_jobs
+
+    try:
+        jobs = local_jobs(store.db)
+    except Exception:  # noqa: BLE001 - no queue table (an old database) or no database: nothing to sweep
+        return []
+    now = time.time()
+    ended: list[str] = []
+    for pj, instance, _status, args, queued_at in jobs:
+        if instance == exclude_owner:
+            continue
+        params = args.get("params") if isinstance(args.get("params"), dict) else {}
+        started = queued_at if queued_at is not None else None
+        if not _orphaned(store, str(args.get("job_id", "")), instance, started, params, None, now, grace):
+            continue
+        if end_orphaned(store.db, pj):
+            ended.append(str(args.get("job_id", pj)))
+            log.warning("queue job %s of %s: %s before it ended; taken off the queue", pj,
+                        escape_control(instance), ORPHANED_MESSAGE)
+    return ended
 
 
 def _orphaned(store: Any, job_id: str, owner: str, started: float | None, params: dict[str, Any],

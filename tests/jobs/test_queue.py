@@ -467,3 +467,45 @@ def test_chunks_cover_every_frame_once_and_a_copy_export_is_refused_in_one_line(
         assert max(b - a for a, b in plan) - min(b - a for a, b in plan) <= 1
     with pytest.raises(RenderError, match="^a chunked export re-encodes pictures: use the high or fast preset"):
         runner.start_export(short_project.timeline, tmp_path / "c.mp4", "copy", farm=True, chunks=2)
+
+
+QUEUE_AND_DIE = """
+import os, sys, uuid
+from editor.jobs import queue
+from editor.store.presence import this_host
+from editor.store.services import Store
+store = Store.open()
+app = queue.make_app(store.endpoints.database_url)
+job_id = str(uuid.uuid4())
+args = {"job_id": job_id, "path": sys.argv[1], "params": {"title": "Proxy", "host": this_host(), "pid": os.getpid()}}
+with store.db.connection() as conn:
+    queue.defer(app, "proxy", args, queue=queue.local_queue("window-" + uuid.uuid4().hex[:8]), conn=conn)
+print(job_id, flush=True)
+sys.stdin.readline()  # killed here, its job still queued for its own in-process worker
+"""
+
+
+def test_a_job_left_on_the_local_queue_of_a_killed_window_is_taken_off_it(store, tmp_path) -> None:
+    """Only a window's own worker runs its local queue: when the window dies first, the next reaper ends the
+    job instead of leaving it queued forever; a live window's queued job is left alone."""
+    import sys
+
+    from editor.jobs.reaper import reap_orphaned_jobs
+
+    dying = subprocess.Popen([sys.executable, "-c", QUEUE_AND_DIE, str(tmp_path / "a.mp4")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    living = subprocess.Popen([sys.executable, "-c", QUEUE_AND_DIE, str(tmp_path / "b.mp4")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        dead_job, live_job = dying.stdout.readline().strip(), living.stdout.readline().strip()
+        assert queue.queue_status(store.db, dead_job) == "todo" and queue.queue_status(store.db, live_job) == "todo"
+        dying.kill()
+        dying.wait(timeout=10)
+        reap_orphaned_jobs(store)
+        assert queue.queue_status(store.db, dead_job) == "failed"
+        assert queue.queue_status(store.db, live_job) == "todo"  # its process lives: its worker may yet run it
+    finally:
+        living.kill()
+        living.wait(timeout=10)
+    reap_orphaned_jobs(store)
+    assert queue.queue_status(store.db, live_job) == "failed"
