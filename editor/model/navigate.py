@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 from .edits import append_media, is_blank
 from .errors import EditError
 from .time import parse_rate
-from .timeline import Clip, Gap, Item, Marker, MediaRef, Timeline, Track
+from .timeline import Clip, Gap, Item, Marker, MediaRef, Timeline, Track, source_factor
 
 __all__ = [
     "Placed",
@@ -21,6 +22,9 @@ __all__ = [
     "previous_edit_point",
     "next_marker",
     "previous_marker",
+    "keyframe_points",
+    "next_keyframe",
+    "previous_keyframe",
     "top_track_at",
     "timeline_from_media",
 ]
@@ -103,6 +107,44 @@ def previous_edit_point(timeline: Timeline, frame: int) -> int | None:
     pts = edit_points(timeline)
     k = bisect.bisect_left(pts, frame)
     return pts[k - 1] if k > 0 else None
+
+
+def keyframe_points(timeline: Timeline, keyframes: Mapping[str, Sequence[int]]) -> list[int]:
+    """Timeline frames where a clip of a video track shows a keyframe of its source (``keyframes``: the sorted
+    keyframe frame numbers of each media file, by fingerprint; a file not there has none yet): where a copy
+    cut starts exactly. A clip played faster shows the first frame at or after each keyframe; a reversed
+    clip, the keyframes backwards. Sorted, no repeats. Pure; any thread."""
+    out: set[int] = set()
+    for track in timeline.tracks:
+        if track.kind != "video":
+            continue
+        for start, item in zip(track.starts(), track.items, strict=False):  # starts() ends with the end
+            if type(item) is not Clip or not (keys := keyframes.get(item.media.fingerprint)):
+                continue
+            n, d = source_factor(item.media.rate, item.speed, timeline.rate)
+            used = -(-item.duration * n // d)  # source frames the clip shows
+            lo = bisect.bisect_left(keys, item.source_in)
+            hi = bisect.bisect_left(keys, item.source_in + used)
+            for k in keys[lo:hi]:
+                offset = k - item.source_in
+                if item.reverse:
+                    offset = used - 1 - offset
+                t = -(-offset * d // n)  # the first timeline frame showing source offset >= offset
+                if 0 <= t < item.duration:
+                    out.add(start + t)
+    return sorted(out)
+
+
+def next_keyframe(points: Sequence[int], frame: int) -> int | None:
+    """The first of ``points`` (:func:`keyframe_points`) after ``frame``, or None. Pure; any thread."""
+    k = bisect.bisect_right(points, frame)
+    return points[k] if k < len(points) else None
+
+
+def previous_keyframe(points: Sequence[int], frame: int) -> int | None:
+    """The last of ``points`` before ``frame``, or None. Pure; any thread."""
+    k = bisect.bisect_left(points, frame)
+    return points[k - 1] if k > 0 else None
 
 
 def next_marker(timeline: Timeline, frame: int) -> Marker | None:

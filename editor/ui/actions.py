@@ -86,6 +86,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("go_end", "Go to end", ("End",), "Playback"),
     ActionSpec("prev_edit", "Previous edit point", ("Up",), "Playback"),
     ActionSpec("next_edit", "Next edit point", ("Down",), "Playback"),
+    ActionSpec("prev_keyframe", "Previous keyframe", ("Ctrl+Left",), "Playback"),
+    ActionSpec("next_keyframe", "Next keyframe", ("Ctrl+Right",), "Playback"),
     ActionSpec("set_in", "Set in point", ("I",), "Marks"),
     ActionSpec("set_out", "Set out point", ("O",), "Marks"),
     ActionSpec("clear_in", "Clear in point", ("Alt+I",), "Marks"),

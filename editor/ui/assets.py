@@ -53,6 +53,7 @@ class MediaAssets(QObject):
     thumbnails_ready = Signal(str, object)  # fingerprint, {source_frame: QImage}
     waveform_ready = Signal(str, object, float)  # fingerprint, (n, 2) int16 peaks, buckets per second
     offline_changed = Signal(str, bool)  # fingerprint, offline
+    keyframes_ready = Signal(str, object)  # fingerprint, [keyframe frame numbers]
     _deliver = Signal(object, object)  # callback, its argument: from the background thread to the Qt thread
 
     def __init__(self, tasks: Tasks, cache: Any, parent: QObject | None = None,
@@ -138,12 +139,15 @@ class MediaAssets(QObject):
         target = proxy_path(media.fingerprint)
         if target.exists():
             self.proxy_ready.emit(media.path, str(target))
+            self._run(self._read_keyframes, media)  # below the player: the proxy plays, the source waits
             return
         reader = FrameReader(media.path, cache_bytes=0, thread_count=1)
         try:
-            long_gop = needs_proxy(reader.keyframe_indices(), reader.frame_count, reader.coded_size)
+            keys = reader.keyframe_indices()
+            long_gop = needs_proxy(keys, reader.frame_count, reader.coded_size)
         finally:
             reader.close()
+        self.keyframes_ready.emit(media.fingerprint, list(keys))  # the same scan: where copy cuts are exact
         if not long_gop or self.start_job is None:
             return
         gate = self.gate
@@ -156,6 +160,14 @@ class MediaAssets(QObject):
 
         self.start_job("proxy", work, {"source": media.path, "fingerprint": media.fingerprint},
                        title=f"Proxy of {Path(media.path).name}")
+
+    def _read_keyframes(self, media: MediaRef) -> None:
+        """Background thread: the keyframes of the source (one pass over its packets)."""
+        reader = FrameReader(media.path, cache_bytes=0, thread_count=1)
+        try:
+            self.keyframes_ready.emit(media.fingerprint, list(reader.keyframe_indices()))
+        finally:
+            reader.close()
 
     def _thumbs(self, media: MediaRef, exact: bool = False) -> dict[int, QImage]:
         """Background thread: the filmstrip (keyframes, or with ``exact`` the exact frames), JPEGs decoded

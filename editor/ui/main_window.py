@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from editor.jobs.board import JobsService
 from editor.jobs.priority import PlaybackGate
-from editor.model.navigate import duration
+from editor.model.navigate import duration, next_keyframe, previous_keyframe
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
 from editor.ui.actions import ACTIONS, build_actions, show_undo_labels
@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
             "frame_back": lambda: self._step(-1), "frame_forward": lambda: self._step(1),
             "second_back": lambda: self._step_seconds(-1), "second_forward": lambda: self._step_seconds(1),
             "go_start": c.go_start, "go_end": c.go_end, "prev_edit": c.prev_edit, "next_edit": c.next_edit,
+            "prev_keyframe": lambda: self._jump_keyframe(False), "next_keyframe": lambda: self._jump_keyframe(True),
             "set_in": c.set_in, "set_out": c.set_out, "clear_in": c.clear_in, "clear_out": c.clear_out,
             "add_marker": c.add_marker, "prev_marker": c.prev_marker, "next_marker": c.next_marker,
             "zoom_in": self.timeline_view.zoom_in, "zoom_out": self.timeline_view.zoom_out,
@@ -255,6 +256,7 @@ class MainWindow(QMainWindow):
         self.assets.thumbnails_ready.connect(self._on_thumbnails)
         self.assets.proxy_ready.connect(self.preview.use_proxy)
         self.assets.waveform_ready.connect(self.timeline_view.set_waveform)
+        self.assets.keyframes_ready.connect(self.timeline_view.set_keyframes)
         self.assets.waveform_ready.connect(lambda *_: self.audio_view.update())
         self.assets.offline_changed.connect(self._on_offline)
         self.media_bin.media_activated.connect(self._on_media_activated)
@@ -513,6 +515,22 @@ class MainWindow(QMainWindow):
     def _step(self, frames: int) -> None:
         self.pause()
         self.controller.step(frames)
+
+    def _jump_keyframe(self, forward: bool) -> None:
+        """To the next (previous) frame where a clip shows a keyframe of its file: where a copy cut is exact."""
+        self.pause()
+        c = self.controller
+        points = self.timeline_view.keyframe_points()
+        frame = next_keyframe(points, c.playhead) if forward else previous_keyframe(points, c.playhead)
+        if frame is not None:
+            c.set_playhead(frame)
+            return
+        tl = c.timeline
+        waiting = tl is not None and any(m.has_video and not self.timeline_view.knows_keyframes(m.fingerprint)
+                                         for m in tl.media)
+        where = "after" if forward else "before"
+        self.show_message(f"No keyframe {where} the playhead" + (" yet: keyframes are still being read"
+                                                                  if waiting else ""))
 
     def _step_seconds(self, seconds: int) -> None:
         self.pause()

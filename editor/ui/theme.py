@@ -32,6 +32,7 @@ ROW_BG_ALT = QColor("#1e2025")
 OFFLINE = QColor("#d9534f")
 ERROR = QColor("#ff6b6b")
 SUCCESS = QColor("#5cc98a")
+KEYFRAME = QColor("#c792ea")  # ticks under the ruler where a copy cut starts exactly
 
 #: Fill colour of clips by track kind.
 TRACK_COLORS: dict[str, QColor] = {

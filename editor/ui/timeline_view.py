@@ -38,7 +38,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QScrollBar, QWidget
 
 from editor.model.navigate import duration as timeline_duration
-from editor.model.navigate import edit_points
+from editor.model.navigate import edit_points, keyframe_points
 from editor.model.picture import Title
 from editor.model.time import format_timecode, nominal_fps
 from editor.model.timeline import Clip, Gap, SubtitleCue, Timeline, Track, source_factor
@@ -131,6 +131,9 @@ class TimelineView(QWidget):
         self._thumbs: dict[str, tuple[list[int], dict[int, QImage]]] = {}
         self._scaled: dict[tuple[str, int, int], QPixmap] = {}
         self._waves: dict[str, tuple[np.ndarray, float]] = {}
+        self._keyframes: dict[str, list[int]] = {}  # each file's keyframe frame numbers, by fingerprint
+        self._key_points: tuple[int, int, list[int]] | None = None  # (timeline id, keyframes version, points)
+        self._key_version = 0
         self._paint_spans: list[tuple[float, float]] = []  # x ranges of the paint event being handled
         self._snaps: list[int] | None = None
         self._drag: _Drag | None = None
@@ -249,6 +252,27 @@ class TimelineView(QWidget):
         self._thumbs[fingerprint] = (sorted(table), table)
         self._scaled = {k: v for k, v in self._scaled.items() if k[0] != fingerprint}
         self.update()
+
+    def set_keyframes(self, fingerprint: str, keys: list[int]) -> None:
+        """The keyframe frame numbers of a media file (ticked under the ruler where its clips show them)."""
+        self._keyframes[fingerprint] = sorted(keys)
+        self._key_version += 1
+        self.update()
+
+    def knows_keyframes(self, fingerprint: str) -> bool:
+        return fingerprint in self._keyframes
+
+    def keyframe_points(self) -> list[int]:
+        """Timeline frames where a clip shows a keyframe of its file (of the files whose keyframes are known);
+        kept until the timeline or the keyframes change. Qt thread."""
+        tl = self._tl
+        if tl is None:
+            return []
+        got = self._key_points
+        if got is None or got[0] != id(tl) or got[1] != self._key_version:
+            got = (id(tl), self._key_version, keyframe_points(tl, self._keyframes))
+            self._key_points = got
+        return got[2]
 
     def set_waveform(self, fingerprint: str, peaks: np.ndarray, buckets_per_second: float) -> None:
         """Set the audio peaks of a media file: int16 array (n, 2) of min/max per bucket."""
@@ -980,8 +1004,22 @@ class TimelineView(QWidget):
         p.setPen(theme.TEXT_DIM)
         for x, f in labels:
             p.drawText(QPointF(x + 4, 13), format_timecode(f, tl.rate))
+        self._paint_keyframe_ticks(p)
         self._paint_marker_flags(p, tl)
         p.restore()
+
+    def _paint_keyframe_ticks(self, p: QPainter) -> None:
+        """A short tick at the foot of the ruler on every keyframe in view (none when they would touch)."""
+        pts = self.keyframe_points()
+        k0 = bisect.bisect_left(pts, math.floor(self._left))
+        k1 = bisect.bisect_right(pts, self._left + self._view_frames() + 1)
+        shown = pts[k0:k1]
+        if not shown or (len(shown) > 1 and (shown[-1] - shown[0]) * self._ppf / (len(shown) - 1) < 3):
+            return
+        p.setPen(QPen(theme.KEYFRAME, 2))
+        for f in shown:
+            x = round(self._fx(f)) + 0.5
+            p.drawLine(QPointF(x, RULER_H - 5), QPointF(x, RULER_H - 1))
 
     def _paint_marker_flags(self, p: QPainter, tl: Timeline) -> None:
         pts = [m.frame for m in tl.markers]

@@ -144,3 +144,23 @@ def test_text_that_jsonb_cannot_store_is_refused(basic: Timeline) -> None:
         marks.add_marker(basic, 0, "x\x00")
     with pytest.raises(EditError, match="label: expected text"):
         marks.add_marker(basic, 0, 5)  # type: ignore[arg-type]
+
+
+def test_keyframe_points_follow_each_clip_through_trims_speed_and_reverse() -> None:
+    from fractions import Fraction
+
+    from editor.model.timeline import Clip, MediaRef, Track
+
+    r = Fraction(25)
+    m = MediaRef("m", "/a.mp4", 200, r, True, True, 320, 240)
+    keys = {"m": [0, 50, 100, 150]}
+    plain = Clip(1, m, 40, 100)  # source 40..139 at timeline 0..99: keyframes 50 and 100
+    fast = Clip(2, m, 0, 50, speed=Fraction(2))  # source 0..99 in 50 frames: keyframes 0 and 50 at 0 and 25
+    back = Clip(3, m, 100, 60, reverse=True)  # source 159..100 backwards: 150 shown 9 frames in, 100 last
+    t = Timeline(rate=r, tracks=(Track("video", "V1", (plain, fast, back)),
+                                 Track("audio", "A1", (Clip(4, m, 0, 200),))), media=(m,), next_id=5)
+    points = navigate.keyframe_points(t, keys)
+    assert points == [10, 60, 100, 125, 159, 209]
+    assert navigate.keyframe_points(t, {}) == []  # keyframes not known yet: none
+    assert navigate.next_keyframe(points, 10) == 60 and navigate.next_keyframe(points, 209) is None
+    assert navigate.previous_keyframe(points, 60) == 10 and navigate.previous_keyframe(points, 10) is None

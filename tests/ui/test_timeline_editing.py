@@ -247,3 +247,30 @@ def test_ctrl_shift_n_renames_the_track_with_quotes_and_emoji(qtbot, window, whe
     qtbot.waitUntil(lambda: window.controller.timeline.tracks[1].name == name, timeout=5000)
     assert saved(window).tracks[1].name == name
     assert window.actions_by_name["undo"].text() == "Undo Rename track"
+
+
+def test_ctrl_arrows_jump_between_keyframes_and_the_ruler_ticks_them(qtbot, window) -> None:
+    """The clip has a keyframe every 10 frames; trimmed to start at source frame 3, its keyframes are at
+    timeline frames 7, 17, 27 ... Ctrl+Right and Ctrl+Left step through them."""
+    view, c = window.timeline_view, window.controller
+    fp = c.timeline.media[0].fingerprint
+    qtbot.waitUntil(lambda: view.knows_keyframes(fp), timeout=20000)
+    assert view.keyframe_points()[:3] == [0, 10, 20]
+    c.set_playhead(3)
+    qtbot.keyClick(window, Qt.Key.Key_Q)  # ripple-trim the start to the playhead: source frames from 3
+    qtbot.waitUntil(lambda: view.keyframe_points()[:3] == [7, 17, 27], timeout=5000)
+    c.set_playhead(0)
+    qtbot.keyClick(window, Qt.Key.Key_Right, CTRL)
+    assert c.playhead == 7
+    qtbot.keyClick(window, Qt.Key.Key_Right, CTRL)
+    assert c.playhead == 17
+    qtbot.keyClick(window, Qt.Key.Key_Left, CTRL)
+    assert c.playhead == 7
+    qtbot.keyClick(window, Qt.Key.Key_Left, CTRL)
+    assert c.playhead == 7 and "No keyframe before the playhead" in window.statusBar().currentMessage()
+    image = view.grab().toImage()
+    x = round(view._fx(17))  # a keyframe tick at the foot of the ruler, in its own colour
+    from editor.ui import theme
+    from editor.ui.timeline_view import RULER_H
+
+    assert any(image.pixelColor(x + dx, RULER_H - 3).name() == theme.KEYFRAME.name() for dx in (-1, 0, 1))
