@@ -84,19 +84,33 @@ def test_many_processes_edit_one_project_and_every_edit_is_saved_or_reported(sto
         proc.stdin.write(text.splitlines(keepends=True)[0])
         proc.stdin.flush()
         firsts.append(got.get(timeout=60))
-    def feed(proc: subprocess.Popen[str], text: str) -> None:  # the rest, all writers at once, as users type
+    def feed(proc: subprocess.Popen[str], lines: list[str]) -> None:  # all writers at once, as users type
         assert proc.stdin is not None
-        for line in text.splitlines(keepends=True)[1:]:
+        for line in lines:
             proc.stdin.write(line)
             proc.stdin.flush()
             time.sleep(0.003)
-        proc.stdin.close()
 
-    feeders = [threading.Thread(target=feed, args=pt) for pt in zip(procs, inputs, strict=True)]
-    for f in feeders:
-        f.start()
-    for f in feeders:
-        f.join(timeout=120)
+    # The rest in four rounds; each round all writers at once, the next once the round is saved. On a busy
+    # machine a writer's saver may take a whole round in one commit, and without rounds the three writers'
+    # edits could land as three blocks: the rounds make them interleave however slow the machine is.
+    rounds = 4
+    per = -(-(edits - 1) // rounds)
+    for r in range(rounds):
+        chunks = [text.splitlines(keepends=True)[1 + r * per:1 + (r + 1) * per] for text in inputs]
+        feeders = [threading.Thread(target=feed, args=(proc, chunk)) for proc, chunk in zip(procs, chunks,
+                                                                                            strict=True)]
+        for f in feeders:
+            f.start()
+        for f in feeders:
+            f.join(timeout=120)
+        want = sum(1 for w in range(writers) for i in range(min(edits, 1 + (r + 1) * per)) if i % 8)
+        deadline = time.monotonic() + 90
+        while len(saved_labels(store.projects, project)) < want and time.monotonic() < deadline:
+            time.sleep(0.05)
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.close()
     outs = []
     for proc, got, first in zip(procs, answers, firsts, strict=True):
         assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
