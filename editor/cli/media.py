@@ -105,9 +105,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     """Write the exact frame at ``--at``, full size, rotation applied, as PNG.
     Main thread of the CLI process.
     """
-    import av
-
     from editor.media.frames import FrameReader
+    from editor.media.still import write_png
 
     position = parse_position(args.at)
     out = Path(args.out)
@@ -115,15 +114,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         raise MediaError(f"{out}: the folder {out.parent} does not exist")
     with FrameReader(args.file, pixel_format="rgb24", cache_bytes=0) as reader:
         pic = reader.read(position, back_window=0)
-        frame = av.VideoFrame.from_ndarray(pic.to_ndarray().copy(), format="rgb24")
-    ctx = av.CodecContext.create("png", "w")
-    ctx.width, ctx.height, ctx.pix_fmt = frame.width, frame.height, "rgb24"
-    ctx.time_base = Fraction(1, 25)
-    frame.pts = 0
-    data = b"".join(bytes(p) for p in ctx.encode(frame)) + b"".join(bytes(p) for p in ctx.encode(None))
-    tmp = out.with_name(f".{out.name}.partial")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+        write_png(pic.to_ndarray(), out, "rgb24")
     print(f"{out}: frame {pic.index} at {float(pic.time):.3f} s, {pic.width}x{pic.height}")
     return 0
 

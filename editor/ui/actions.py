@@ -27,6 +27,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open_project", "Projects…", ("Ctrl+O",), "File"),
     ActionSpec("import_media", "Import media…", ("Ctrl+I",), "File"),
     ActionSpec("export", "Export…", ("Ctrl+E",), "File"),
+    ActionSpec("export_frame", "Export frame as PNG…", ("Ctrl+Shift+E",), "File"),
     ActionSpec("import_srt", "Import subtitles (SRT)…", (), "File"),
     ActionSpec("export_srt", "Export subtitles (SRT)…", (), "File"),
     ActionSpec("preferences", "Preferences…", ("Ctrl+,",), "File"),

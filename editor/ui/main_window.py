@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self._save_state = ("saved", "")
         self._other_windows = 0
         self._told_jobs: set[str] = set()  # exports whose closing words were shown in the status bar
+        self.next_frame_path: str | None = None  # tests set this to skip the file dialog of Export frame
         self._fit_pending = False
         self.setObjectName("MainWindow")
         self.resize(1400, 860)
@@ -215,7 +216,8 @@ class MainWindow(QMainWindow):
         c = self.controller
         return {
             "new_project": self.new_project, "open_project": self.open_projects, "import_media": self.import_media,
-            "export": self.export, "preferences": self.preferences, "quit": self.close,
+            "export": self.export, "export_frame": self.export_frame, "preferences": self.preferences,
+            "quit": self.close,
             "undo": c.undo, "redo": c.redo, "split": c.split, "split_all": c.split_all,
             "trim_start": c.trim_start, "trim_end": c.trim_end, "ripple_delete": c.ripple_delete, "lift": c.lift,
             "play_pause": self.toggle_play, "shuttle_back": lambda: self.shuttle(-1), "pause": self.pause,
@@ -637,6 +639,38 @@ class MainWindow(QMainWindow):
             self.show_message("Open or create a project first (Ctrl+O, Ctrl+N)")
             return
         ExportDialog(self.jobs, self.controller, self).exec()
+
+    def export_frame(self) -> None:
+        """Write the frame at the playhead, full size and composed as an export composes it, as a PNG."""
+        c = self.controller
+        tl = c.timeline
+        if tl is None:
+            self.show_message("Open or create a project first (Ctrl+O, Ctrl+N)")
+            return
+        self.pause()
+        frame = c.playhead
+        stamp = format_timecode(frame, tl.rate).replace(":", "-").replace(";", "-")
+        name = f"{self._project_name or 'frame'} {stamp}.png"
+        path = self.next_frame_path  # tests set it to skip the dialog
+        self.next_frame_path = None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export frame", str(Path.home() / name), "PNG image (*.png)")
+        if not path:
+            return
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        subtitles = self.subtitle_overlay.enabled  # as the viewer shows it: with the subtitles if they are on
+
+        def write() -> str:
+            from editor.media.still import timeline_still, write_png
+
+            write_png(timeline_still(tl, frame, subtitles=subtitles), path)
+            return path
+
+        self.show_message(f"Exporting frame {format_timecode(frame, tl.rate)}…")
+        self.ctx.tasks.run(write, on_done=lambda p: self.show_message(
+                               f"Frame {format_timecode(frame, tl.rate)} saved to {p}"),
+                           on_error=lambda e: self.show_message(f"Could not export the frame: {e}"))
 
     def preferences(self) -> None:
         from editor.ui.preferences import PreferencesDialog

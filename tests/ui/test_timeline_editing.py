@@ -274,3 +274,25 @@ def test_ctrl_arrows_jump_between_keyframes_and_the_ruler_ticks_them(qtbot, wind
     from editor.ui.timeline_view import RULER_H
 
     assert any(image.pixelColor(x + dx, RULER_H - 3).name() == theme.KEYFRAME.name() for dx in (-1, 0, 1))
+
+
+def test_ctrl_shift_e_exports_the_frame_at_the_playhead_as_a_full_size_png(qtbot, window, tmp_path) -> None:
+    import av
+
+    from editor.media.synth import read_frame_number
+
+    c = window.controller
+    c.set_playhead(37)
+    out = tmp_path / 'frame "37" 🎞.png'
+    window.next_frame_path = str(out)
+    qtbot.keyClick(window, Qt.Key.Key_E, CTRL | SHIFT)
+    qtbot.waitUntil(lambda: "saved to" in window.statusBar().currentMessage(), timeout=20000)
+    with av.open(str(out)) as png:
+        frame = next(png.decode(video=0))
+        assert (frame.width, frame.height) == (160, 120)  # the timeline's size, not the viewer's
+        assert read_frame_number(frame.to_ndarray(format="rgb24")) == 37
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no partial file left
+    window.next_frame_path = str(tmp_path / "no such folder" / "x.png")
+    qtbot.keyClick(window, Qt.Key.Key_E, CTRL | SHIFT)
+    qtbot.waitUntil(lambda: "Could not export the frame" in window.statusBar().currentMessage(), timeout=20000)
+    assert "does not exist" in window.statusBar().currentMessage()
