@@ -224,6 +224,14 @@ def _patient_reads(pubsub: Any) -> None:
     sock = getattr(conn, "_sock", None)
     if sock is not None:
         sock.settimeout(STREAM_TIMEOUT)
+    # redis-py's parser keeps the timeout it was connected with and puts it back on the socket after every
+    # poll with a timeout of its own: without these, the second read of a flood waited 1 s again
+    parser = getattr(conn, "_parser", None)
+    buffer = getattr(parser, "_buffer", None)
+    if buffer is not None and hasattr(buffer, "socket_timeout"):
+        buffer.socket_timeout = STREAM_TIMEOUT
+    if parser is not None and hasattr(parser, "_socket_timeout"):
+        parser._socket_timeout = STREAM_TIMEOUT
 
 
 class RedisEventBus:

@@ -161,3 +161,25 @@ def test_a_flood_is_coalesced_per_operation_and_nothing_final_is_lost(store) -> 
     saves = [e.get("revision") for e in events if e.type == "project_saved"]
     assert saves[0] == 9 and len(saves) <= 2, saves  # 8 only if a batch ended between the two
     assert [e.type for e in coalesce([])] == []
+
+
+def test_a_subscribed_listener_keeps_its_patient_read_timeout_after_every_poll(store) -> None:
+    """The 1 s deadline guards the handshake only: redis-py put it back on the socket after each poll with a
+    timeout, so on a busy machine the second read of a large message cut the connection (and lost events)."""
+    import redis
+
+    from editor.store.bus import STREAM_TIMEOUT, _patient_reads
+
+    if not store.redis.configured:
+        pytest.skip("no Redis")
+    client = redis.Redis.from_url(store.redis.url, socket_timeout=1.0)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe(CHANNEL)
+        _patient_reads(pubsub)
+        for _ in range(3):
+            pubsub.get_message(timeout=0.05)
+            assert pubsub.connection._sock.gettimeout() == STREAM_TIMEOUT
+    finally:
+        pubsub.close()
+        client.close()
