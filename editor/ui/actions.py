@@ -28,6 +28,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("import_media", "Import media…", ("Ctrl+I",), "File"),
     ActionSpec("export", "Export…", ("Ctrl+E",), "File"),
     ActionSpec("export_frame", "Export frame as PNG…", ("Ctrl+Shift+E",), "File"),
+    ActionSpec("export_segments", "Export segments, one file each…", ("Ctrl+Alt+E",), "Segments"),
     ActionSpec("import_srt", "Import subtitles (SRT)…", (), "File"),
     ActionSpec("export_srt", "Export subtitles (SRT)…", (), "File"),
     ActionSpec("preferences", "Preferences…", ("Ctrl+,",), "File"),

@@ -184,8 +184,9 @@ class EditorController(QObject):
         return ok
 
     # ---- edits ---------------------------------------------------------------------------------
-    def edit(self, name: str, merge_key: str | None = None, **params: Any) -> bool:
-        """Apply a model edit by name; a refused edit becomes a status-bar message. True if applied."""
+    def edit(self, name: str, /, merge_key: str | None = None, **params: Any) -> bool:
+        """Apply a model edit by name; a refused edit becomes a status-bar message. True if applied.
+        (``name`` is positional only: an edit may have a parameter called ``name``.)"""
         return self.edit_with(name, params, merge_key)
 
     def edit_with(self, name: str, params: dict[str, Any], merge_key: str | None = None) -> bool:

@@ -34,7 +34,9 @@ from PySide6.QtWidgets import (
 
 from editor.jobs.export import PRESETS, export_range, render_spec_for
 from editor.media.render_output import output_format, output_formats
+from editor.model.segments import enabled_segments
 from editor.model.time import format_timecode
+from editor.model.timeline import Segment
 from editor.ui.controller import EditorController
 
 SIZES = [(3840, 2160), (2560, 1440), (1920, 1080), (1280, 720), (854, 480), (640, 360)]
@@ -62,12 +64,25 @@ def _rate_text(rate: Fraction) -> str:
     return f"{float(rate):.3f}".rstrip("0").rstrip(".")
 
 
+def segment_outputs(out: Path, segments: tuple[Segment, ...]) -> list[Path]:
+    """One output per segment beside ``out``: ``NAME 01 intro.mp4``, ``NAME 02.mp4`` … (the segment's name,
+    made safe for a file name, when it has one). Pure."""
+    width = max(2, len(str(len(segments))))
+    paths = []
+    for n, seg in enumerate(segments, 1):
+        label = "".join(ch if ch not in '/\\:*?"<>|' else "_" for ch in seg.name).strip()
+        paths.append(out.with_name(f"{out.stem} {n:0{width}d}{' ' + label if label else ''}{out.suffix}"))
+    return paths
+
+
 class ExportDialog(QDialog):
-    def __init__(self, jobs: Any, controller: EditorController, parent: QWidget | None = None) -> None:
+    def __init__(self, jobs: Any, controller: EditorController, parent: QWidget | None = None, *,
+                 segments: bool = False) -> None:
         super().__init__(parent)
         self.jobs = jobs
         self.controller = controller
         self.job_id: str | None = None
+        self.job_ids: list[str] = []  # every job started (one per segment with "Segments, one file each")
         self.plan_text = ""
         self._plan_generation = 0
         timeline = controller.timeline
@@ -88,6 +103,16 @@ class ExportDialog(QDialog):
             a, b = export_range(timeline, True)
             self.in_out.setText(f"In to out ({format_timecode(a, timeline.rate)} – {format_timecode(b, timeline.rate)},"
                                 f" {b - a} frames)")
+        self._segments = enabled_segments(timeline)
+        self.by_segment = QRadioButton("Segments, one file each")
+        self.by_segment.setObjectName("export_segments")
+        self.by_segment.setEnabled(bool(self._segments))
+        if self._segments:
+            total = sum(g.end - g.start for g in self._segments)
+            self.by_segment.setText(f"Segments, one file each ({len(self._segments)} enabled,"
+                                    f" {format_timecode(total, timeline.rate)} in all)")
+            if segments:
+                self.by_segment.setChecked(True)
         self.output = QLineEdit(str(default_output(session.name if session else "export")))
         browse = QPushButton("Browse…")
         browse.setAutoDefault(False)  # Return exports, wherever the focus is
@@ -135,6 +160,7 @@ class ExportDialog(QDialog):
         range_box = QVBoxLayout()
         range_box.addWidget(self.whole)
         range_box.addWidget(self.in_out)
+        range_box.addWidget(self.by_segment)
         form.addRow("Range", range_box)
         form.addRow("Output", out_row)
         form.addRow("Format", self.format)
@@ -164,6 +190,7 @@ class ExportDialog(QDialog):
         self.preset.currentIndexChanged.connect(self._preset_changed)
         self.quality_kind.currentIndexChanged.connect(self._quality_kind_changed)
         self.whole.toggled.connect(lambda _on: self._update_plan())
+        self.by_segment.toggled.connect(lambda _on: self._update_plan())
         self._output_changed()
         self._preset_changed()
 
@@ -232,13 +259,25 @@ class ExportDialog(QDialog):
             self.quality.setValue(8000)
             self.quality.setSuffix(" kb/s")
 
-    def spec(self) -> Any:
+    def ranges(self) -> list[bool | tuple[int, int]]:
+        """What each output holds: the whole timeline or the in/out range (one output), or each enabled
+        segment (one output each)."""
+        if self.by_segment.isChecked() and self._segments:
+            return [(g.start, g.end) for g in self._segments]
+        return [self.in_out.isChecked()]
+
+    def specs(self) -> list[Any]:
+        """The render spec of every output (RenderError, one line, when the choices do not fit)."""
+        return [self.spec(r) for r in self.ranges()]
+
+    def spec(self, in_out: bool | tuple[int, int] | None = None) -> Any:
         """The render spec of the current choices (RenderError, one line, when they do not fit)."""
         size = self.frame_size.currentData()
         crf = self.quality.value() if self.quality_kind.currentData() == "crf" else None
         bitrate = self.quality.value() * 1000 if self.quality_kind.currentData() == "bitrate" else 0
         return render_spec_for(self.controller.timeline,  # type: ignore[arg-type]
-                               preset=self.preset.currentData(), in_out=self.in_out.isChecked(),
+                               preset=self.preset.currentData(),
+                               in_out=self.in_out.isChecked() if in_out is None else in_out,
                                width=size[0] if size else None, height=size[1] if size else None,
                                fps=self.rate.currentData(), video_codec=self.video_codec.currentData() or "",
                                audio_codec=self.audio_codec.currentData() or "", crf=crf, video_bitrate=bitrate,
@@ -258,21 +297,26 @@ class ExportDialog(QDialog):
             self.plan.setText(self.plan_text)
             return
         try:
-            spec = self.spec()
+            specs = self.specs()
         except Exception as exc:  # noqa: BLE001 - shown, not raised
             self.plan_text = str(exc)
             self.plan.setText(self.plan_text)
             return
         self.plan.setText("Stream copy: finding the keyframes…")
+        files = (segment_outputs(Path(self.output.text().strip()), self._segments) if len(specs) > 1 else [])
 
-        def done(segments: Any) -> None:
+        def done(plans: Any) -> None:
             if generation != self._plan_generation:
                 return  # the choices changed meanwhile
             lines = ["Stream copy is a keyframe cut: each segment starts at the keyframe at or before its start."]
-            for s in segments:
-                exact = "exact" if s.exact else (f"asked {float(s.requested_in):.3f}–{float(s.requested_out):.3f} s")
-                lines.append(f"Segment {s.index + 1}: {Path(s.path).name} {float(s.actual_in):.3f}–"
-                             f"{float(s.actual_out):.3f} s ({exact})")
+            for k, segments in enumerate(plans):
+                if files:
+                    lines.append(f"{files[k].name}:")
+                for s in segments:
+                    exact = "exact" if s.exact else (f"asked {float(s.requested_in):.3f}–"
+                                                     f"{float(s.requested_out):.3f} s")
+                    lines.append(f"{'  ' if files else ''}Segment {s.index + 1}: {Path(s.path).name} "
+                                 f"{float(s.actual_in):.3f}–{float(s.actual_out):.3f} s ({exact})")
             self.plan_text = "\n".join(lines)
             self.plan.setText(self.plan_text)
 
@@ -283,14 +327,17 @@ class ExportDialog(QDialog):
 
         from editor.media.render import copy_plan
 
+        def plan_all() -> list[Any]:
+            return [copy_plan(spec) for spec in specs]
+
         tasks = getattr(getattr(self.controller, "ctx", None), "tasks", None)
         if tasks is None:
             try:
-                done(copy_plan(spec))
+                done(plan_all())
             except Exception as exc:  # noqa: BLE001
                 failed(exc)
             return
-        tasks.run(copy_plan, spec, on_done=done, on_error=failed)
+        tasks.run(plan_all, on_done=done, on_error=failed)
 
     # -- actions ---------------------------------------------------------------------------------------
 
@@ -301,10 +348,11 @@ class ExportDialog(QDialog):
             self.output.setText(path)
             self._output_changed()
 
-    def confirm_overwrite(self, out: Path) -> bool:
+    def confirm_overwrite(self, out: Path, count: int = 1) -> bool:
         """Ask before replacing an existing file (Replace / Cancel, Cancel the default)."""
+        more = f" (and {count - 1} more of the files to write)" if count > 1 else ""
         box = QMessageBox(QMessageBox.Icon.Warning, "Replace file? — Cutline",
-                          f"{out.name} already exists in {out.parent}. Replace it?", parent=self)
+                          f"{out.name} already exists in {out.parent}{more}. Replace it?", parent=self)
         replace = box.addButton("&Replace", QMessageBox.ButtonRole.AcceptRole)
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(cancel)
@@ -325,21 +373,26 @@ class ExportDialog(QDialog):
         session = self.controller.session
         try:
             output_format(out)
-            spec = self.spec()
+            specs = self.specs()
         except Exception as exc:  # noqa: BLE001 - a bad preset, range or format is shown, not raised
             self.error.setText(str(exc))
             return
-        if out.exists() and not self.confirm_overwrite(out):
-            self.error.setText(f"{out.name} exists; choose another name or replace it")
+        ranges = self.ranges()
+        outs = segment_outputs(out, self._segments) if len(specs) > 1 else [out]
+        existing = [o for o in outs if o.exists()]
+        if existing and not self.confirm_overwrite(existing[0], len(existing)):
+            self.error.setText(f"{existing[0].name} exists; choose another name or replace it")
             return
         try:
             parts = int(self.where.currentData() or 0)
             extra = {"farm": True, "chunks": parts} if parts else {}
-            self.job_id = self.jobs.start_export(spec, str(out), self.preset.currentData(),
-                                                 self.in_out.isChecked(), session.project_id if session else None,
-                                                 **extra)
+            for spec, target, in_out in zip(specs, outs, ranges, strict=True):
+                self.job_ids.append(self.jobs.start_export(spec, str(target), self.preset.currentData(), in_out,
+                                                           session.project_id if session else None, **extra))
         except Exception as exc:  # noqa: BLE001 - shown, not raised
             self.error.setText(str(exc))
             return
-        self.controller.message.emit(f"Export started: {out.name} (progress in the jobs panel)")
+        self.job_id = self.job_ids[0]
+        what = out.name if len(outs) == 1 else f"{len(outs)} files ({outs[0].name} …)"
+        self.controller.message.emit(f"Export started: {what} (progress in the jobs panel)")
         self.accept()

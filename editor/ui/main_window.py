@@ -216,7 +216,8 @@ class MainWindow(QMainWindow):
         c = self.controller
         return {
             "new_project": self.new_project, "open_project": self.open_projects, "import_media": self.import_media,
-            "export": self.export, "export_frame": self.export_frame, "preferences": self.preferences,
+            "export": self.export, "export_segments": lambda: self.export(segments=True),
+            "export_frame": self.export_frame, "preferences": self.preferences,
             "quit": self.close,
             "undo": c.undo, "redo": c.redo, "split": c.split, "split_all": c.split_all,
             "trim_start": c.trim_start, "trim_end": c.trim_end, "ripple_delete": c.ripple_delete, "lift": c.lift,
@@ -629,16 +630,21 @@ class MainWindow(QMainWindow):
         if paths:
             self.controller.import_files(paths)
 
-    def export(self) -> None:
+    def export(self, segments: bool = False) -> None:
+        """The export dialog; with ``segments`` set to write each enabled segment to its own file."""
         try:
             from editor.ui.export_dialog import ExportDialog
         except ImportError:
             self.show_message("Export is not available in this build")
             return
-        if self.controller.timeline is None:
+        tl = self.controller.timeline
+        if tl is None:
             self.show_message("Open or create a project first (Ctrl+O, Ctrl+N)")
             return
-        ExportDialog(self.jobs, self.controller, self).exec()
+        if segments and not any(g.enabled for g in tl.segments):
+            self.show_message("No enabled segment to export: B adds one from the in/out range")
+            return
+        ExportDialog(self.jobs, self.controller, self, segments=segments).exec()
 
     def export_frame(self) -> None:
         """Write the frame at the playhead, full size and composed as an export composes it, as a PNG."""
