@@ -128,6 +128,7 @@ class Presence:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._threads = threading.Lock()  # guards _thread: start and stop may race
 
     @property
     def info(self) -> InstanceInfo:
@@ -137,9 +138,11 @@ class Presence:
         """Write the key now and keep it alive from a daemon thread (every ``interval`` seconds)."""
         self.beat()
         self._announce()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="cutline-presence", daemon=True)
-            self._thread.start()
+        with self._threads:  # start() may run on a worker thread while the window's stop() runs
+            if self._thread is None and not self._stop.is_set():
+                thread = threading.Thread(target=self._run, name="cutline-presence", daemon=True)
+                thread.start()
+                self._thread = thread
         return self
 
     def beat(self) -> bool:
@@ -166,9 +169,10 @@ class Presence:
     def stop(self) -> None:
         """Stop beating and delete the key (others see this instance gone at once)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+        with self._threads:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=2)
         self.conn.call(lambda c: c.delete(instance_key(self.instance_id)), None)
         self._announce(gone=True)
 
