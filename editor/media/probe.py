@@ -182,7 +182,9 @@ _KEPT: dict[tuple[str, int, int], Any] = {}
 _KEPT_LOCK = threading.Lock()
 
 
-def _kept_key(path: str | os.PathLike[str]) -> tuple[str, int, int]:
+def file_key(path: str | os.PathLike[str]) -> tuple[str, int, int]:
+    """(path, size, mtime in ns): what a per-process cache of a file's facts is keyed by, so a file changed
+    on disk is read again. Any thread."""
     try:
         st = os.stat(path)
     except OSError:
@@ -198,14 +200,14 @@ def keep_open(path: str | os.PathLike[str], container: Any) -> None:
             if old is not container:
                 old.close()
         _KEPT.clear()
-        _KEPT[_kept_key(path)] = container
+        _KEPT[file_key(path)] = container
 
 
 def open_kept(path: str | os.PathLike[str]) -> av.container.InputContainer:
     """The container :func:`keep_open` kept for ``path`` if the file is unchanged (the caller owns it now),
     else :func:`open_input`. Any thread."""
     with _KEPT_LOCK:
-        kept = _KEPT.pop(_kept_key(path), None)
+        kept = _KEPT.pop(file_key(path), None)
     return kept if kept is not None else open_input(path)
 
 

@@ -24,7 +24,7 @@ import av
 
 from editor.media.errors import RenderError
 from editor.media.origin import FrameIndex, SeekPoint, WindowTooNarrow, covers, packets_from, scan_video, scan_window
-from editor.media.probe import keep_open, open_input, open_kept
+from editor.media.probe import file_key, keep_open, open_input, open_kept
 from editor.media.render_audio import AudioFeeder, AudioPacketCopier, audio_codec_for
 from editor.media.render_bitstream import end_of_sequence, nal_types, parameter_sets
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, OutputFormat, choose_codecs
@@ -174,14 +174,6 @@ _META_CACHE: dict[tuple[str, int, int], StreamMeta] = {}
 _WINDOW_SHARE = Fraction(1, 2)
 
 
-def _file_key(path: str) -> tuple[str, int, int]:
-    try:
-        st = Path(path).stat()
-    except OSError:
-        st = None
-    return (str(path), st.st_size if st else -1, st.st_mtime_ns if st else -1)
-
-
 def _video_of(src: Any, path: str) -> Any:
     if not src.streams.video:
         raise RenderError(f"{path}: has no video stream to copy", path)
@@ -191,7 +183,7 @@ def _video_of(src: Any, path: str) -> Any:
 def stream_meta(path: str) -> StreamMeta:
     """Size, rate and codec signatures of ``path``'s streams, kept for the process while the file is
     unchanged (no scan: the header says them). Worker thread."""
-    key = _file_key(path)
+    key = file_key(path)
     hit = _META_CACHE.get(key)
     if hit is not None:
         return hit
@@ -220,7 +212,7 @@ def file_index(path: str, start: Fraction | None = None, end: Fraction | None = 
     With ``start`` (and ``end``; None: the end of the file), an index of at least the frames shown in
     [start, end) may be returned instead (``FrameIndex.window``; see :func:`scan_window`): a copy of a few
     seconds of a long file reads those seconds only. Worker thread."""
-    key = _file_key(path)
+    key = file_key(path)
     hit = _INDEX_CACHE.get(key)
     if hit is not None:
         return hit
