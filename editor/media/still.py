@@ -6,6 +6,7 @@ written as PNG without a partial file left behind. Worker thread; never touches 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,42 +19,55 @@ from editor.media.frames import FrameReader
 from editor.model.layers import canvas_size, layers_at
 from editor.model.timeline import Clip, Timeline
 
-__all__ = ["timeline_still", "write_png"]
+__all__ = ["ReaderSource", "timeline_still", "write_png"]
 
 
-class _Readers:
-    """``editor.media.compose.PictureSource`` over one BGRA reader per file, exact frames, no cache."""
+class ReaderSource:
+    """``editor.media.compose.PictureSource`` over FrameReaders: ``reader(path)`` gives the reader of a file
+    (the preview engine's, or a still's own). With ``offline``, a file that cannot be read is reported there
+    and drawn black; without it, its MediaError is raised. The reading thread of whoever owns the readers."""
 
-    def __init__(self) -> None:
-        self.readers: dict[str, FrameReader] = {}
-
-    def _reader(self, path: str) -> FrameReader:
-        reader = self.readers.get(path)
-        if reader is None:
-            reader = self.readers[path] = FrameReader(path, pixel_format="bgra", cache_bytes=0)
-        return reader
+    def __init__(self, reader: Callable[[str], FrameReader],
+                 offline: Callable[[str, MediaError], None] | None = None) -> None:
+        self._reader, self._offline = reader, offline
 
     def display_size(self, clip: Clip) -> tuple[int, int]:
-        return self._reader(clip.media.path).display_size
+        try:
+            return self._reader(clip.media.path).display_size
+        except MediaError as exc:
+            if self._offline is None:
+                raise
+            self._offline(clip.media.path, exc)
+            return (clip.media.width or 16, clip.media.height or 9)
 
     def picture(self, clip: Clip, seconds: Fraction, size: tuple[int, int]) -> np.ndarray:
-        reader = self._reader(clip.media.path)
-        at = min(seconds, max(Fraction(0), reader.duration - Fraction(1, 1000)))
-        return reader.read(reader.resolve(at), size=size, back_window=0).to_ndarray()
-
-    def close(self) -> None:
-        for reader in self.readers.values():
-            reader.close()
+        try:
+            reader = self._reader(clip.media.path)
+            at = min(seconds, max(Fraction(0), reader.duration - Fraction(1, 1000)))
+            return reader.read(reader.resolve(at), size=size, back_window=0).to_ndarray()
+        except MediaError as exc:
+            if self._offline is None:
+                raise
+            self._offline(clip.media.path, exc)
+            return np.zeros((size[1], size[0], 4), np.uint8)
 
 
 def timeline_still(timeline: Timeline, frame: int, *, subtitles: bool = False) -> np.ndarray:
     """Timeline frame ``frame`` as a (h, w, 4) BGRA array at the timeline's picture size: what an export
     shows there (black where nothing is). MediaError (one line) when a file cannot be read. Worker thread."""
-    source = _Readers()
+    readers: dict[str, FrameReader] = {}
+
+    def reader(path: str) -> FrameReader:
+        if path not in readers:
+            readers[path] = FrameReader(path, pixel_format="bgra", cache_bytes=0)
+        return readers[path]
+
     try:
-        return compose_frame(layers_at(timeline, frame, subtitles=subtitles), canvas_size(timeline), source)
+        return compose_frame(layers_at(timeline, frame, subtitles=subtitles), canvas_size(timeline),
+                             ReaderSource(reader))
     finally:
-        source.close()
+        for r in readers.values():
+            r.close()
 
 
 def write_png(pixels: np.ndarray, out: str | os.PathLike[str], pixel_format: str = "bgra") -> None:
