@@ -165,16 +165,15 @@ def owned_by_farm(db: Any, job_id: str) -> bool:
     return row is not None
 
 
-def local_jobs(db: Any) -> list[tuple[int, str, str, dict[str, Any], float | None]]:
-    """Every unfinished job on a ``local.*`` queue: (Procrastinate id, instance id, status, args, epoch seconds
-    it was queued). Worker thread."""
+def local_jobs(db: Any) -> list[tuple[int, str, dict[str, Any], float | None]]:
+    """Every unfinished job on a ``local.*`` queue: (Procrastinate id, instance id, args, epoch seconds it was
+    queued). Worker thread."""
     with db.connection() as conn:
         rows = conn.execute(
-            "SELECT j.id, j.queue_name, j.status::text, j.args, extract(epoch FROM min(e.at))::float8"
+            "SELECT j.id, j.queue_name, j.args, extract(epoch FROM min(e.at))::float8"
             " FROM procrastinate_jobs j LEFT JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'deferred'"
             " WHERE j.status IN ('todo', 'doing') AND j.queue_name LIKE 'local.%%' GROUP BY j.id").fetchall()
-    return [(int(r[0]), str(r[1])[len("local."):], str(r[2]), r[3] if isinstance(r[3], dict) else {}, r[4])
-            for r in rows]
+    return [(int(r[0]), str(r[1])[len("local."):], r[2] if isinstance(r[2], dict) else {}, r[3]) for r in rows]
 
 
 def end_orphaned(db: Any, procrastinate_job: int) -> bool:

@@ -114,12 +114,11 @@ def reap_orphaned_local_queue(store: Any, *, grace: float = INSTANCE_TTL, exclud
         return []
     now = time.time()
     ended: list[str] = []
-    for pj, instance, _status, args, queued_at in jobs:
+    for pj, instance, args, queued_at in jobs:
         if instance == exclude_owner:
             continue
         params = args.get("params") if isinstance(args.get("params"), dict) else {}
-        started = queued_at if queued_at is not None else None
-        if not _orphaned(store, str(args.get("job_id", "")), instance, started, params, None, now, grace):
+        if not _orphaned(store, str(args.get("job_id", "")), instance, queued_at, params, None, now, grace):
             continue
         if end_orphaned(store.db, pj):
             ended.append(str(args.get("job_id", pj)))

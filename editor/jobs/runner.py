@@ -371,8 +371,8 @@ class JobRunner:
             if self.gate is not None and state.operation != "export" and not self.gate.wait_idle(job.cancel):
                 raise JobCancelled("cancelled before it started")
             result = work(lambda p, m: self._report(job, p, m), job.cancel)
-            if isinstance(result, RenderResult) and result.report_lines():
-                message = "; ".join(result.report_lines())  # the copy plan, seams re-encoded: said, kept
+            if isinstance(result, RenderResult) and (said := result.report_lines()):
+                message = "; ".join(said)  # the copy plan, seams re-encoded: said, kept
             if job.cancel.is_set() and state.operation != "export":
                 status, message = "cancelled", "cancelled"
         except RenderCancelled:
