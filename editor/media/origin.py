@@ -300,6 +300,13 @@ class FrameIndex:
         return [self.time_of(i) for i in self.keyframe_indices()]
 
 
+def _frame_ticks(stream: Any, tb: Fraction) -> int:
+    """How long one frame is, in ticks of ``tb``, at the stream's nominal rate (the last frame's length when
+    the file does not say it)."""
+    rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+    return max(1, int(round(1 / (Fraction(rate) * tb))))
+
+
 def scan_video(container: av.container.InputContainer, stream: Any = None) -> FrameIndex:
     """Index the video of ``container`` in one demux pass (no decoding, except a few frames when the file
     starts with frames shown before its first keyframe); leaves the container at its start.
@@ -327,11 +334,9 @@ def scan_video(container: av.container.InputContainer, stream: Any = None) -> Fr
             o.discard = was
     _rewind(container, s)
     tb = Fraction(s.time_base or Fraction(1, 90000))
-    rate = s.average_rate or s.guessed_rate or Fraction(25)
-    default_duration = max(1, int(round(1 / (Fraction(rate) * tb))))
     head_end = next((i for i, p in enumerate(packets) if p.key), 0) + _HEAD_PACKETS + 1
     origin, first_key = _origin_from(packets[:head_end], container, s)
-    return FrameIndex(s, packets, origin, first_key, default_duration)
+    return FrameIndex(s, packets, origin, first_key, _frame_ticks(s, tb))
 
 
 #: Packets read past the keyframe that ends a window: the leading pictures of an open GOP come after their
@@ -370,8 +375,6 @@ def scan_window(container: av.container.InputContainer, stream: Any, start: Frac
     want = max(origin.pts, origin.pts_at(start))
     stop = origin.pts_at(end) if end is not None else None
     step = max(1, int(round(1 / tb)))
-    rate = s.average_rate or s.guessed_rate or Fraction(25)
-    default_duration = max(1, int(round(1 / (Fraction(rate) * tb))))
     others = [(o, o.discard) for o in container.streams if o.index != s.index]
     for o, _ in others:
         o.discard = av.stream.Discard.all
@@ -411,7 +414,7 @@ def scan_window(container: av.container.InputContainer, stream: Any, start: Frac
                     return None  # already at the start of the file
                 continue
             hi = packets[closing].pts if not at_end and closing is not None else None
-            return FrameIndex(s, packets, origin, k0, default_duration, (packets[k0].pts, hi))
+            return FrameIndex(s, packets, origin, k0, _frame_ticks(s, tb), (packets[k0].pts, hi))
         return None
     finally:
         for o, was in others:
