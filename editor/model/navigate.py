@@ -23,8 +23,8 @@ __all__ = [
     "next_marker",
     "previous_marker",
     "keyframe_points",
-    "next_keyframe",
-    "previous_keyframe",
+    "next_point",
+    "previous_point",
     "top_track_at",
     "timeline_from_media",
 ]
@@ -97,16 +97,12 @@ def edit_points(timeline: Timeline) -> list[int]:
 
 def next_edit_point(timeline: Timeline, frame: int) -> int | None:
     """The first edit point after ``frame``, or None. Pure; any thread."""
-    pts = edit_points(timeline)
-    k = bisect.bisect_right(pts, frame)
-    return pts[k] if k < len(pts) else None
+    return next_point(edit_points(timeline), frame)
 
 
 def previous_edit_point(timeline: Timeline, frame: int) -> int | None:
     """The last edit point before ``frame``, or None. Pure; any thread."""
-    pts = edit_points(timeline)
-    k = bisect.bisect_left(pts, frame)
-    return pts[k - 1] if k > 0 else None
+    return previous_point(edit_points(timeline), frame)
 
 
 def keyframe_points(timeline: Timeline, keyframes: Mapping[str, Sequence[int]]) -> list[int]:
@@ -135,14 +131,15 @@ def keyframe_points(timeline: Timeline, keyframes: Mapping[str, Sequence[int]]) 
     return sorted(out)
 
 
-def next_keyframe(points: Sequence[int], frame: int) -> int | None:
-    """The first of ``points`` (:func:`keyframe_points`) after ``frame``, or None. Pure; any thread."""
+def next_point(points: Sequence[int], frame: int) -> int | None:
+    """The first of the sorted ``points`` (edit points, :func:`keyframe_points`) after ``frame``, or None.
+    Pure; any thread."""
     k = bisect.bisect_right(points, frame)
     return points[k] if k < len(points) else None
 
 
-def previous_keyframe(points: Sequence[int], frame: int) -> int | None:
-    """The last of ``points`` before ``frame``, or None. Pure; any thread."""
+def previous_point(points: Sequence[int], frame: int) -> int | None:
+    """The last of the sorted ``points`` before ``frame``, or None. Pure; any thread."""
     k = bisect.bisect_left(points, frame)
     return points[k - 1] if k > 0 else None
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from editor.jobs.board import JobsService
 from editor.jobs.priority import PlaybackGate
-from editor.model.navigate import duration, next_keyframe, previous_keyframe
+from editor.model.navigate import duration, next_point, previous_point
 from editor.model.time import format_timecode
 from editor.model.timeline import Timeline
 from editor.ui.actions import ACTIONS, build_actions, show_undo_labels
@@ -524,7 +524,7 @@ class MainWindow(QMainWindow):
         self.pause()
         c = self.controller
         points = self.timeline_view.keyframe_points()
-        frame = next_keyframe(points, c.playhead) if forward else previous_keyframe(points, c.playhead)
+        frame = next_point(points, c.playhead) if forward else previous_point(points, c.playhead)
         if frame is not None:
             c.set_playhead(frame)
             return

@@ -132,7 +132,7 @@ class TimelineView(QWidget):
         self._scaled: dict[tuple[str, int, int], QPixmap] = {}
         self._waves: dict[str, tuple[np.ndarray, float]] = {}
         self._keyframes: dict[str, list[int]] = {}  # each file's keyframe frame numbers, by fingerprint
-        self._key_points: tuple[int, int, list[int]] | None = None  # (timeline id, keyframes version, points)
+        self._key_points: tuple[Timeline, int, list[int]] | None = None  # (timeline, keyframes version, points)
         self._key_version = 0
         self._paint_spans: list[tuple[float, float]] = []  # x ranges of the paint event being handled
         self._snaps: list[int] | None = None
@@ -269,8 +269,8 @@ class TimelineView(QWidget):
         if tl is None:
             return []
         got = self._key_points
-        if got is None or got[0] != id(tl) or got[1] != self._key_version:
-            got = (id(tl), self._key_version, keyframe_points(tl, self._keyframes))
+        if got is None or got[0] is not tl or got[1] != self._key_version:  # the object, not its id: an id
+            got = (tl, self._key_version, keyframe_points(tl, self._keyframes))  # is reused once it is freed
             self._key_points = got
         return got[2]
 

@@ -162,5 +162,5 @@ def test_keyframe_points_follow_each_clip_through_trims_speed_and_reverse() -> N
     points = navigate.keyframe_points(t, keys)
     assert points == [10, 60, 100, 125, 159, 209]
     assert navigate.keyframe_points(t, {}) == []  # keyframes not known yet: none
-    assert navigate.next_keyframe(points, 10) == 60 and navigate.next_keyframe(points, 209) is None
-    assert navigate.previous_keyframe(points, 60) == 10 and navigate.previous_keyframe(points, 10) is None
+    assert navigate.next_point(points, 10) == 60 and navigate.next_point(points, 209) is None
+    assert navigate.previous_point(points, 60) == 10 and navigate.previous_point(points, 10) is None
