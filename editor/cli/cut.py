@@ -118,7 +118,9 @@ def _timecode(t: Fraction) -> str:
 
 
 def _safe(text: str) -> str:
-    return "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in text).strip() or "segment"
+    from editor.media.render_output import safe_file_name
+
+    return safe_file_name(text, "segment")
 
 
 def _fill(template: str, n: int, name: str, src: Path, start: Fraction) -> str:

@@ -68,6 +68,12 @@ def _available(table: dict[str, str], names: tuple[str, ...]) -> tuple[str, ...]
     return tuple(n for n in names if table[n] in av.codecs_available)
 
 
+def safe_file_name(text: str, fallback: str = "") -> str:
+    """``text`` usable as a file name on every system: characters Windows reserves and control characters
+    become ``_``; ``fallback`` when nothing is left. Pure; any thread."""
+    return "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in text).strip() or fallback
+
+
 def output_formats() -> list[OutputFormat]:
     """Every output kind, with only the codecs this FFmpeg can encode. Any thread."""
     out = []

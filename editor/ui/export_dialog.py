@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.jobs.export import PRESETS, export_range, render_spec_for
-from editor.media.render_output import output_format, output_formats
+from editor.media.render_output import output_format, output_formats, safe_file_name
 from editor.model.segments import enabled_segments
 from editor.model.time import format_timecode
 from editor.model.timeline import Segment
@@ -48,7 +48,7 @@ CODEC_LABELS = {"h264": "H.264", "hevc": "HEVC (H.265)", "av1": "AV1", "vp9": "V
 
 
 def default_output(name: str, folder: Path | None = None, extension: str = ".mp4") -> Path:
-    safe = "".join(ch if ch not in '/\\:*?"<>|' else "_" for ch in name).strip() or "export"
+    safe = safe_file_name(name, "export")
     folder = folder or Path.home() / "Videos"
     if not folder.is_dir():
         folder = Path.home()
@@ -70,7 +70,7 @@ def segment_outputs(out: Path, segments: tuple[Segment, ...]) -> list[Path]:
     width = max(2, len(str(len(segments))))
     paths = []
     for n, seg in enumerate(segments, 1):
-        label = "".join(ch if ch not in '/\\:*?"<>|' else "_" for ch in seg.name).strip()
+        label = safe_file_name(seg.name)
         paths.append(out.with_name(f"{out.stem} {n:0{width}d}{' ' + label if label else ''}{out.suffix}"))
     return paths
 
