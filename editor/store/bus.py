@@ -234,6 +234,19 @@ def _patient_reads(pubsub: Any) -> None:
         parser._socket_timeout = STREAM_TIMEOUT
 
 
+def _next_message(pubsub: Any, wait: float) -> dict[str, Any] | None:
+    """The next pub/sub message: waits ``wait`` seconds for its first byte, then up to STREAM_TIMEOUT for the rest.
+
+    ``get_message(timeout=t)`` alone is not enough: since redis-py 8 it reads the message itself with ``t`` too,
+    so with ``t == 0`` a large message whose tail is still on the wire raised a timeout and cut a healthy
+    connection (the events behind it were lost). Listener thread."""
+    conn = pubsub.connection
+    if conn is None or not conn.can_read(timeout=wait):
+        return None
+    message: dict[str, Any] | None = pubsub.get_message(timeout=STREAM_TIMEOUT)
+    return message
+
+
 class RedisEventBus:
     """Events over Redis pub/sub. Thread: any."""
 
@@ -264,11 +277,11 @@ class RedisEventBus:
                 ready()
                 while not stop.is_set():
                     raws: list[bytes | str] = []
-                    message = pubsub.get_message(timeout=0.5)
+                    message = _next_message(pubsub, 0.5)
                     while message is not None and len(raws) < BATCH_MAX:  # whatever else has arrived
                         if message.get("type") == "message":
                             raws.append(message["data"])
-                        message = pubsub.get_message(timeout=0.0)
+                        message = _next_message(pubsub, 0.0)
                     if message is not None and message.get("type") == "message":
                         raws.append(message["data"])
                     if raws:
