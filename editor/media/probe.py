@@ -223,9 +223,27 @@ def open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
     if p.stat().st_size == 0:
         raise UnsupportedMediaError(f"{p}: the file is empty (0 bytes)", p)
     try:
-        return av.open(str(p), "r")
+        container = av.open(str(p), "r")
     except Exception as exc:  # noqa: BLE001
         raise describe_av_error(p, exc) from exc
+    raw = container.format.name.split(",")[0]
+    if raw in _RAW_STREAM_DEMUXERS and p.suffix.lower() in _CONTAINER_SUFFIXES:
+        # FFmpeg falls back to a raw elementary-stream guess on bytes no container claims (about one random
+        # file in fifty reads as raw H.263): a file named like a container is damaged or not media at all
+        container.close()
+        raise UnsupportedMediaError(
+            f"{p}: not a readable {p.suffix[1:].upper()} file (its bytes do not start like one)", p)
+    return container
+
+
+#: FFmpeg demuxers of bare elementary streams, which it guesses from weak signatures
+_RAW_STREAM_DEMUXERS = frozenset({
+    "h261", "h263", "h264", "hevc", "vvc", "m4v", "mpegvideo", "cavsvideo", "avs2", "avs3", "vc1", "dirac",
+    "mjpeg", "mp3", "aac", "ac3", "eac3", "dts", "truehd", "mlp", "loas", "data"})
+#: file name endings of containers (an MPEG-TS named .mp4 still opens: only raw guesses are refused)
+_CONTAINER_SUFFIXES = frozenset({
+    ".mp4", ".mov", ".qt", ".3gp", ".3g2", ".mkv", ".webm", ".avi", ".ts", ".m2ts", ".mts", ".mxf", ".flv",
+    ".wmv", ".asf", ".ogv", ".vob"})  # not .mpg or .m4v: those names are also worn by bare streams
 
 
 def _rate_is_variable(stream: Any, full_index: bool) -> bool:
