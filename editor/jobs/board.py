@@ -113,6 +113,9 @@ class JobBoard:
                 log.exception("a jobs panel callback failed")
 
     def close(self) -> None:
+        """Stop following the channel; nothing is called back after this (the window may be gone)."""
+        self.on_change = None
+        self.on_presence = None
         if self._subscription is not None:
             self._subscription.close()
             self._subscription = None
@@ -135,7 +138,7 @@ class JobsService:
         self.instance_id = instance_id
         self.runner = JobRunner(store, bus, instance_id)
         self.board = JobBoard(store, bus, on_change=on_change, on_presence=on_presence)
-        self.runner.add_listener(self.board._merge)
+        self._unlisten = self.runner.add_listener(self.board._merge)
         self.presence = Presence(store.redis, instance_id, project_id=project_id, project_name=project_name,
                                  kind=kind, bus=bus)
         self._stop = threading.Event()
@@ -191,8 +194,9 @@ class JobsService:
     def close(self, *, cancel_jobs: bool = True) -> None:
         """Cancel this window's jobs (no partial files left), stop listening and beating."""
         self._stop.set()
+        self.board.close()  # first: a job that ends while the runner closes is not shown to a closed window
+        self._unlisten()
         self.runner.close(cancel=cancel_jobs)
-        self.board.close()
         self.presence.stop()
         if self._reaper is not None:
             self._reaper.join(timeout=2)

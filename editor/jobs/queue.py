@@ -279,10 +279,14 @@ class QueueWorker:
 
             for sig in (signal.SIGTERM, signal.SIGINT):
                 self._loop.add_signal_handler(sig, self._request_stop)
+        self._main = asyncio.current_task()
+        if self.stopping:  # stop() came before this loop existed: it could not cancel anything
+            return
         async with self.app.open_async():
             side = asyncio.create_task(self._side())
             try:
-                self._main = asyncio.current_task()
+                if self.stopping:  # stop() came while connecting
+                    return
                 self.ready.set()
                 await self.app.run_worker_async(
                     queues=self.queues, name=self.name, concurrency=self.concurrency, wait=True,
