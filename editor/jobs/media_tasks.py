@@ -1,7 +1,9 @@
 """The queue's media tasks (proxy, thumbnails/filmstrip, waveform) by path: results go where every window
 finds them (the proxy file beside its source's cache folder, thumbnails and peaks in the shared cache).
 
-Arguments are JSON: ``{"job_id", "path", "out"?, "count"?, "size"?}``. Worker thread; no Qt.
+Arguments are JSON: ``{"job_id", "path", "out"?, "count"?, "size"?, "exact"?, "buckets"?}``. A window's own
+tasks (on its local queue) pass its playback gate: the work pauses between pieces while the window plays.
+Worker thread; no Qt.
 """
 
 from __future__ import annotations
@@ -10,15 +12,27 @@ import threading
 from typing import Any
 
 from editor.jobs.paths import map_path
+from editor.jobs.priority import PlaybackGate
 
 
-def media_work(kind: str, args: dict[str, Any], store: Any, path_map: dict[str, str]) -> Any:
-    """The work function (``work(report, cancel)``) of a media task."""
+def media_work(kind: str, args: dict[str, Any], store: Any, path_map: dict[str, str],
+               gate: PlaybackGate | None = None) -> Any:
+    """The work function (``work(report, cancel)``) of a media task; with ``gate`` it pauses while the
+    window plays."""
     import os
 
-    from editor.media.errors import MediaError
+    from editor.media.errors import MediaError, RenderCancelled
 
     path = map_path(str(args["path"]), path_map)
+
+    def pause_point(cancel: threading.Event) -> Any:
+        """Between pieces of work: end at once when cancelled, wait while the window plays."""
+        def pause() -> None:
+            if cancel.is_set():
+                raise RenderCancelled("cancelled")
+            if gate is not None:
+                gate.wait_idle(cancel)
+        return pause
 
     def check() -> None:
         if not os.access(path, os.R_OK):
@@ -29,7 +43,9 @@ def media_work(kind: str, args: dict[str, Any], store: Any, path_map: dict[str, 
 
         def proxy(report: Any, cancel: threading.Event) -> str:
             check()
-            return str(make_proxy(path, map_path(str(args["out"]), path_map), on_progress=report, cancel=cancel))
+            return str(make_proxy(path, map_path(str(args["out"]), path_map), on_progress=report, cancel=cancel,
+                                  pause=pause_point(cancel),
+                                  threads=int(args.get("threads", 0))))
 
         return proxy
     if kind == "thumbnails":
@@ -39,7 +55,7 @@ def media_work(kind: str, args: dict[str, Any], store: Any, path_map: dict[str, 
             check()
             size = args.get("size") or [160, 90]
             return len(filmstrip(path, int(args.get("count", 20)), (int(size[0]), int(size[1])),
-                                 cache=store.cache))
+                                 exact=bool(args.get("exact", False)), cache=store.cache))
 
         return thumbs
     if kind == "waveform":
@@ -47,7 +63,8 @@ def media_work(kind: str, args: dict[str, Any], store: Any, path_map: dict[str, 
 
         def wave(report: Any, cancel: threading.Event) -> int:
             check()
-            peaks = waveform_peaks(path, cache=store.cache)
+            peaks = waveform_peaks(path, buckets_per_second=int(args.get("buckets", 100)), cache=store.cache,
+                                   pause=pause_point(cancel))
             return len(getattr(peaks, "lo", b"") or b"")
 
         return wave

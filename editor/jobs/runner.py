@@ -4,9 +4,10 @@ Exports (and media tasks by path) go through the job queue (:mod:`editor.jobs.qu
 export is enqueued on this process's own queue and run by its in-process queue worker, a farm export on the
 encoder's queue for any ``cutline worker``; either way the queue task calls :meth:`JobRunner.execute` on the
 worker's thread, which runs the render in a child process (``render_in_subprocess``: progress as JSON
-lines, an encoder crash cannot take the process down). :meth:`JobRunner.start_thread_job` is the thin
-adapter left for in-process closures (a window's filmstrips, waveforms, probes, proxies whose results come back
-to the window), and a local export runs in a thread here when the queue cannot be reached. For each job it
+lines, an encoder crash cannot take the process down). A window's proxies, filmstrips and waveforms are
+queue tasks too (:meth:`JobRunner.enqueue_media` without ``farm``: its own queue). What still runs on a thread
+here, outside the queue, is the chunked export's coordinator, a local export when the queue cannot be reached,
+and :meth:`JobRunner.start_thread_job`'s closures (in-process work that is no queue task). For each job it
 writes
 
 - PostgreSQL twice: the row at the start (status running, owner = this instance) and at the end
@@ -203,15 +204,17 @@ class JobRunner:
         return job_id
 
     def enqueue_media(self, kind: str, path: str, *, out: str | None = None, farm: bool = True,
-                      conn: Any = None, **extra: Any) -> str:
-        """Queue a proxy, filmstrip (``thumbnails``) or waveform of the file at ``path``; its job id. One per
+                      conn: Any = None, job_id: str | None = None, title: str | None = None, **extra: Any) -> str:
+        """Queue a proxy, filmstrip (``thumbnails``) or waveform of the file at ``path``; its job id (``job_id``
+        when given). Without ``farm`` it goes on this process's own queue, for its in-process worker. One per
         file is queued at a time: a second raises ``procrastinate.exceptions.AlreadyEnqueued``. Any thread
         (blocks on PostgreSQL for the insert)."""
         from editor.jobs.media_tasks import media_lock
 
         kind = "thumbnails" if kind in ("filmstrip", "filmstrips") else kind
-        job_id = str(uuid.uuid4())
-        params = {"title": f"{kind.capitalize()} {Path(path).name}", "host": this_host(), "pid": os.getpid()}
+        job_id = job_id or str(uuid.uuid4())
+        params = {"title": title or f"{kind.capitalize()} {Path(path).name}", "host": this_host(),
+                  "pid": os.getpid()}
         args = {"job_id": job_id, "path": str(path), "params": params, **({"out": out} if out else {}), **extra}
         name = queue.MEDIA_QUEUE if farm else queue.local_queue(self.instance_id)
         self._defer(lambda c: queue.defer(self.app, kind, args, queue=name, conn=c,
@@ -310,7 +313,7 @@ class JobRunner:
         else:
             from editor.jobs.media_tasks import media_work
 
-            work = media_work(kind, args, self.store, self.path_map)
+            work = media_work(kind, args, self.store, self.path_map, self.gate)
         self._run(job, work, None)
         return job.state, job.handing_back
 

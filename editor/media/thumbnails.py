@@ -85,6 +85,19 @@ def filmstrip(path: str | os.PathLike[str], count: int, size: tuple[int, int], *
 
     Served from ``cache`` when every picture is there (the file is not even opened). Worker thread.
     """
+    strip = _filmstrip(path, count, size, exact, cache, decode=True)
+    assert strip is not None
+    return strip
+
+
+def cached_filmstrip(path: str | os.PathLike[str], count: int, size: tuple[int, int], *, exact: bool = False,
+                     cache: BytesCache | None = None) -> list[Thumbnail] | None:
+    """The :func:`filmstrip` the cache holds whole, else None (nothing is decoded). Worker thread."""
+    return _filmstrip(path, count, size, exact, cache, decode=False)
+
+
+def _filmstrip(path: str | os.PathLike[str], count: int, size: tuple[int, int], exact: bool,
+               cache: BytesCache | None, *, decode: bool) -> list[Thumbnail] | None:
     if count <= 0:
         return []
     p = Path(path)
@@ -99,6 +112,8 @@ def filmstrip(path: str | os.PathLike[str], count: int, size: tuple[int, int], *
     keys = [_key(info.fingerprint, t, size, exact) for t in times]
     found = [cache_get(cache, k) for k in keys]
     missing = [i for i, v in enumerate(found) if v is None]
+    if missing and not decode:
+        return None
     if missing:
         fresh = (_exact_thumbnails if exact else _keyframe_thumbnails)(
             p, [times[i] for i in missing], out_size, info.video.rotation)

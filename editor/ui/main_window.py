@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.jobs.runner.run_below_playback(self.gate)
         self.preview = PreviewEngine(self, gate=self.gate)
         self.audio = AudioOutput(self)
-        self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self, start_job=self.jobs.runner.start_thread_job,
+        self.assets = MediaAssets(ctx.tasks, ctx.store.cache, self, runner=self.jobs.runner,
                                   gate=self.gate)
         self._project_name: str | None = None
         self._save_state = ("saved", "")
@@ -264,6 +264,7 @@ class MainWindow(QMainWindow):
         self.assets.offline_changed.connect(self._on_offline)
         self.media_bin.media_activated.connect(self._on_media_activated)
         self.job_changed.connect(self._on_job)
+        self.job_changed.connect(self.assets.on_job)  # a proxy another window made is used when it is done
         self.presence_changed.connect(self.refresh_others)
         self.jobs_panel.cancel_requested.connect(lambda job_id: self.ctx.tasks.run(self.jobs.cancel, job_id))
         self.audio.level.connect(self.viewer.set_audio_level)
@@ -332,7 +333,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_job(self, state: Any) -> None:
         if (self.jobs_panel.row(state.id) is None and not self.jobs_dock.isVisible()
-                and state.owner == self.ctx.instance_id and state.status not in ("complete", "error", "cancelled")):
+                and state.owner == self.ctx.instance_id and state.operation in ("export", "proxy")
+                and state.status not in ("complete", "error", "cancelled")):  # not every filmstrip
             self.show_message(f"{state.title or state.operation} started: Ctrl+J shows the jobs panel")
         if (state.status == "complete" and state.operation == "export" and state.owner == self.ctx.instance_id
                 and state.message not in ("", "done") and state.id not in self._told_jobs):

@@ -55,7 +55,15 @@ def test_fast_scrubbing_settles_on_the_exact_last_frame(qtbot, long_gop) -> None
         engine.close()
 
 
-def test_a_long_gop_source_gets_a_proxy_job_and_the_viewer_stays_exact(qtbot, tmp_path, monkeypatch) -> None:
+def test_a_long_gop_source_gets_a_proxy_job_on_the_queue_and_the_viewer_stays_exact(qtbot, store, tmp_path,
+                                                                                    monkeypatch) -> None:
+    """The window's proxy, filmstrips and waveform are jobs on its own queue (Procrastinate's local queue, run
+    by the in-process worker), the same path as an export; their results come back to the window."""
+    import uuid
+
+    from editor.jobs import queue
+    from editor.jobs.runner import JobRunner
+    from editor.store.bus import open_bus
     from editor.ui.assets import MediaAssets, proxy_path
     from editor.ui.tasks import Tasks
 
@@ -63,31 +71,48 @@ def test_a_long_gop_source_gets_a_proxy_job_and_the_viewer_stays_exact(qtbot, tm
     path = tmp_path / "camera.mp4"
     make_clip(path, frames=120, fps=Fraction(25), size=(320, 240), gop=120)
     timeline = timeline_from_media(import_files([path]).refs)
-    jobs: list[str] = []
-
-    def start_job(kind, work, params, title=""):
-        jobs.append(title)
-        return work(lambda p, m: None, None)
-
+    fp = timeline.media[0].fingerprint
+    for pattern in (f"thumb:{fp}:*", f"wave:{fp}:*"):  # the same clip made by another test: made again here
+        store.cache.invalidate(pattern)
+    instance = f"proxy-test-{uuid.uuid4().hex[:8]}"
+    runner = JobRunner(store, open_bus(store.redis, store.endpoints.database_url, instance), instance)
+    seen: list[tuple[str, str]] = []
+    runner.add_listener(lambda state: seen.append((state.operation, state.title)) if state.finished else None)
     tasks = Tasks()
-    assets = MediaAssets(tasks, None, start_job=start_job)
+    assets = MediaAssets(tasks, store.cache, runner=runner)
     engine = PreviewEngine(fit=(320, 240))
     assets.proxy_ready.connect(engine.use_proxy)
+    thumbs: list[dict] = []
+    assets.thumbnails_ready.connect(lambda fp, images: thumbs.append(images))
     shown: list[tuple[int, int]] = []
     engine.frame_ready.connect(lambda image, frame: shown.append((frame, number(image))))
     try:
-        with qtbot.waitSignal(assets.proxy_ready, timeout=30000):
+        with qtbot.waitSignal(assets.proxy_ready, timeout=60000):
             assets.ensure(timeline)
-        assert jobs == ["Proxy of camera.mp4"]
         assert proxy_path(timeline.media[0].fingerprint).exists()
+        qtbot.waitUntil(lambda: len(thumbs) == 2, timeout=60000)  # keyframe pictures, then the exact ones
+        assert ("proxy", "Proxy of camera.mp4") in seen
+        assert ("thumbnails", "Filmstrip of camera.mp4") in seen
+        assert ("thumbnails", "Exact filmstrip of camera.mp4") in seen
+
+        def rows() -> list[tuple[str, str]]:
+            with store.db.connection() as conn:
+                return conn.execute("SELECT task_name, status::text FROM procrastinate_jobs WHERE queue_name = %s",
+                                    (queue.local_queue(instance),)).fetchall()
+
+        # the queue marks a job succeeded just after its body returned (and the window heard of it)
+        qtbot.waitUntil(lambda: {("cutline.proxy", "succeeded"), ("cutline.thumbnails", "succeeded")}
+                        <= set(rows()), timeout=20000)
         for frame in (97, 13, 64):
             engine.show(timeline, frame)
             qtbot.waitUntil(lambda f=frame: bool(shown) and shown[-1] == (f, f), timeout=10000)
         reader = engine._readers[str(path)]
         assert reader.path == proxy_path(timeline.media[0].fingerprint), "the viewer reads the proxy"
     finally:
+        assets.close()
         engine.close()
         tasks.shutdown()
+        runner.close(timeout=10)
 
 
 def test_holding_left_steps_back_exactly_across_a_keyframe_without_a_keyframe_flash(qtbot, long_gop) -> None:
