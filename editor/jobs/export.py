@@ -11,7 +11,8 @@ Presets (what the export dialog offers):
 - ``fast``  — H.264 (libx264 preset veryfast, CRF 23) + AAC
 - ``copy``  — lossless stream copy: a keyframe cut (each segment starts at the keyframe at or before its
   start; the real ranges are in ``editor.media.render.copy_plan``); needs one video track without gaps, and
-  takes the sound of the video clips' own files
+  takes the sound of the video clips' own files, so it refuses (one line) a timeline whose sound differs:
+  gain, fades, mute, reverse, another layout on the sound track, several sound tracks
 - ``smart`` — exact at both ends: copies what it can, re-encodes the frames around each cut (same limits)
 
 Output choices (container by the output's extension, codecs, CRF or bitrate, size, rate) go through
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 from editor.media.errors import RenderError
 from editor.media.render import RenderClip, RenderSpec
@@ -122,6 +124,60 @@ def _sound_clip(item: Clip, track: Track, s0: int, e0: int, lo: int, hi: int, st
                       video=False, audio=True, gain=gain, fades=fades, reverse=item.reverse)
 
 
+def _copy_sound_problem(timeline: Timeline, start: int, end: int, video_track: int) -> str:
+    """Why a copy or smart export, which takes each video clip's own sound as its file holds it, would not
+    be the sound the timeline plays in ``[start, end)`` ("" when it would be). Pure; any thread."""
+    def spans(track: Track, with_sound: bool) -> list[tuple[str, int, int, int]]:
+        starts = track.starts()
+        out = []
+        for i, item in enumerate(track.items):
+            lo, hi = max(starts[i], start), min(starts[i + 1], end)
+            if hi > lo and type(item) is Clip and (item.media.has_audio or not with_sound):
+                out.append((item.media.path, lo, hi, item.source_in + (lo - starts[i])))
+        return out
+
+    def edited(item: Clip) -> str:
+        if item.reverse:
+            return "play a clip backwards"
+        if item.muted:
+            return "mute a clip"
+        if item.gain_db:
+            return f"apply a clip's gain ({item.gain_db:+g} dB)"
+        if item.fade_in or item.fade_out or item.crossfade:
+            return "apply a clip's fades or crossfade"
+        return ""
+
+    def first_edit(ti: int) -> str:
+        track = timeline.tracks[ti]
+        starts = track.starts()
+        for i, item in enumerate(track.items):
+            lo, hi = max(starts[i], start), min(starts[i + 1], end)
+            if hi > lo and type(item) is Clip and (what := edited(item)):
+                return f"{what}: {item.name or Path(item.media.path).name} on {track.name} at frame {starts[i]}"
+        return ""
+
+    if what := first_edit(video_track):
+        return what
+    sound = [i for i, t in enumerate(timeline.tracks) if t.kind == "audio" and any(type(it) is Clip for it in t.items)]
+    if not sound:
+        return ""  # no sound tracks at all: the clips' own sound, as a plain cut of the files
+    soloing = any(timeline.tracks[i].solo for i in sound)
+    playing = [i for i in sound if not timeline.tracks[i].muted and (timeline.tracks[i].solo or not soloing)]
+    if len(playing) > 1:
+        return "mix several sound tracks"
+    for i in sound:
+        if timeline.tracks[i].gain_db and i in playing:
+            return f"apply {timeline.tracks[i].name}'s gain ({timeline.tracks[i].gain_db:+g} dB)"
+        if what := first_edit(i):
+            return what
+    video_sound = spans(timeline.tracks[video_track], True)
+    heard = spans(timeline.tracks[playing[0]], True) if playing else []
+    if heard != video_sound:
+        return (f"play the sound as {timeline.tracks[playing[0]].name} has it (it is not the video clips' own "
+                "sound there)" if playing else "leave the sound out (its tracks are muted)")
+    return ""
+
+
 def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | tuple[int, int] = False,
                     width: int | None = None, height: int | None = None, fps: Fraction | None = None,
                     video_codec: str = "", audio_codec: str = "", crf: int | None = None,
@@ -150,6 +206,9 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
     if copying and len(video_tracks) != 1:
         raise RenderError(f"the {preset} export needs exactly one video track with clips "
                           f"(this timeline has {len(video_tracks)}); use high or fast")
+    if copying and (problem := _copy_sound_problem(timeline, start, end, video_tracks[0])):
+        raise RenderError(f"the {preset} export keeps each clip's own sound as its file has it, so it cannot "
+                          f"{problem}; use high or fast")
     soloing = any(t.solo for t in timeline.tracks if t.kind == "audio")
     for ti, track in enumerate(timeline.tracks):
         if track.kind not in ("video", "audio") or (copying and ti not in video_tracks) or track.hidden:

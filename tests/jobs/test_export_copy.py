@@ -66,3 +66,41 @@ def test_output_choices_reach_the_spec(source) -> None:
     assert (spec.width, spec.height, spec.fps, spec.video_codec, spec.audio_codec, spec.crf) == (
         640, 360, 50, "hevc", "opus", 30)
     assert spec.frame_count == 100  # 2 s at 50 fps
+
+
+def test_copy_and_smart_refuse_a_timeline_whose_sound_is_not_the_clips_own(source) -> None:
+    """Copy and smart take each video clip's own sound as its file holds it: a gain, a fade, a mute, a reverse,
+    a sound track laid out otherwise or a second one would be dropped without a word, so they are refused in one
+    line naming what, and high or fast offered."""
+    from editor.media.errors import RenderError
+    from editor.model.clip_edits import set_clip_audio, set_reverse
+    from editor.model.edits import add_track
+    from editor.model.navigate import timeline_from_media
+    from editor.model.track_edits import set_track
+
+    m = MediaRef("f", str(source.path), 100, R, True, True, 320, 240)
+    plain = timeline_from_media([m])
+    video = next(t for t in plain.tracks if t.kind == "video")
+    sound = next(i for i, t in enumerate(plain.tracks) if t.kind == "audio")
+    clip = video.items[0]
+    import dataclasses
+
+    music = add_track(plain, "audio", "Music")
+    music = dataclasses.replace(music, tracks=(*music.tracks[:-1], Track("audio", "Music", (Clip(90, m, 10, 50),))))
+    cases = {
+        "apply a clip's gain (-6 dB)": set_clip_audio(plain, clip.id, gain_db=-6.0),
+        "apply a clip's fades or crossfade": set_clip_audio(plain, clip.id, fade_in=10),
+        "mute a clip": set_clip_audio(plain, clip.id, muted=True),
+        "play a clip backwards": set_reverse(plain, clip.id, True),
+        "apply A1's gain (+3 dB)": set_track(plain, sound, gain_db=3.0),
+        "leave the sound out (its tracks are muted)": set_track(plain, sound, muted=True),
+        "mix several sound tracks": music,
+    }
+    for preset in ("copy", "smart"):
+        assert render_spec_for(plain, preset=preset).clips, "the untouched timeline copies"
+        for what, timeline in cases.items():
+            with pytest.raises(RenderError) as exc:
+                render_spec_for(timeline, preset=preset)
+            said = str(exc.value)
+            assert what in said and "use high or fast" in said and "\n" not in said, said
+        assert render_spec_for(cases["apply a clip's gain (-6 dB)"], preset="high").clips  # re-encode applies it
