@@ -234,6 +234,17 @@ def _patient_reads(pubsub: Any) -> None:
         parser._socket_timeout = STREAM_TIMEOUT
 
 
+def _confirmed(pubsub: Any) -> None:
+    """Wait (at most SOCKET_TIMEOUT) for the server's reply to SUBSCRIBE: until it has come, a message
+    published elsewhere may still miss this subscriber. Listener thread."""
+    deadline = time.monotonic() + SOCKET_TIMEOUT
+    while (left := deadline - time.monotonic()) > 0:
+        message = pubsub.get_message(timeout=left)
+        if message is not None and message.get("type") == "subscribe":
+            return
+    raise redis.TimeoutError("no reply to SUBSCRIBE")
+
+
 def _next_message(pubsub: Any, wait: float) -> dict[str, Any] | None:
     """The next pub/sub message: waits ``wait`` seconds for its first byte, then up to STREAM_TIMEOUT for the rest.
 
@@ -270,9 +281,10 @@ class RedisEventBus:
             client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=SOCKET_TIMEOUT,
                                           health_check_interval=10, retry=Retry(NoBackoff(), 0),
                                           **no_handshake())
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub = client.pubsub()
             try:
                 pubsub.subscribe(CHANNEL)
+                _confirmed(pubsub)  # ready means subscribed: what is published from now on arrives
                 _patient_reads(pubsub)
                 ready()
                 while not stop.is_set():

@@ -186,9 +186,9 @@ def test_a_subscribed_listener_keeps_its_patient_read_timeout_after_every_poll(s
 
 
 
-def _slow_relay(url: str, where: Path, chunk: int, pause: float):
+def _slow_relay(url: str, where: Path, chunk: int, pause: float, up_delay: float = 0.0):
     """A relay to the real Redis at ``url`` (unix or TCP) that hands the server's bytes on ``chunk`` at a time,
-    ``pause`` apart, like a slow link: returns (the relay's URL, close)."""
+    ``pause`` apart, and the client's ``up_delay`` late, like a slow link: returns (the relay's URL, close)."""
     import socket
     import threading
     from urllib.parse import parse_qs, quote, urlsplit
@@ -216,6 +216,8 @@ def _slow_relay(url: str, where: Path, chunk: int, pause: float):
                 data = src.recv(chunk if slow else 65536)
                 if not data:
                     break
+                if not slow and up_delay:
+                    time.sleep(up_delay)
                 dst.sendall(data)
                 if slow:
                     time.sleep(pause)
@@ -262,14 +264,34 @@ def test_a_large_message_on_a_slow_link_does_not_cut_the_listener(store, caplog,
     caplog.set_level("WARNING")
     listener = RedisEventBus(conn, "slow-link").subscribe(got.put)
     try:
-        direct = store.redis.client()
-        other = RedisEventBus(store.redis, "other")
-        other.publish("progress", operationId="before-the-big-one", progress=1.0)
+        assert listener.wait_ready(10), "subscribed through the relay"
+        direct = store.redis.client()  # a client of its own: the shared connection may be backing off
+        direct.publish(CHANNEL, encode_event("progress", "other", {"operationId": "before-the-big-one"}))
         direct.publish(CHANNEL, '{"v":1,"type":"progress","operationId":"big","pad":"' + "x" * 600_000 + '"}')
-        other.publish("progress", operationId="after-the-big-one", progress=5.0)
+        direct.publish(CHANNEL, encode_event("progress", "other", {"operationId": "after-the-big-one"}))
         assert got.get(timeout=30).get("operationId") == "before-the-big-one"
         assert got.get(timeout=30).get("operationId") == "after-the-big-one"
         assert listener.reconnects == 0 and not [r for r in caplog.records if "channel lost" in r.getMessage()]
+    finally:
+        listener.close()
+        conn.close()
+        close()
+
+
+def test_a_listener_is_ready_only_once_the_server_confirmed_its_subscription(store, tmp_path: Path) -> None:
+    """An event published the moment ``subscribe`` returns arrives: on a link where the SUBSCRIBE reached the
+    server 0.3 s late, the listener said it was ready on sending it, and that event (and a window's catch-up
+    after a reconnect) could fall in the gap."""
+    if not store.redis.configured:
+        pytest.skip("no Redis")
+    relayed, close = _slow_relay(store.redis.url, tmp_path, chunk=65536, pause=0.0, up_delay=0.3)
+    conn = RedisConnection(relayed)
+    got: queue.Queue[Event] = queue.Queue()
+    listener = RedisEventBus(conn, "late-link").subscribe(got.put)
+    try:
+        assert listener.wait_ready(10)
+        store.redis.client().publish(CHANNEL, encode_event("progress", "other", {"operationId": "at-once"}))
+        assert got.get(timeout=10).get("operationId") == "at-once"
     finally:
         listener.close()
         conn.close()
