@@ -53,6 +53,7 @@ HEADER_W = 64
 RULER_H = 32
 ROW_H = {"video": 72, "audio": 54, "subtitle": 30}
 SNAP_PX = 8.0
+KEY_SNAP_MIN_GAP = 10  # frames: keyframes closer than this on average (all-intra media) are no snap points
 MIN_PPF = 1e-4
 MAX_PPF = 64.0
 ZOOM_STEP = 1.5
@@ -257,6 +258,7 @@ class TimelineView(QWidget):
         """The keyframe frame numbers of a media file (ticked under the ruler where its clips show them)."""
         self._keyframes[fingerprint] = sorted(keys)
         self._key_version += 1
+        self._snaps = None  # keyframes are snap points too
         self.update()
 
     def knows_keyframes(self, fingerprint: str) -> bool:
@@ -421,6 +423,9 @@ class TimelineView(QWidget):
                 pts.update(edit_points(self._tl))
                 pts.update(m.frame for m in self._tl.markers)
                 pts.update(p for p in (self._tl.in_point, self._tl.out_point) if p is not None)
+                keys = self.keyframe_points()
+                if len(keys) > 1 and (keys[-1] - keys[0]) / (len(keys) - 1) >= KEY_SNAP_MIN_GAP:
+                    pts.update(keys)  # where a copy cut is exact; not for (nearly) all-intra media
             self._snaps = sorted(pts)
         return self._snaps
 

@@ -127,6 +127,22 @@ def test_snaps_to_markers_and_in_out(qtbot) -> None:  # type: ignore[no-untyped-
         assert blocker.args == [target]
 
 
+def test_keyframes_are_snap_points_but_not_those_of_all_intra_media(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A lossless cutter snaps the playhead (and trims) to where a copy cut is exact; a file with a keyframe at
+    almost every frame snaps nowhere new (else edit points could not be hit)."""
+    tl, ms = sample()
+    view = make_view(qtbot, tl, ppf=4.0)
+    view.set_keyframes(ms[0].fingerprint, [0, 25, 50, 75])
+    for target, mods, want in ((25, NOMOD, 25), (75, NOMOD, 75), (25, Qt.KeyboardModifier.ShiftModifier, 26)):
+        with qtbot.waitSignal(view.seek_requested) as blocker:
+            qtbot.mouseClick(view, LEFT, mods, QPoint(xf(view, target) + 6, RULER_H // 2))
+        assert blocker.args == [want]
+    view.set_keyframes(ms[0].fingerprint, list(range(0, 100, 2)))  # all-intra-like: every other frame
+    with qtbot.waitSignal(view.seek_requested) as blocker:
+        qtbot.mouseClick(view, LEFT, pos=QPoint(xf(view, 100) - 6, RULER_H // 2))
+    assert blocker.args == [100], "the cut at 100 still wins over the keyframe at 98"
+
+
 def test_click_on_clip_selects_it_and_empty_area_clears(qtbot) -> None:  # type: ignore[no-untyped-def]
     tl, _ = sample()
     view = make_view(qtbot, tl, ppf=4.0)
