@@ -36,6 +36,8 @@ def register(sub: Any) -> None:
     render.add_argument("--json", action="store_true", help="print the final job state as JSON")
     render.add_argument("--overwrite", action="store_true", help="replace an existing output")
     render.add_argument("--burn-subtitles", action="store_true", help="draw the subtitle cues into the picture")
+    render.add_argument("--chapters", action="store_true",
+                        help="write the markers as chapters (MP4, MOV, MKV, WebM)")
     render.add_argument("--video-codec", default="", help="h264, hevc, av1, vp9, prores (what the container takes)")
     render.add_argument("--audio-codec", default="", help="aac, opus, pcm, pcm24, mp3, flac")
     render.add_argument("--crf", type=int, default=None, help="quality (lower is better)")
@@ -147,7 +149,8 @@ def _render_spec(args: argparse.Namespace, timeline: Any, in_out: Any, out: Any)
                            height=size[1] if size else None, fps=fps, video_codec=args.video_codec,
                            audio_codec=args.audio_codec, crf=args.crf,
                            video_bitrate=parse_bitrate(args.bitrate) if args.bitrate else 0,
-                           burn_subtitles=bool(getattr(args, "burn_subtitles", False)))
+                           burn_subtitles=bool(getattr(args, "burn_subtitles", False)),
+                           chapters=bool(getattr(args, "chapters", False)))
     choose_codecs(out, spec.video_codec, spec.audio_codec, spec.has_video)
     if spec.mode == "copy":
         for s in copy_plan(spec):

@@ -28,6 +28,7 @@ from typing import Any
 
 import av
 
+from editor.media.chapters import CHAPTER_CONTAINERS, Chapter, to_av
 from editor.media.errors import RenderCancelled, RenderError
 from editor.media.render import RenderSpec
 
@@ -46,12 +47,13 @@ def part_specs(spec: RenderSpec, chunks: int) -> tuple[list[tuple[tuple[int, int
     if spec.mode != "reencode" or not spec.has_video:
         raise RenderError("a chunked export re-encodes pictures: use the high or fast preset with video")
     fps = spec.fps
-    video = replace(spec, clips=tuple(replace(c, audio=False) for c in spec.clips if c.video))
+    video = replace(spec, clips=tuple(replace(c, audio=False) for c in spec.clips if c.video), chapters=())
     parts = [((a, b), replace(video, range_start=spec.start + Fraction(a) / fps,
                               range_end=spec.start + Fraction(b) / fps))
              for a, b in plan_chunks(spec.frame_count, chunks)]
     sound_clips = tuple(replace(c, video=False) for c in spec.clips if c.audio)
-    sound = replace(spec, clips=sound_clips, audio_only=True, video_codec="") if sound_clips else None
+    sound = (replace(spec, clips=sound_clips, audio_only=True, video_codec="", chapters=()) if sound_clips
+             else None)  # the chapters are the joined file's
     return parts, sound
 
 
@@ -67,9 +69,11 @@ def _packets(path: Path, kind: str) -> Iterator[tuple[Any, Any]]:
                 yield stream, packet
 
 
-def join_parts(parts: list[Path], sound: Path | None, out: Path, fps: Fraction) -> int:
-    """Stream-copy the picture parts one after another (and the sound beside them) into ``out``; the frames
-    written. Raises RenderError when a part has no picture. Worker thread."""
+def join_parts(parts: list[Path], sound: Path | None, out: Path, fps: Fraction,
+               chapters: tuple[tuple[Fraction, Fraction, str], ...] = ()) -> int:
+    """Stream-copy the picture parts one after another (and the sound beside them) into ``out``, with
+    ``chapters`` where its container keeps them; the frames written. Raises RenderError when a part has no
+    picture. Worker thread."""
     if not parts:
         raise RenderError("nothing to join")
     tmp = out.with_name(f".{out.stem}.joining{out.suffix}")
@@ -79,6 +83,8 @@ def join_parts(parts: list[Path], sound: Path | None, out: Path, fps: Fraction) 
             vtemplate = first.streams.video[0]
             with av.open(str(tmp), "w") as dst:
                 vout = dst.add_stream_from_template(vtemplate)
+                if chapters and dst.format.name.split(",")[0] in CHAPTER_CONTAINERS:
+                    dst.set_chapters(to_av([Chapter(a, b, t) for a, b, t in chapters]))
                 aout = None
                 if sound is not None:
                     with av.open(str(sound)) as s:
@@ -172,7 +178,7 @@ class ChunkedExport:
                                                f"/{len(states)} parts done")
                 time.sleep(POLL)
             report(99.0, "joining the parts")
-            frames = join_parts(files, sound_file, self.out, self.spec.fps)
+            frames = join_parts(files, sound_file, self.out, self.spec.fps, self.spec.chapters)
             if frames != self.spec.frame_count:
                 raise RenderError(f"the joined export has {frames} frames, expected {self.spec.frame_count}")
             return str(self.out)

@@ -181,10 +181,11 @@ def _copy_sound_problem(timeline: Timeline, start: int, end: int, video_track: i
 def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | tuple[int, int] = False,
                     width: int | None = None, height: int | None = None, fps: Fraction | None = None,
                     video_codec: str = "", audio_codec: str = "", crf: int | None = None,
-                    video_bitrate: int = 0, burn_subtitles: bool = False) -> RenderSpec:
+                    video_bitrate: int = 0, burn_subtitles: bool = False, chapters: bool = False) -> RenderSpec:
     """The render spec of ``timeline`` (or its range) with an export preset and the user's output choices
     (codecs, CRF or bitrate, size, frame rate; empty/None: the preset's and the timeline's). A timeline with
-    sound only renders sound only. Pure; any thread.
+    sound only renders sound only; with ``chapters`` its markers in the range become the output's chapters.
+    Pure; any thread.
 
     Raises RenderError (one line) for an unknown preset, an empty range, or a copy/smart export of a
     timeline that cannot be stream-copied.
@@ -264,8 +265,24 @@ def render_spec_for(timeline: Timeline, *, preset: str = "high", in_out: bool | 
     out_rate = Fraction(fps) if fps else rate
     if out_rate <= 0:
         raise RenderError(f"the frame rate must be positive (got {fps})")
+    marks = marker_chapters(timeline, start, end) if chapters else ()
     return RenderSpec(clips=tuple(clips), width=w, height=h, fps=out_rate, mode=p.mode, preset=p.preset,
                       crf=p.crf if crf is None else crf, range_start=Fraction(0),
                       range_end=Fraction(end - start) / rate, video_codec=video_codec, audio_codec=audio_codec,
                       video_bitrate=video_bitrate, audio_only=not any(c.video for c in clips) and not composition,
-                      composition=composition, composition_start=start, burn_subtitles=burn)
+                      composition=composition, composition_start=start, burn_subtitles=burn, chapters=marks)
+
+
+def marker_chapters(timeline: Timeline, start: int, end: int) -> tuple[tuple[Fraction, Fraction, str], ...]:
+    """The markers in ``[start, end)`` as chapters (output seconds): each runs to the next marker or the end;
+    a first marker after the start gets a "Start" chapter before it. None without markers. Pure; any thread."""
+    frames = sorted({m.frame: m for m in timeline.markers if start <= m.frame < end}.items())
+    if not frames:
+        return ()
+    rate = timeline.rate
+    marks = [(f, m.label or f"Chapter {n}") for n, (f, m) in enumerate(frames, start=1)]
+    if marks[0][0] > start:
+        marks.insert(0, (start, "Start"))
+    ends = [f for f, _t in marks[1:]] + [end]
+    return tuple((Fraction(f - start) / rate, Fraction(e - start) / rate, title)
+                 for (f, title), e in zip(marks, ends, strict=True))

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING
 
 import av
+
+if TYPE_CHECKING:
+    from av.container.core import Chapter as AvChapter
 
 __all__ = ["Chapter", "CHAPTER_CONTAINERS", "to_av", "read_chapters", "segment_chapters"]
 
@@ -29,7 +32,7 @@ class Chapter:
     title: str
 
 
-def to_av(chapters: list[Chapter]) -> list[dict[str, Any]]:
+def to_av(chapters: list[Chapter]) -> list[AvChapter]:
     """PyAV's chapter dicts (millisecond time base). Any thread."""
     return [{"id": n, "start": int(round(c.start / _TB)), "end": int(round(c.end / _TB)), "time_base": _TB,
              "metadata": {"title": c.title}} for n, c in enumerate(chapters, start=1)]
@@ -38,7 +41,7 @@ def to_av(chapters: list[Chapter]) -> list[dict[str, Any]]:
 def read_chapters(path: str | os.PathLike[str]) -> list[Chapter]:
     """The chapters a file holds (seconds, titles). Worker thread."""
     with av.open(str(path)) as c:
-        return [Chapter(d["start"] * Fraction(d["time_base"]), d["end"] * Fraction(d["time_base"]),
+        return [Chapter(d["start"] * Fraction(d["time_base"] or _TB), d["end"] * Fraction(d["time_base"] or _TB),
                         str(d.get("metadata", {}).get("title", ""))) for d in c.chapters()]
 
 

@@ -96,6 +96,8 @@ def render(spec: RenderSpec, out: str | os.PathLike[str], *, on_progress: Progre
 
             frames = render_reencode(spec, tmp, progress)
         progress.check()
+        if spec.chapters:
+            notes += _write_chapters(spec, tmp, out)
         os.replace(tmp, out)
         progress.report(100.0, "done", force=True)
         return RenderResult(out, frames, mode, tuple(notes), segments)
@@ -112,6 +114,19 @@ def render(spec: RenderSpec, out: str | os.PathLike[str], *, on_progress: Progre
             tmp.unlink()
         except FileNotFoundError:
             pass
+
+
+def _write_chapters(spec: RenderSpec, tmp: Path, out: Path) -> list[str]:
+    """Put ``spec.chapters`` into the rendered ``tmp`` (one remux, packets as they are); a note when the
+    container of ``out`` keeps no chapters. Worker thread or child process."""
+    from editor.media.chapters import CHAPTER_CONTAINERS, Chapter
+    from editor.media.streams import StreamChoice, add_streams_and_chapters
+
+    if output_format(out).muxer not in CHAPTER_CONTAINERS:
+        return [f"{out.name}: this container keeps no chapters; the markers were not written as chapters"]
+    chapters = [Chapter(a, b, t) for a, b, t in spec.chapters]
+    return add_streams_and_chapters(spec.clips[0].path if spec.clips else tmp, tmp, [],
+                                    StreamChoice(True, False, (), ()), chapters)
 
 
 def cuts_on_keyframes(spec: RenderSpec) -> tuple[bool, str]:

@@ -121,10 +121,13 @@ class RenderSpec:
     composition: str = ""
     composition_start: int = 0  # the timeline frame shown at the render's time 0
     burn_subtitles: bool = False  # with a composition: the subtitle cues drawn into the picture
+    #: (start, end, title) in output seconds: written as chapters where the container keeps them (MP4/MOV/MKV)
+    chapters: tuple[tuple[Fraction, Fraction, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "clips", tuple(self.clips))
         object.__setattr__(self, "fps", frac(self.fps))
+        object.__setattr__(self, "chapters", tuple((frac(a), frac(b), str(t)) for a, b, t in self.chapters))
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         if self.width % 2 or self.height % 2:

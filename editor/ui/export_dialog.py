@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor.jobs.export import PRESETS, export_range, render_spec_for
+from editor.media.chapters import CHAPTER_CONTAINERS
 from editor.media.render_output import output_format, output_formats, safe_file_name
 from editor.model.segments import enabled_segments
 from editor.model.time import format_timecode
@@ -145,6 +146,10 @@ class ExportDialog(QDialog):
         self.burn = QCheckBox("Burn in subtitles")
         self.burn.setObjectName("burn_subtitles")
         self.burn.setEnabled(any(tr.kind == "subtitle" and tr.items for tr in timeline.tracks))
+        self.chapters = QCheckBox("Markers as chapters")
+        self.chapters.setObjectName("chapters")
+        self.chapters.setToolTip("Each marker starts a chapter of the output (MP4, MOV, MKV, WebM)")
+        self.chapters.setChecked(bool(timeline.markers))
         self.where = QComboBox()  # "Render on workers": the shared queue's `cutline worker`s, maybe in parts
         self.where.addItem("This machine", 0)
         self.where.addItem("Workers (one part)", 1)
@@ -157,6 +162,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Preset", self.preset)
         form.addRow("Subtitles", self.burn)
+        form.addRow("Chapters", self.chapters)
         range_box = QVBoxLayout()
         range_box.addWidget(self.whole)
         range_box.addWidget(self.in_out)
@@ -239,6 +245,8 @@ class ExportDialog(QDialog):
             combo.setCurrentIndex(max(0, i))
             combo.blockSignals(False)
         self.video_codec.setEnabled(bool(fmt.video) and not copying)
+        self.chapters.setEnabled(bool(self.controller.timeline and self.controller.timeline.markers)
+                                 and fmt.muxer in CHAPTER_CONTAINERS)
         self._update_plan()
 
     def _preset_changed(self) -> None:
@@ -281,7 +289,8 @@ class ExportDialog(QDialog):
                                width=size[0] if size else None, height=size[1] if size else None,
                                fps=self.rate.currentData(), video_codec=self.video_codec.currentData() or "",
                                audio_codec=self.audio_codec.currentData() or "", crf=crf, video_bitrate=bitrate,
-                               burn_subtitles=self.burn.isChecked())
+                               burn_subtitles=self.burn.isChecked(),
+                               chapters=self.chapters.isChecked() and self.chapters.isEnabled())
 
     def _update_plan(self) -> None:
         """For a copy, work out (on the task pool) where every segment really starts and ends."""

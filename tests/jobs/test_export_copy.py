@@ -104,3 +104,25 @@ def test_copy_and_smart_refuse_a_timeline_whose_sound_is_not_the_clips_own(sourc
             said = str(exc.value)
             assert what in said and "use high or fast" in said and "\n" not in said, said
         assert render_spec_for(cases["apply a clip's gain (-6 dB)"], preset="high").clips  # re-encode applies it
+
+
+def test_markers_as_chapters_in_a_copy_and_within_a_range(tmp_path, source) -> None:
+    """Chapters from markers: a copy export keeps every packet and gains the chapters; a range counts them
+    from its own start and leaves out the markers outside it; none are asked for unless chosen."""
+    from editor.jobs.export import marker_chapters
+    from editor.media.chapters import read_chapters
+    from editor.model.marks import add_marker, set_in_out
+
+    m = MediaRef("f", str(source.path), 100, R, True, True, 320, 240)
+    t = Timeline(rate=R, tracks=(Track("video", "V1", (Clip(1, m, 0, 100),)),), media=(m,), next_id=2)
+    t = add_marker(add_marker(add_marker(t, 0, "Intro", "red"), 50, "", "blue"), 90, "Credits", "red")
+    assert render_spec_for(t, preset="copy").chapters == ()
+    spec = render_spec_for(t, preset="copy", chapters=True)
+    result = render(spec, tmp_path / "chapters.mp4")
+    assert [(float(c.start), float(c.end), c.title) for c in read_chapters(result.path)] == [
+        (0.0, 2.0, "Intro"), (2.0, 3.6, "Chapter 2"), (3.6, 4.0, "Credits")]
+    assert numbers(result.path) == list(range(100)), "the chapter pass copies every packet as it is"
+    ranged = set_in_out(t, 25, 75)
+    assert [(float(a), float(b), title) for a, b, title in marker_chapters(ranged, 25, 75)] == [
+        (0.0, 1.0, "Start"), (1.0, 2.0, "Chapter 1")]
+    assert marker_chapters(t, 91, 100) == ()

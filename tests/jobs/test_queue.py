@@ -266,10 +266,15 @@ def _audio_seconds(path: Path) -> float:
 
 def test_a_chunked_export_spreads_parts_over_two_workers_and_joins_every_frame(store, runner, workers,
                                                                                long_project, tmp_path) -> None:
+    from editor.jobs.export import render_spec_for
+    from editor.media.chapters import read_chapters
+    from editor.model.marks import add_marker
+
     names = {workers("one").name, workers("two").name}
     out = tmp_path / "chunked.mp4"
-    job_id = runner.start_export(long_project.timeline, out, "fast", (0, 300), project_id=long_project.project_id,
-                                 farm=True, chunks=4)
+    marked = add_marker(long_project.timeline, 150, "Half", "red")  # the joined file's chapters, not the parts'
+    spec = render_spec_for(marked, preset="fast", in_out=(0, 300), chapters=True)
+    job_id = runner.start_export(spec, out, "fast", project_id=long_project.project_id, farm=True, chunks=4)
     progress: list[float] = []
     runner.add_listener(lambda s: progress.append(s.progress) if s.id == job_id else None)
     state = runner.wait(job_id, timeout=180)
@@ -281,6 +286,8 @@ def test_a_chunked_export_spreads_parts_over_two_workers_and_joins_every_frame(s
     assert len(parts) == 5 and all(p["status"] == "complete" for p in parts)  # 4 picture parts + the sound
     assert {p["worker"] for p in parts} == names  # both workers rendered parts
     assert [p.name for p in tmp_path.iterdir()] == ["chunked.mp4"]  # the parts are gone
+    assert [(float(c.start), float(c.end), c.title) for c in read_chapters(out)] == [(0.0, 6.0, "Start"),
+                                                                                   (6.0, 12.0, "Half")]
 
 
 def test_a_worker_killed_mid_part_has_that_part_rerun_and_the_chunked_export_completes(store, runner, workers,

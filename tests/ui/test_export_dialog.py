@@ -169,3 +169,33 @@ def test_render_on_workers_in_parts_from_the_dialog(qtbot, window, tmp_path: Pat
     finally:
         worker.kill()
         worker.wait(timeout=10)
+
+
+def test_markers_become_the_chapters_of_the_export(qtbot, window, tmp_path: Path) -> None:
+    """Two markers set with M; the dialog offers "Markers as chapters" (checked, and off for a container
+    without chapters); the MP4 holds a chapter per marker, a "Start" one before the first."""
+    from editor.media.chapters import read_chapters
+
+    qtbot.waitUntil(lambda: window.controller.timeline is not None, timeout=20000)
+    for frame in (25, 50):
+        window.controller.set_playhead(frame)
+        window.activateWindow()
+        qtbot.keyClick(window, Qt.Key.Key_M)
+    qtbot.waitUntil(lambda: len(window.controller.timeline.markers) == 2, timeout=5000)
+    out = tmp_path / "chaptered.mp4"
+    jobs: list[str] = []
+
+    def fill(dialog) -> None:
+        choose(qtbot, dialog.preset, "fast")
+        choose(qtbot, dialog.format, ".ts")
+        assert not dialog.chapters.isEnabled(), "MPEG-TS keeps no chapters"
+        type_into(qtbot, dialog.output, str(out))
+        assert dialog.chapters.isEnabled() and dialog.chapters.isChecked()
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+        jobs.append(dialog.job_id)
+
+    run_dialog(qtbot, window, fill)
+    qtbot.waitUntil(lambda: window.jobs.board.get(jobs[0]) is not None
+                    and window.jobs.board.get(jobs[0]).status == "complete", timeout=90000)
+    got = [(float(c.start), float(c.end), c.title) for c in read_chapters(out)]
+    assert got == [(0.0, 1.0, "Start"), (1.0, 2.0, "Marker 1"), (2.0, 3.0, "Marker 2")], got
