@@ -23,7 +23,7 @@ Pure apart from reading the media references; any thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -286,3 +286,28 @@ def marker_chapters(timeline: Timeline, start: int, end: int) -> tuple[tuple[Fra
     ends = [f for f, _t in marks[1:]] + [end]
     return tuple((Fraction(f - start) / rate, Fraction(e - start) / rate, title)
                  for (f, title), e in zip(marks, ends, strict=True))
+
+
+def joined_spec(specs: list[RenderSpec], names: list[str]) -> RenderSpec:
+    """One render of ``specs`` (each from its own time 0, as :func:`render_spec_for` makes them) one after
+    another, with a chapter per part named by ``names`` ("Segment n" when empty). RenderError (one line) for
+    parts drawn by the compositor (titles, fades, dissolves, picture-in-picture, burnt subtitles), which are
+    exported one file each. Pure; any thread."""
+    if not specs:
+        raise RenderError("nothing to export: no segment is enabled")
+    if any(s.composition for s in specs):
+        raise RenderError("segments with titles, fades, dissolves, picture-in-picture or burnt-in subtitles "
+                          "cannot be joined yet; export them one file each")
+    clips: list[RenderClip] = []
+    chapters: list[tuple[Fraction, Fraction, str]] = []
+    at = Fraction(0)
+    for n, s in enumerate(specs):
+        length = s.end - s.start
+        for c in s.clips:
+            fades = (c.fades[0] - s.start + at, c.fades[1] - s.start + at, c.fades[2] - s.start + at,
+                     c.fades[3] - s.start + at) if c.fades is not None else None
+            clips.append(replace(c, timeline_start=c.timeline_start - s.start + at, fades=fades))
+        name = names[n] if n < len(names) and names[n] else f"Segment {n + 1}"
+        chapters.append((at, at + length, name))
+        at += length
+    return replace(specs[0], clips=tuple(clips), range_start=Fraction(0), range_end=at, chapters=tuple(chapters))

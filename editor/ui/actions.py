@@ -29,6 +29,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export", "Export…", ("Ctrl+E",), "File"),
     ActionSpec("export_frame", "Export frame as PNG…", ("Ctrl+Shift+E",), "File"),
     ActionSpec("export_segments", "Export segments, one file each…", ("Ctrl+Alt+E",), "Segments"),
+    ActionSpec("export_segments_joined", "Export segments, joined into one file…", ("Ctrl+Alt+Shift+E",),
+               "Segments"),
     ActionSpec("import_srt", "Import subtitles (SRT)…", (), "File"),
     ActionSpec("export_srt", "Export subtitles (SRT)…", (), "File"),
     ActionSpec("preferences", "Preferences…", ("Ctrl+,",), "File"),

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from editor.jobs.export import PRESETS, export_range, render_spec_for
+from editor.jobs.export import PRESETS, export_range, joined_spec, render_spec_for
 from editor.media.chapters import CHAPTER_CONTAINERS
 from editor.media.render_output import output_format, output_formats, safe_file_name
 from editor.model.segments import enabled_segments
@@ -78,7 +78,7 @@ def segment_outputs(out: Path, segments: tuple[Segment, ...]) -> list[Path]:
 
 class ExportDialog(QDialog):
     def __init__(self, jobs: Any, controller: EditorController, parent: QWidget | None = None, *,
-                 segments: bool = False) -> None:
+                 segments: bool | str = False) -> None:
         super().__init__(parent)
         self.jobs = jobs
         self.controller = controller
@@ -112,8 +112,14 @@ class ExportDialog(QDialog):
             total = sum(g.end - g.start for g in self._segments)
             self.by_segment.setText(f"Segments, one file each ({len(self._segments)} enabled,"
                                     f" {format_timecode(total, timeline.rate)} in all)")
+        self.joined = QRadioButton("Segments, joined into one file")
+        self.joined.setObjectName("export_segments_joined")
+        self.joined.setEnabled(bool(self._segments))
+        if self._segments:
+            self.joined.setText(f"Segments, joined into one file (a chapter each, "
+                                f"{format_timecode(total, timeline.rate)})")
             if segments:
-                self.by_segment.setChecked(True)
+                (self.joined if segments == "joined" else self.by_segment).setChecked(True)
         self.output = QLineEdit(str(default_output(session.name if session else "export")))
         browse = QPushButton("Browse…")
         browse.setAutoDefault(False)  # Return exports, wherever the focus is
@@ -167,6 +173,7 @@ class ExportDialog(QDialog):
         range_box.addWidget(self.whole)
         range_box.addWidget(self.in_out)
         range_box.addWidget(self.by_segment)
+        range_box.addWidget(self.joined)
         form.addRow("Range", range_box)
         form.addRow("Output", out_row)
         form.addRow("Format", self.format)
@@ -197,6 +204,7 @@ class ExportDialog(QDialog):
         self.quality_kind.currentIndexChanged.connect(self._quality_kind_changed)
         self.whole.toggled.connect(lambda _on: self._update_plan())
         self.by_segment.toggled.connect(lambda _on: self._update_plan())
+        self.joined.toggled.connect(lambda _on: self._fill_codecs())  # the chapters choice follows
         self._output_changed()
         self._preset_changed()
 
@@ -245,8 +253,9 @@ class ExportDialog(QDialog):
             combo.setCurrentIndex(max(0, i))
             combo.blockSignals(False)
         self.video_codec.setEnabled(bool(fmt.video) and not copying)
+        # joined segments are the chapters themselves; else the markers, where the container keeps chapters
         self.chapters.setEnabled(bool(self.controller.timeline and self.controller.timeline.markers)
-                                 and fmt.muxer in CHAPTER_CONTAINERS)
+                                 and fmt.muxer in CHAPTER_CONTAINERS and not self.joined.isChecked())
         self._update_plan()
 
     def _preset_changed(self) -> None:
@@ -272,13 +281,18 @@ class ExportDialog(QDialog):
         segment (one output each)."""
         if self.by_segment.isChecked() and self._segments:
             return [(g.start, g.end) for g in self._segments]
+        if self.joined.isChecked() and self._segments:
+            return [False]  # one output: the spec says what it holds
         return [self.in_out.isChecked()]
 
     def specs(self) -> list[Any]:
         """The render spec of every output (RenderError, one line, when the choices do not fit)."""
+        if self.joined.isChecked() and self._segments:
+            return [joined_spec([self.spec((g.start, g.end), chapters=False) for g in self._segments],
+                                [g.name for g in self._segments])]
         return [self.spec(r) for r in self.ranges()]
 
-    def spec(self, in_out: bool | tuple[int, int] | None = None) -> Any:
+    def spec(self, in_out: bool | tuple[int, int] | None = None, chapters: bool | None = None) -> Any:
         """The render spec of the current choices (RenderError, one line, when they do not fit)."""
         size = self.frame_size.currentData()
         crf = self.quality.value() if self.quality_kind.currentData() == "crf" else None
@@ -290,7 +304,8 @@ class ExportDialog(QDialog):
                                fps=self.rate.currentData(), video_codec=self.video_codec.currentData() or "",
                                audio_codec=self.audio_codec.currentData() or "", crf=crf, video_bitrate=bitrate,
                                burn_subtitles=self.burn.isChecked(),
-                               chapters=self.chapters.isChecked() and self.chapters.isEnabled())
+                               chapters=(self.chapters.isChecked() and self.chapters.isEnabled()
+                                         if chapters is None else chapters))
 
     def _update_plan(self) -> None:
         """For a copy, work out (on the task pool) where every segment really starts and ends."""

@@ -217,6 +217,7 @@ class MainWindow(QMainWindow):
         return {
             "new_project": self.new_project, "open_project": self.open_projects, "import_media": self.import_media,
             "export": self.export, "export_segments": lambda: self.export(segments=True),
+            "export_segments_joined": lambda: self.export(segments="joined"),
             "export_frame": self.export_frame, "preferences": self.preferences,
             "quit": self.close,
             "undo": c.undo, "redo": c.redo, "split": c.split, "split_all": c.split_all,
@@ -632,8 +633,9 @@ class MainWindow(QMainWindow):
         if paths:
             self.controller.import_files(paths)
 
-    def export(self, segments: bool = False) -> None:
-        """The export dialog; with ``segments`` set to write each enabled segment to its own file."""
+    def export(self, segments: bool | str = False) -> None:
+        """The export dialog; with ``segments`` set to write each enabled segment to its own file ("joined":
+        all of them one after another into one file)."""
         try:
             from editor.ui.export_dialog import ExportDialog
         except ImportError:

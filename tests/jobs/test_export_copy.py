@@ -3,6 +3,7 @@ the user's codec/quality/size/rate choices."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -126,3 +127,21 @@ def test_markers_as_chapters_in_a_copy_and_within_a_range(tmp_path, source) -> N
     assert [(float(a), float(b), title) for a, b, title in marker_chapters(ranged, 25, 75)] == [
         (0.0, 1.0, "Start"), (1.0, 2.0, "Chapter 1")]
     assert marker_chapters(t, 91, 100) == ()
+
+
+def test_joined_segments_play_one_after_another_and_a_composed_part_is_refused(source) -> None:
+    from editor.jobs.export import joined_spec
+    from editor.media.errors import RenderError
+
+    m = MediaRef("f", str(source.path), 100, R, True, True, 320, 240)
+    t = Timeline(rate=R, tracks=(Track("video", "V1", (Clip(1, m, 0, 100),)),), media=(m,), next_id=2)
+    parts = [render_spec_for(t, preset="copy", in_out=(60, 80)), render_spec_for(t, preset="copy", in_out=(10, 30))]
+    joined = joined_spec(parts, ["", "back"])
+    assert [(float(c.source_in), float(c.source_out), float(c.timeline_start)) for c in joined.clips] == [
+        (2.4, 3.2, 0.0), (0.4, 1.2, 0.8)]
+    assert joined.frame_count == 40 and [title for _a, _b, title in joined.chapters] == ["Segment 1", "back"]
+    composed = replace(parts[0], composition='{"tracks": []}')
+    with pytest.raises(RenderError, match="cannot be joined yet; export them one file each"):
+        joined_spec([parts[1], composed], [])
+    with pytest.raises(RenderError, match="no segment is enabled"):
+        joined_spec([], [])

@@ -137,3 +137,55 @@ def test_ctrl_alt_e_exports_each_enabled_segment_to_its_own_file(qtbot, window_o
     for name, numbers in (("cut 01.mp4", list(range(30, 50))), ("cut 02 intro _1_.mp4", list(range(0, 20)))):
         with av.open(str(tmp_path / name)) as c:
             assert [read_frame_number(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)] == numbers
+
+
+def test_ctrl_alt_shift_e_joins_the_enabled_segments_into_one_file_with_a_chapter_each(qtbot, window_on, clip,
+                                                                                     tmp_path) -> None:
+    """Two segments in export order (the second first), smart preset: one file holds exactly their frames one
+    after the other, and a chapter per segment named after it."""
+    import av
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from editor.media.chapters import read_chapters
+    from editor.media.synth import read_frame_number
+    from editor.ui.export_dialog import ExportDialog
+
+    win = window_on([str(clip)])
+    mark(qtbot, win, 30, 50)
+    mark(qtbot, win, 5, 20)
+    assert win.controller.edit("rename_segment", segment_id=win.controller.timeline.segments[1].id, label="intro")
+    out = tmp_path / "joined.mp4"
+    seen: list = []
+
+    def fill() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ExportDialog):
+            QTimer.singleShot(100, fill)
+            return
+        try:
+            assert dialog.joined.isChecked() and not dialog.chapters.isEnabled()
+            dialog.preset.setCurrentIndex(dialog.preset.findData("smart"))
+            dialog.output.setText(str(out))
+            dialog.output.editingFinished.emit()
+            qtbot.keyClick(dialog, Qt.Key.Key_Return)
+            seen.append(list(dialog.job_ids))
+        except BaseException as exc:  # noqa: BLE001 - said by the test, and the dialog closes
+            seen.append(exc)
+            dialog.reject()
+
+    QTimer.singleShot(100, fill)
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)
+    press(qtbot, win, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | ALT | SHIFT)
+    qtbot.waitUntil(lambda: bool(seen), timeout=30000)
+    if isinstance(seen[0], BaseException):
+        raise seen[0]
+    (job,) = seen[0]
+    qtbot.waitUntil(lambda: win.jobs.board.get(job) is not None and win.jobs.board.get(job).finished, timeout=90000)
+    assert win.jobs.board.get(job).status == "complete", win.jobs.board.get(job).message
+    with av.open(str(out)) as c:
+        assert [read_frame_number(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)] == (
+            list(range(30, 50)) + list(range(5, 20)))
+    assert [(float(c.start), float(c.end), c.title) for c in read_chapters(out)] == [
+        (0.0, 0.8, "Segment 1"), (0.8, 1.4, "intro")]
