@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QInputDialog, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from editor.model.navigate import duration
 from editor.model.time import nominal_fps
@@ -34,6 +42,10 @@ class SegmentsPanel(QWidget):
         self.controller = controller
         self.list = QListWidget()
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the window keeps the keys
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)  # drag a row to reorder
+        # after the drop has finished with its rows (the edit rebuilds the list)
+        self.list.model().rowsMoved.connect(lambda *_a: QTimer.singleShot(0, self._dragged))
+        self.list.itemClicked.connect(lambda item: self.select(item.data(Qt.ItemDataRole.UserRole)))
         self.summary = QLabel("No segments: set in (I) and out (O), then B")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -115,6 +127,21 @@ class SegmentsPanel(QWidget):
         ids = [g.id for g in self.controller.timeline.segments]
         self.controller.edit("move_segment", segment_id=seg.id, index=ids.index(seg.id) + step)
         self.select(seg.id)
+
+    def _dragged(self) -> None:
+        """A row was dragged to another place: the same move as an edit (saved, undoable, synced)."""
+        tl = self.controller.timeline
+        if tl is None:
+            return
+        before = [g.id for g in tl.segments]
+        after = [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+        moved = next((x for x in before if [i for i in before if i != x] == [i for i in after if i != x]
+                      and before.index(x) != after.index(x)), None) if sorted(before) == sorted(after) else None
+        if moved is None:
+            self.set_timeline(tl)  # not one row moved (or the list is stale): show the timeline's order again
+            return
+        self.controller.edit("move_segment", segment_id=moved, index=after.index(moved))
+        self.select(moved)
 
     def toggle(self) -> None:
         seg = self._need()

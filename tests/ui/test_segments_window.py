@@ -189,3 +189,24 @@ def test_ctrl_alt_shift_e_joins_the_enabled_segments_into_one_file_with_a_chapte
             list(range(30, 50)) + list(range(5, 20)))
     assert [(float(c.start), float(c.end), c.title) for c in read_chapters(out)] == [
         (0.0, 0.8, "Segment 1"), (0.8, 1.4, "intro")]
+
+
+def test_dragging_a_segment_row_reorders_the_export_order_as_an_undoable_edit(qtbot, window_on, clip) -> None:
+    """The list's own move (what a drag and drop of a row does) becomes a move_segment edit: saved, and undone
+    with Ctrl+Z; a click selects the row's segment."""
+    from PySide6.QtCore import QModelIndex
+
+    win = window_on([str(clip)])
+    for a, b in ((0, 10), (20, 30), (40, 50)):
+        mark(qtbot, win, a, b)
+    panel = win.segments_panel
+    first, _second, third = win.controller.timeline.segments
+    assert panel.list.model().moveRow(QModelIndex(), 2, QModelIndex(), 0)  # drag the third row to the top
+    qtbot.waitUntil(lambda: [g.start for g in win.controller.timeline.segments] == [40, 0, 20], timeout=5000)
+    assert panel.selected().id == third.id
+    qtbot.waitUntil(lambda: [g.start for g in load_timeline(saved(win)).segments] == [40, 0, 20], timeout=10000)
+    press(qtbot, win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [g.start for g in win.controller.timeline.segments] == [0, 20, 40]
+    item = panel.list.item(0)
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=panel.list.visualItemRect(item).center())
+    assert panel.selected().id == first.id
