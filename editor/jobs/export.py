@@ -30,10 +30,11 @@ from pathlib import Path
 from editor.media.errors import RenderError
 from editor.media.render import RenderClip, RenderSpec
 from editor.model.layers import has_picture_effects
-from editor.model.navigate import duration
+from editor.model.navigate import duration, timeline_from_media
+from editor.model.segments import enabled_segments
 from editor.model.serialize import timeline_to_json
 from editor.model.time import parse_timecode
-from editor.model.timeline import Clip, Gap, Timeline, Track
+from editor.model.timeline import Clip, Gap, MediaRef, Timeline, Track
 
 __all__ = ["PRESETS", "ExportPreset", "render_spec_for", "export_range", "parse_range"]
 
@@ -311,3 +312,39 @@ def joined_spec(specs: list[RenderSpec], names: list[str]) -> RenderSpec:
         chapters.append((at, at + length, name))
         at += length
     return replace(specs[0], clips=tuple(clips), range_start=Fraction(0), range_end=at, chapters=tuple(chapters))
+
+
+def batch_specs(timeline: Timeline, media: list[MediaRef], preset: str
+                ) -> list[tuple[MediaRef, RenderSpec | None, str]]:
+    """The enabled segments of ``timeline`` applied by time to each file of ``media`` (LosslessCut's batch):
+    per file, the spec of its segments joined (a chapter each) or None and why (a segment past the file's
+    end is shortened to it or left out, and said). Pure; any thread."""
+    segs = enabled_segments(timeline)
+    if not segs:
+        raise RenderError("no enabled segment: B adds one from the in/out range")
+    out: list[tuple[MediaRef, RenderSpec | None, str]] = []
+    for ref in media:
+        tl = timeline_from_media([ref])
+        end = duration(tl)
+        parts: list[RenderSpec] = []
+        names: list[str] = []
+        said: list[str] = []
+        for n, g in enumerate(segs, start=1):
+            a = round(Fraction(g.start) / timeline.rate * tl.rate)
+            b = min(end, round(Fraction(g.end) / timeline.rate * tl.rate))
+            if b <= a:
+                said.append(f"segment {n} starts after its end")
+                continue
+            if b < round(Fraction(g.end) / timeline.rate * tl.rate):
+                said.append(f"segment {n} shortened to its end")
+            try:
+                parts.append(render_spec_for(tl, preset=preset, in_out=(a, b)))
+            except RenderError as exc:
+                said.append(f"segment {n}: {exc}")
+                continue
+            names.append(g.name)
+        if not parts:
+            out.append((ref, None, "; ".join(said) or "nothing to cut"))
+            continue
+        out.append((ref, joined_spec(parts, names), "; ".join(said)))
+    return out

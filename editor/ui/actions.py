@@ -31,6 +31,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export_segments", "Export segments, one file each…", ("Ctrl+Alt+E",), "Segments"),
     ActionSpec("export_segments_joined", "Export segments, joined into one file…", ("Ctrl+Alt+Shift+E",),
                "Segments"),
+    ActionSpec("batch_cut", "Cut the selected files with these segments…", ("Ctrl+Alt+B",), "Segments"),
     ActionSpec("import_srt", "Import subtitles (SRT)…", (), "File"),
     ActionSpec("export_srt", "Export subtitles (SRT)…", (), "File"),
     ActionSpec("preferences", "Preferences…", ("Ctrl+,",), "File"),

@@ -90,7 +90,11 @@ class MainWindow(QMainWindow):
         from editor.ui.clip_commands import ClipCommands
 
         self.clip_commands = ClipCommands(self.controller, self)
-        handlers = {**self._handlers(), **self.clip_commands.handlers()}
+        from editor.ui.batch_commands import BatchCommands
+
+        self.batch = BatchCommands(self)
+        self.job_changed.connect(self.batch.on_job)  # a batch says what it did when its last job ends
+        handlers = {**self._handlers(), **self.clip_commands.handlers(), **self.batch.handlers()}
         for name, ripple in (("lift", False), ("ripple_delete", True)):  # several clips selected: all of them
             handlers[name] = lambda one=handlers[name], ripple=ripple: (
                 self.clip_commands.remove_many(self.timeline_view.selected_ids(), ripple)
@@ -338,7 +342,8 @@ class MainWindow(QMainWindow):
                 and state.status not in ("complete", "error", "cancelled")):  # not every filmstrip
             self.show_message(f"{state.title or state.operation} started: Ctrl+J shows the jobs panel")
         if (state.status == "complete" and state.operation == "export" and state.owner == self.ctx.instance_id
-                and state.message not in ("", "done") and state.id not in self._told_jobs):
+                and state.message not in ("", "done") and state.id not in self._told_jobs
+                and not self.batch.owns(state.id)):  # a batch sums up its exports in one line
             self._told_jobs.add(state.id)  # a copy widened to keyframes, a seam re-encoded: said once
             self.show_message(f"{state.title or 'Export'} complete: {state.message}")
         self.jobs_panel.update_job(

@@ -249,7 +249,7 @@ class MediaBin(QWidget):
         view.setGridSize(QSize(TILE.width() + 6, TILE.height() + 6))
         view.setSpacing(0)
         view.setWordWrap(False)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Shift/Ctrl: several files
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setDragEnabled(True)  # to the timeline
         view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
@@ -303,6 +303,14 @@ class MediaBin(QWidget):
         """Fingerprint of the selected tile, or None."""
         ix = self._view.currentIndex()
         return ix.data(FINGERPRINT_ROLE) if ix.isValid() else None
+
+    def selected_media(self) -> list[MediaRef]:
+        """The selected files, in the bin's order (the current one when nothing is selected)."""
+        media = self._model.media()
+        rows = sorted({ix.row() for ix in self._view.selectionModel().selectedIndexes()})
+        if not rows and self._view.currentIndex().isValid():
+            rows = [self._view.currentIndex().row()]
+        return [media[r] for r in rows if 0 <= r < len(media)]
 
     def _activate(self, index: QModelIndex) -> None:
         fp = index.data(FINGERPRINT_ROLE)

@@ -210,3 +210,41 @@ def test_dragging_a_segment_row_reorders_the_export_order_as_an_undoable_edit(qt
     item = panel.list.item(0)
     qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=panel.list.visualItemRect(item).center())
     assert panel.selected().id == first.id
+
+
+def test_ctrl_alt_b_cuts_every_selected_bin_file_with_the_segments(qtbot, window_on, clip, tmp_path,
+                                                                   when_dialog) -> None:
+    """Two files selected in the bin, two segments (frames 20-40 and 60-80): each file gets one output with its
+    segments joined; the 30-frame file's first segment is shortened to its end and its second left out, and
+    the closing line says so."""
+    import av
+
+    from editor.media.synth import read_frame_number
+
+    short = tmp_path / "short 'take'.mp4"
+    make_clip(short, frames=30, fps=Fraction(25), size=(160, 120), gop=10)
+    win = window_on([str(clip), str(short)])
+    qtbot.waitUntil(lambda: len(win.media_bin.media()) == 2, timeout=20000)
+    mark(qtbot, win, 20, 40)
+    mark(qtbot, win, 60, 80)
+    view = win.media_bin.view()
+    view.selectAll()
+    assert len(win.media_bin.selected_media()) == 2
+    out = tmp_path / "batch"
+    out.mkdir()
+    win.batch.next_folder = str(out)
+    when_dialog(QInputDialog, lambda d: (d.setTextValue("Smart cut (exact)"), d.accept()))
+    win.activateWindow()
+    qtbot.waitUntil(lambda: win.isActiveWindow(), timeout=2000)
+    press(qtbot, win, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier | ALT)
+    qtbot.waitUntil(lambda: win.statusBar().currentMessage().startswith("Batch cut:"), timeout=120000)
+    said = win.statusBar().currentMessage()
+    assert said.startswith(f"Batch cut: 2 of 2 files written to {out}"), said
+    assert "segment 1 shortened to its end" in said and "segment 2 starts after its end" in said, said
+
+    def numbers(path: Path) -> list[int]:
+        with av.open(str(path)) as c:
+            return [read_frame_number(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+
+    assert numbers(out / "numbers cut.mp4") == list(range(20, 40)) + list(range(60, 80))
+    assert numbers(out / "short 'take' cut.mp4") == list(range(20, 30))

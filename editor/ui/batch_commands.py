@@ -1,0 +1,139 @@
+"""Batch cut from the media bin: the timeline's enabled segments applied, by time, to every selected file.
+
+Each file's segments are joined into one output (a chapter each) in a folder the user picks, as one export
+job per file on the window's queue; when the last job of a batch ends, one line says what was written and
+what was not (and why). The specs come from :func:`editor.jobs.export.batch_specs`. Qt main thread only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
+
+from editor.jobs.export import batch_specs
+from editor.media.render_output import output_format, safe_file_name
+from editor.model.errors import UserError
+
+#: What the batch's mode question offers: label -> export preset.
+MODES = {"Smart cut (exact)": "smart", "Stream copy (keyframe cut)": "copy", "Re-encode (fast)": "fast"}
+
+
+def _output_for(folder: Path, source: str) -> Path:
+    """``{source name} cut{.ext}`` in ``folder``, numbered when taken; the source's container when Cutline
+    writes it, else MP4."""
+    src = Path(source)
+    ext = src.suffix.lower()
+    try:
+        output_format(f"x{ext}")
+    except Exception:  # noqa: BLE001 - a container Cutline does not write
+        ext = ".mp4"
+    stem = safe_file_name(f"{src.stem} cut", "cut")
+    out = folder / f"{stem}{ext}"
+    n = 2
+    while out.exists():
+        out = folder / f"{stem} ({n}){ext}"
+        n += 1
+    return out
+
+
+class BatchCommands:
+    """The window's batch cut: ask, start one job per file, sum up at the end."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.next_folder: str | None = None  # tests set this to skip the folder dialog
+        self._batches: list[dict[str, Any]] = []
+        self._jobs: set[str] = set()  # every batch's jobs: their own closing words give way to the batch's
+
+    def owns(self, job_id: str) -> bool:
+        """Whether ``job_id`` is one of a batch's exports."""
+        return job_id in self._jobs
+
+    def handlers(self) -> dict[str, Any]:
+        return {"batch_cut": self.batch_cut}
+
+    def batch_cut(self) -> None:
+        """Cut every file selected in the bin with the enabled segments, one output each."""
+        win = self.window
+        tl = win.controller.timeline
+        if tl is None:
+            win.show_message("Open or create a project first (Ctrl+O, Ctrl+N)")
+            return
+        files = win.media_bin.selected_media()
+        if not files:
+            win.show_message("Select the files to cut in the media bin first (Shift or Ctrl for several)")
+            return
+        segments = [g for g in tl.segments if g.enabled]
+        if not segments:
+            win.show_message("No enabled segment to cut with: B adds one from the in/out range")
+            return
+        parent: QWidget = win
+        label, ok = QInputDialog.getItem(parent, "Cut files — Cutline",
+                                         f"Cut {len(files)} file{'s' if len(files) > 1 else ''} with "
+                                         f"{len(segments)} segment{'s' if len(segments) > 1 else ''}, each file's "
+                                         "segments joined into one file:", list(MODES), 0, False)
+        if not ok:
+            return
+        folder = self.next_folder
+        self.next_folder = None
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(parent, "Cut files into", str(Path(files[0].path).parent))
+        if not folder:
+            return
+        preset = MODES[label]
+        try:
+            plans = batch_specs(tl, files, preset)
+        except UserError as exc:
+            win.show_message(str(exc))
+            return
+        session = win.controller.session
+        jobs: dict[str, str] = {}
+        left_out: list[str] = []
+        notes: list[str] = []
+        for ref, spec, said in plans:
+            name = Path(ref.path).name
+            if spec is None:
+                left_out.append(f"{name} ({said})")
+                continue
+            if said:
+                notes.append(f"{name}: {said}")
+            try:
+                job = win.jobs.start_export(spec, str(_output_for(Path(folder), ref.path)), preset, False,
+                                            session.project_id if session else None)
+            except UserError as exc:
+                left_out.append(f"{name} ({exc})")
+                continue
+            jobs[job] = name
+            self._jobs.add(job)
+        self._batches.append({"jobs": jobs, "ended": {}, "left_out": left_out, "notes": notes, "folder": folder})
+        if jobs:
+            win.show_message(f"Cutting {len(jobs)} file{'s' if len(jobs) > 1 else ''} into {folder} "
+                             "(progress in the jobs panel)")
+        else:
+            self._sum_up(self._batches.pop())
+
+    def on_job(self, state: Any) -> None:
+        """A job changed: when it ends the last of its batch, say what the batch did."""
+        if not state.finished:
+            return
+        for batch in list(self._batches):
+            if state.id in batch["jobs"] and state.id not in batch["ended"]:
+                batch["ended"][state.id] = state
+                if len(batch["ended"]) == len(batch["jobs"]):
+                    self._batches.remove(batch)
+                    self._sum_up(batch)
+
+    def _sum_up(self, batch: dict[str, Any]) -> None:
+        jobs, ended = batch["jobs"], batch["ended"]
+        done = [jobs[j] for j, s in ended.items() if s.status == "complete"]
+        failed = [f"{jobs[j]} ({' '.join(s.message.split()) or s.status})" for j, s in ended.items()
+                  if s.status != "complete"] + batch["left_out"]
+        total = len(jobs) + len(batch["left_out"])
+        text = f"Batch cut: {len(done)} of {total} files written to {batch['folder']}"
+        if failed:
+            text += "; not cut: " + ", ".join(failed)
+        if batch["notes"]:
+            text += "; " + "; ".join(batch["notes"])
+        self.window.show_message(text)
