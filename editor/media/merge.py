@@ -18,7 +18,10 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from editor.media.render_spec import RenderSpec
 
 from editor.media.errors import MediaError
 from editor.media.probe import open_input
@@ -80,11 +83,11 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def merge_files(paths: list[str | os.PathLike[str]], out: str | os.PathLike[str], *, overwrite: bool = False,
-                on_progress: Any = None) -> dict[str, Any]:
-    """Join ``paths`` whole into ``out``; returns path, frames, mode, per-file modes and notes (what was
-    re-encoded and why). MediaError / RenderError (one line) for what cannot be merged. Worker thread."""
-    from editor.media.render import RenderClip, RenderSpec, render
+def merge_plan(paths: list[str | os.PathLike[str]], out: str | os.PathLike[str]) -> tuple[RenderSpec, list[str]]:
+    """The render spec that joins ``paths`` whole (copy when every file matches the first, else smart: only
+    what differs is re-encoded) and the notes saying so. MediaError (one line) for what cannot be merged.
+    Worker thread (it reads every file's index)."""
+    from editor.media.render import RenderClip, RenderSpec
     from editor.media.render_copy import file_index, stream_meta
 
     files = [str(Path(p).expanduser()) for p in paths]
@@ -120,6 +123,17 @@ def merge_files(paths: list[str | os.PathLike[str]], out: str | os.PathLike[str]
         notes.append("picture copied from every file")
     spec = RenderSpec(tuple(clips), width=meta.width - meta.width % 2, height=meta.height - meta.height % 2,
                       fps=meta.rate, mode=mode)
+    return spec, notes
+
+
+def merge_files(paths: list[str | os.PathLike[str]], out: str | os.PathLike[str], *, overwrite: bool = False,
+                on_progress: Any = None) -> dict[str, Any]:
+    """Join ``paths`` whole into ``out``; returns path, frames, mode, per-file modes and notes (what was
+    re-encoded and why). MediaError / RenderError (one line) for what cannot be merged. Worker thread."""
+    from editor.media.render import render
+
+    outp = Path(out)
+    spec, notes = merge_plan(paths, outp)
     result = render(spec, outp, overwrite=overwrite, on_progress=on_progress)
     per_file = [{"path": s.path, "mode": s.mode, "reason": s.reason,
                  "output": [round(float(s.output_start), 6), round(float(s.output_end), 6)]}

@@ -32,6 +32,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export_segments_joined", "Export segments, joined into one file…", ("Ctrl+Alt+Shift+E",),
                "Segments"),
     ActionSpec("batch_cut", "Cut the selected files with these segments…", ("Ctrl+Alt+B",), "Segments"),
+    ActionSpec("merge_files", "Merge the selected files…", ("Ctrl+Alt+M",), "File"),
     ActionSpec("import_srt", "Import subtitles (SRT)…", (), "File"),
     ActionSpec("export_srt", "Export subtitles (SRT)…", (), "File"),
     ActionSpec("preferences", "Preferences…", ("Ctrl+,",), "File"),

@@ -1,20 +1,28 @@
-"""Batch cut from the media bin: the timeline's enabled segments applied, by time, to every selected file.
+"""What the media bin does with several selected files: batch cut and merge.
 
-Each file's segments are joined into one output (a chapter each) in a folder the user picks, as one export
-job per file on the window's queue; when the last job of a batch ends, one line says what was written and
-what was not (and why). The specs come from :func:`editor.jobs.export.batch_specs`. Qt main thread only.
+Batch cut: the timeline's enabled segments applied, by time, to every selected file; each file's segments
+are joined into one output (a chapter each) in a folder the user picks, as one export job per file on the
+window's queue; when the last job of a batch ends, one line says what was written and what was not (and
+why). The specs come from :func:`editor.jobs.export.batch_specs`.
+
+Merge: the selected files joined whole, in the bin's order, into one file (copied where every file matches
+the first, smart where one differs: :func:`editor.media.merge.merge_plan`), as one export job. Qt main
+thread only.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from editor.jobs.export import batch_specs
 from editor.media.render_output import output_format, safe_file_name
 from editor.model.errors import UserError
+
+log = logging.getLogger(__name__)
 
 #: What the batch's mode question offers: label -> export preset.
 MODES = {"Smart cut (exact)": "smart", "Stream copy (keyframe cut)": "copy", "Re-encode (fast)": "fast"}
@@ -44,6 +52,7 @@ class BatchCommands:
     def __init__(self, window: Any) -> None:
         self.window = window
         self.next_folder: str | None = None  # tests set this to skip the folder dialog
+        self.next_merge_path: str | None = None  # tests set this to skip the save dialog of a merge
         self._batches: list[dict[str, Any]] = []
         self._jobs: set[str] = set()  # every batch's jobs: their own closing words give way to the batch's
 
@@ -52,7 +61,51 @@ class BatchCommands:
         return job_id in self._jobs
 
     def handlers(self) -> dict[str, Any]:
-        return {"batch_cut": self.batch_cut}
+        return {"batch_cut": self.batch_cut, "merge_files": self.merge_selected}
+
+    def merge_selected(self) -> None:
+        """Join the files selected in the bin, whole and in the bin's order, into one file."""
+        win = self.window
+        files = win.media_bin.selected_media()
+        if len(files) < 2:
+            win.show_message("Select two or more files in the media bin to merge (Shift or Ctrl for several)")
+            return
+        first = Path(files[0].path)
+        out = self.next_merge_path
+        self.next_merge_path = None
+        if out is None:
+            suggested = _output_for(first.parent, str(first.with_name(f"{first.stem} merged{first.suffix}")))
+            out, _ = QFileDialog.getSaveFileName(win, "Merge into", str(suggested))
+        if not out:
+            return
+        target = Path(out).expanduser()
+        if target.exists():
+            answer = QMessageBox.question(win, "Replace file? — Cutline", f"{target.name} already exists. Replace it?",
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                          QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        from editor.media.merge import merge_plan
+
+        paths = [m.path for m in files]
+        win.show_message(f"Merging {len(paths)} files: checking that their streams match…")
+        session = win.controller.session
+
+        def start(plan: Any) -> None:
+            spec, notes = plan
+            try:
+                win.jobs.start_export(spec, str(target), spec.mode, False, session.project_id if session else None)
+            except UserError as exc:
+                win.show_message(str(exc))
+                return
+            win.show_message(f"Merging {len(paths)} files into {target.name}: {'; '.join(notes)}")
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, UserError):
+                log.error("merging %s failed", paths, exc_info=exc)  # a bug: its traceback in the log
+            win.show_message(f"Cannot merge: {' '.join(str(exc).split())}")
+
+        win.ctx.tasks.run(merge_plan, paths, target, on_done=start, on_error=failed)
 
     def batch_cut(self) -> None:
         """Cut every file selected in the bin with the enabled segments, one output each."""

@@ -15,7 +15,7 @@ TRACK_MENU: tuple[str, ...] = (
     "paste_clip", "-", "add_video_track", "add_audio_track", "rename_track", "remove_track", "track_up",
     "track_down", "-", "track_mute", "track_solo", "track_lock", "track_hide", "track_gain",
 )
-BIN_MENU: tuple[str, ...] = ("import_media", "-", "add_video_track", "add_audio_track", "-", "batch_cut")
+BIN_MENU: tuple[str, ...] = ("import_media", "-", "add_video_track", "add_audio_track", "-", "batch_cut", "merge_files")
 
 
 def build_menu(parent: QWidget, actions: dict[str, QAction], names: tuple[str, ...]) -> QMenu:

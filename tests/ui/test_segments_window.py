@@ -248,3 +248,26 @@ def test_ctrl_alt_b_cuts_every_selected_bin_file_with_the_segments(qtbot, window
 
     assert numbers(out / "numbers cut.mp4") == list(range(20, 40)) + list(range(60, 80))
     assert numbers(out / "short 'take' cut.mp4") == list(range(20, 30))
+
+
+def test_ctrl_alt_m_merges_the_selected_bin_files_in_order(qtbot, window_on, clip, tmp_path) -> None:
+    """Two matching files selected in the bin: one export job joins them whole, copied, every frame once."""
+    import av
+
+    from editor.media.synth import read_frame_number
+
+    short = tmp_path / "short.mp4"
+    make_clip(short, frames=30, fps=Fraction(25), size=(160, 120), gop=10)
+    win = window_on([str(clip), str(short)])
+    qtbot.waitUntil(lambda: len(win.media_bin.media()) == 2, timeout=20000)
+    press(qtbot, win, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | ALT)
+    assert "Select two or more files" in win.statusBar().currentMessage()
+    win.media_bin.view().selectAll()
+    out = tmp_path / "merged ✂.mp4"
+    win.batch.next_merge_path = str(out)
+    press(qtbot, win, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | ALT)
+    qtbot.waitUntil(lambda: "nothing re-encoded" in win.statusBar().currentMessage(), timeout=30000)
+    qtbot.waitUntil(lambda: out.exists(), timeout=60000)
+    with av.open(str(out)) as c:
+        got = [read_frame_number(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+    assert got == list(range(100)) + list(range(30))
