@@ -31,6 +31,7 @@ from .timeline import (
     Gap,
     Item,
     MediaRef,
+    SubtitleCue,
     Timeline,
     Track,
     check_clip,
@@ -588,8 +589,10 @@ def move_clip(timeline: Timeline, clip_id: int, track: int, frame: int, with_lin
     item = timeline.tracks[ti].items[i]
     if type(item) is Clip:
         _check_kind(dest, item.media, "move_clip")
-    elif dest.kind != "subtitle":
+    elif type(item) is SubtitleCue and dest.kind != "subtitle":
         raise EditError(f"move_clip: a subtitle cue cannot go on {dest.kind} track {dest.name!r}")
+    elif type(item) not in (Clip, SubtitleCue) and dest.kind != "video":  # a title
+        raise EditError(f"move_clip: a title cannot go on {dest.kind} track {dest.name!r}")
     delta = frame - start
     movers: list[tuple[int, Item, int]] = [(track, item, ti)]
     if with_linked:

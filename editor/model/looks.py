@@ -16,7 +16,8 @@ from .errors import EditError
 from .picture import DEFAULT_LOOK, DEFAULT_TITLE_SIZE, MAX_TITLE_SIZE, Look, Title, check_color, check_look
 from .timeline import Clip, Gap, Timeline, Track
 
-__all__ = ["set_look", "set_fade", "set_dissolve", "add_title", "edit_title", "remove_title", "item_look"]
+__all__ = ["set_look", "set_fade", "set_dissolve", "add_title", "edit_title", "retime_title", "remove_title",
+           "item_look"]
 
 
 def _number(v: object, what: str) -> Fraction:
@@ -174,6 +175,36 @@ def edit_title(
     tracks = timeline.tracks[:ti] + (Track(tr.kind, tr.name, tr.items[:i] + (new,) + tr.items[i + 1:]),) \
         + timeline.tracks[ti + 1:]
     return replace(timeline, tracks=tracks)
+
+
+def retime_title(timeline: Timeline, title_id: int, start: int | None = None, end: int | None = None) -> Timeline:
+    """Move a title's start and/or end (timeline frames, end exclusive; None keeps it) on its track, into free
+    frames only; its fades are kept within its new length. Pure; any thread."""
+    ti, i, item = _picture_item(timeline, title_id)
+    if type(item) is not Title:
+        raise EditError(f"item {title_id} is a clip, not a title")
+    s = timeline.tracks[ti].starts()[i]
+    a = s if start is None else start
+    b = s + item.duration if end is None else end
+    for name, v in (("start", a), ("end", b)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise EditError(f"retime_title: {name} must be a frame number (>= 0), got {v!r}")
+    if b <= a:
+        raise EditError(f"retime_title: the end {b} is not after the start {a}")
+    if (a, b) == (s, s + item.duration):
+        return timeline
+    tr = timeline.tracks[ti]
+    ids = Ids(timeline.next_id)
+    lifted = replace_range(tr, s, s + item.duration, (Gap(item.duration),), ids, timeline.rate)
+    if not region_free(lifted, a, b):
+        raise EditError(f"retime_title: frames {a}..{b} on track {tr.name!r} are not empty")
+    look = item.look
+    fade_in, fade_out = min(look.fade_in, b - a), min(look.fade_out, b - a)
+    if (fade_in, fade_out) != (look.fade_in, look.fade_out):
+        look = replace(look, fade_in=fade_in, fade_out=fade_out)
+    new = replace(item, duration=b - a, look=look)
+    placed = replace_range(lifted, a, b, (new,), ids, timeline.rate)
+    return replace(timeline, tracks=timeline.tracks[:ti] + (placed,) + timeline.tracks[ti + 1:], next_id=ids.value)
 
 
 def remove_title(timeline: Timeline, title_id: int) -> Timeline:

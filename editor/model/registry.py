@@ -64,6 +64,7 @@ _FUNCS: list[Callable[..., Timeline]] = [
     looks.set_dissolve,
     looks.add_title,
     looks.edit_title,
+    looks.retime_title,
     looks.remove_title,
     segments.add_segment,
     segments.remove_segment,

@@ -21,7 +21,7 @@ class EdgeDrag:
     clip_id: int
     edge: str
     frame: int
-    mode: str  # "trim", "ripple", "roll" or "fade"
+    mode: str  # "trim", "ripple", "roll" or "fade" (clips); "cue" or "title" (retimed, no source)
     clip_start: int = 0
     clip_end: int = 0
     moved: bool = False
@@ -58,6 +58,11 @@ def edit_for(drag: EdgeDrag, clip_start: int = 0, clip_end: int = 0) -> tuple[st
     """The model edit a finished edge drag asks for, or None when it did not move."""
     if not drag.moved:
         return None
+    if drag.mode in ("cue", "title"):  # the edge moves into free frames; the other one stays
+        times = {"start" if drag.edge == "in" else "end": drag.frame}
+        if drag.mode == "cue":
+            return "edit_cue", {"cue_id": drag.clip_id, **times}
+        return "retime_title", {"title_id": drag.clip_id, **times}
     if drag.mode == "fade":
         if drag.edge == "fade_in":
             return "set_clip_audio", {"clip_id": drag.clip_id, "fade_in": min(max(0, drag.frame - clip_start),

@@ -487,6 +487,18 @@ class TimelineView(QWidget):
         snap = not event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         self._last_seek = None
         hit = self._hit(pos.x(), pos.y())
+        if hit is not None and type(self._tl.tracks[hit[0]].items[hit[1]]) in (SubtitleCue, Title):
+            ti, i, start, end = hit
+            item = self._tl.tracks[ti].items[i]
+            edge = edge_under(pos.x(), self._fx(start), self._fx(end))
+            if edge is not None:  # a cue's or title's edge: retimed (no source to trim)
+                self._edge = EdgeDrag(ti, item.id, edge, start if edge == "in" else end,  # type: ignore[union-attr]
+                                      "cue" if type(item) is SubtitleCue else "title", clip_start=start, clip_end=end)
+                if (ti, item.id) != self._sel:  # type: ignore[union-attr]
+                    self._sel = (ti, item.id)  # type: ignore[union-attr]
+                    self.selection_changed.emit(*self._sel)
+                self.update()
+                return
         if hit is not None and type(self._tl.tracks[hit[0]].items[hit[1]]) is Clip:
             ti, i, start, end = hit
             it = self._tl.tracks[ti].items[i]

@@ -296,3 +296,38 @@ def test_ctrl_shift_e_exports_the_frame_at_the_playhead_as_a_full_size_png(qtbot
     qtbot.keyClick(window, Qt.Key.Key_E, CTRL | SHIFT)
     qtbot.waitUntil(lambda: "Could not export the frame" in window.statusBar().currentMessage(), timeout=20000)
     assert "does not exist" in window.statusBar().currentMessage()
+
+
+def test_dragging_cues_and_titles_moves_and_retimes_them(qtbot, window) -> None:
+    """A subtitle cue's and a title's edges are dragged to new times, and the title is dragged along its track;
+    each is one undoable edit saved in PostgreSQL (before, only clips had edges, and moving a title failed)."""
+    from editor.model.picture import Title
+    from editor.model.timeline import SubtitleCue
+
+    view, c = window.timeline_view, window.controller
+    assert c.edit("add_cue", start=20, end=40, text="hello")
+    QTest.qWait(50)
+    tl = c.timeline
+    cue_track = next(i for i, t in enumerate(tl.tracks) if t.kind == "subtitle")
+    drag(view, point(view, cue_track, 40) - QPoint(2, 0), point(view, cue_track, 45), SHIFT)  # end 40 -> 45
+    drag(view, point(view, cue_track, 20) + QPoint(1, 0), point(view, cue_track, 15), SHIFT)  # start 20 -> 15
+    tl = saved(window)
+    cue = next(x for x in tl.tracks[cue_track].items if type(x) is SubtitleCue)
+    assert (tl.tracks[cue_track].starts()[tl.tracks[cue_track].items.index(cue)], cue.duration) == (15, 30)
+    assert window.actions_by_name["undo"].text() == "Undo Edit cue"
+    assert c.edit("add_title", track=None, frame=50, duration=20, text="Title")  # a track of its own
+    QTest.qWait(50)
+    title_track = next(i for i, t in enumerate(c.timeline.tracks) if any(type(x) is Title for x in t.items))
+    assert view.row_rect(title_track).bottom() < view.height(), "the title's row is on screen"
+    drag(view, point(view, title_track, 70) - QPoint(2, 0), point(view, title_track, 80), SHIFT)  # end 70 -> 80
+    tl = saved(window)
+    title = next(x for x in tl.tracks[title_track].items if type(x) is Title)
+    assert title.duration == 30
+    drag(view, point(view, title_track, 60), point(view, title_track, 70), SHIFT)  # the whole title, +10
+    tl = saved(window)
+    items = tl.tracks[title_track].items
+    title = next(x for x in items if type(x) is Title)
+    assert (tl.tracks[title_track].starts()[items.index(title)], title.duration) == (60, 30)
+    qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
+    items = c.timeline.tracks[title_track].items
+    assert c.timeline.tracks[title_track].starts()[items.index(next(x for x in items if type(x) is Title))] == 50
