@@ -234,31 +234,53 @@ class ClipCommands:
             if still is not None and any(tr.index_of(clip_id) is not None for tr in still.tracks):
                 self.c.edit("ripple_delete" if ripple else "lift", key, clip_id=clip_id)
 
-    def move_many(self, ids: list[int], delta: int) -> bool:
-        """Move several clips by ``delta`` frames on their own tracks, one undo step (the ones furthest in
-        the direction of the move first, so they never land on each other). False if any was refused."""
+    def move_many(self, ids: list[int], delta: int, track_step: int = 0, kind: str = "") -> bool:
+        """Move several clips by ``delta`` frames, one undo step; with ``track_step`` the clips on ``kind``
+        tracks also go that many tracks of their kind up or down (the others, and linked partners, keep their
+        tracks). The whole move is checked first: when any clip cannot go, nothing moves and one line says why.
+        Returns whether it moved."""
         tl = self.c.timeline
-        if tl is None or not delta:
+        if tl is None or not (delta or track_step):
             return False
-        from editor.model.edits import locate
+        from editor.model.edits import locate, move_clip
+        from editor.model.errors import EditError
 
         where = {i: locate(tl, i) for i in ids if any(tr.index_of(i) is not None for tr in tl.tracks)}
         if any(w[2] + delta < 0 for w in where.values()):
             self.c.message.emit("The clips cannot move before the start")
             return False
-        key = f"move:{id(ids)}:{delta}"
-        order = sorted(where, key=lambda i: where[i][2], reverse=delta > 0)
-        for clip_id in order:
-            now = self.c.timeline
-            assert now is not None
-            if not any(tr.index_of(clip_id) is not None for tr in now.tracks):
-                continue
-            ti, _i, start = locate(now, clip_id)
-            if start != where[clip_id][2]:
-                continue  # moved already with its linked partner
-            if not self.c.edit("move_clip", key, clip_id=clip_id, track=ti, frame=start + delta):
-                return False
-        return True
+        of_kind = [ti for ti, tr in enumerate(tl.tracks) if tr.kind == kind]
+        dest: dict[int, int] = {}
+        for clip_id, (ti, _i, _start) in where.items():
+            dest[clip_id] = ti
+            if track_step and ti in of_kind:
+                k = of_kind.index(ti) + track_step
+                if not 0 <= k < len(of_kind):
+                    self.c.message.emit(f"There is no {kind} track {'above' if track_step > 0 else 'below'} "
+                                        "for every selected clip")
+                    return False
+                dest[clip_id] = of_kind[k]
+        # the ones furthest in the direction of the move first, so they never land on each other
+        order = sorted(where, key=lambda i: (of_kind.index(where[i][0]) * track_step if where[i][0] in of_kind
+                                             else 0, where[i][2] * (1 if delta > 0 else -1)), reverse=True)
+        moves: list[tuple[int, int, int]] = []
+        scratch = tl
+        try:
+            for clip_id in order:
+                if not any(tr.index_of(clip_id) is not None for tr in scratch.tracks):
+                    continue
+                ti, _i, start = locate(scratch, clip_id)
+                if start != where[clip_id][2] and ti == dest[clip_id]:
+                    continue  # moved already with its linked partner
+                frame = where[clip_id][2] + delta
+                scratch = move_clip(scratch, clip_id, dest[clip_id], frame)
+                moves.append((clip_id, dest[clip_id], frame))
+        except EditError as exc:
+            self.c.message.emit(f"Cannot move the selection: {exc}")
+            return False
+        key = f"move:{id(ids)}:{delta}:{track_step}"
+        return all(self.c.edit("move_clip", key, clip_id=clip_id, track=track, frame=frame)
+                   for clip_id, track, frame in moves)
 
     def handlers(self) -> dict[str, Any]:
         """Action name -> handler, for :func:`editor.ui.actions.build_actions`."""

@@ -283,10 +283,13 @@ class MainWindow(QMainWindow):
         """A dragged clip, or every selected clip by the same amount when it is one of several."""
         ids = self.timeline_view.selected_ids()
         timeline = self.controller.timeline
-        if len(ids) > 1 and clip_id in ids and timeline is not None and new_track == track:
+        if len(ids) > 1 and clip_id in ids and timeline is not None:
             from editor.model.edits import locate
 
-            self.clip_commands.move_many(ids, new_start - locate(timeline, clip_id)[2])
+            kind = timeline.tracks[track].kind
+            of_kind = [ti for ti, tr in enumerate(timeline.tracks) if tr.kind == kind]
+            step = of_kind.index(new_track) - of_kind.index(track) if new_track in of_kind else 0
+            self.clip_commands.move_many(ids, new_start - locate(timeline, clip_id)[2], step, kind)
         else:
             self.controller.move_clip(track, clip_id, new_track, new_start)
 

@@ -331,3 +331,29 @@ def test_dragging_cues_and_titles_moves_and_retimes_them(qtbot, window) -> None:
     qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
     items = c.timeline.tracks[title_track].items
     assert c.timeline.tracks[title_track].starts()[items.index(next(x for x in items if type(x) is Title))] == 50
+
+
+def test_dragging_a_selection_to_another_track_moves_every_clip_there(qtbot, window) -> None:
+    """Two clips of V1 selected, one dragged up onto V2 and 10 frames later: both land on V2, 10 frames later,
+    their sound stays on A1 (10 frames later too); one undo step. A move that cannot fit moves nothing."""
+    c, view = window.controller, window.timeline_view
+    window.clip_commands.add_track("video")  # V2, index 2, drawn on top
+    for frame in (30, 60):
+        c.set_playhead(frame)
+        c.select(0, -1)
+        qtbot.keyClick(window, Qt.Key.Key_S)
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, NO, point(view, 0, 40))
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, SHIFT, point(view, 0, 80))
+    assert len(view.selected_ids()) == 2
+    drag(view, point(view, 0, 45), point(view, 2, 55), SHIFT)
+    tl = saved(window)
+    assert [(type(it).__name__, it.duration) for it in tl.tracks[2].items] == [("Gap", 40), ("Clip", 30),
+                                                                              ("Clip", 40)]
+    assert [(type(it).__name__, it.duration) for it in tl.tracks[0].items] == [("Clip", 30)]
+    assert [(type(it).__name__, it.duration) for it in tl.tracks[1].items] == [
+        ("Clip", 30), ("Gap", 10), ("Clip", 30), ("Clip", 40)], "the sound moved in time, on its own track"
+    assert window.actions_by_name["undo"].text() == "Undo Move clip"
+    c.undo()
+    assert [type(it).__name__ for it in c.timeline.tracks[0].items] == ["Clip", "Clip", "Clip"], "one undo step"
+    assert window.clip_commands.move_many(view.selected_ids(), 0, 5, "video") is False  # no V6: nothing moves
+    assert [type(it).__name__ for it in c.timeline.tracks[0].items] == ["Clip", "Clip", "Clip"]
