@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -120,6 +121,9 @@ class ExportDialog(QDialog):
                                 f"{format_timecode(total, timeline.rate)})")
             if segments:
                 (self.joined if segments == "joined" else self.by_segment).setChecked(True)
+        self._range_group = QButtonGroup(self)  # one range: the radios have no common parent yet, so Qt would
+        for radio in (self.whole, self.in_out, self.by_segment, self.joined):  # not keep them exclusive
+            self._range_group.addButton(radio)
         self.output = QLineEdit(str(default_output(session.name if session else "export")))
         browse = QPushButton("Browse…")
         browse.setAutoDefault(False)  # Return exports, wherever the focus is
@@ -162,6 +166,7 @@ class ExportDialog(QDialog):
         self.where.addItem("Workers, in 4 parts at once", 4)
         self.plan = QLabel("")
         self.plan.setWordWrap(True)
+        self.plan.setMinimumHeight(self.plan.fontMetrics().lineSpacing() * 5)  # a few segments, unclipped
         self.error = QLabel("")
         self.error.setWordWrap(True)
 
@@ -196,7 +201,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.plan)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(660, 420)
+        self.resize(680, max(560, self.sizeHint().height()))  # every row and the copy plan under them
 
         self.format.currentIndexChanged.connect(self._format_changed)
         self.output.editingFinished.connect(self._output_changed)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QInputDialog,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from editor.model.navigate import duration
 from editor.model.time import nominal_fps
 from editor.model.timeline import MARKER_COLORS, Segment, Timeline
+from editor.ui import theme
 
 
 def _clock(frame: int, timeline: Timeline) -> str:
@@ -32,6 +33,14 @@ def _clock(frame: int, timeline: Timeline) -> str:
     secs, ff = divmod(frame, fps)
     m, s = divmod(secs, 60)
     return f"{m:02d}:{s:02d}.{ff:02d}"
+
+
+def _swatch(color: str) -> QIcon:
+    """A small square of the segment's colour (named colours such as blue are unreadable as text on the dark
+    theme)."""
+    pix = QPixmap(12, 12)
+    pix.fill(QColor(color))
+    return QIcon(pix)
 
 
 class SegmentsPanel(QWidget):
@@ -63,7 +72,8 @@ class SegmentsPanel(QWidget):
                     + ("" if g.enabled else "  [off]"))
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, g.id)
-            item.setForeground(QBrush(QColor(g.color if g.enabled else "gray")))
+            item.setIcon(_swatch(g.color if g.enabled else "gray"))  # the colour beside readable text
+            item.setForeground(QBrush(theme.TEXT if g.enabled else theme.TEXT_DIM))
             self.list.addItem(item)
         ids = [g.id for g in segs]
         if self._selected_id not in ids:

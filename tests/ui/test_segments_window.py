@@ -110,7 +110,8 @@ def test_ctrl_alt_e_exports_each_enabled_segment_to_its_own_file(qtbot, window_o
             dialog.reject()
 
     def answer(dialog) -> None:
-        assert dialog.by_segment.isChecked()
+        radios = (dialog.whole, dialog.in_out, dialog.by_segment, dialog.joined)
+        assert [r for r in radios if r.isChecked()] == [dialog.by_segment], "one range (in/out was checked too)"
         dialog.preset.setCurrentIndex(dialog.preset.findData("copy"))
         dialog.output.setText(str(tmp_path / "cut.mp4"))
         dialog.output.editingFinished.emit()
@@ -164,7 +165,8 @@ def test_ctrl_alt_shift_e_joins_the_enabled_segments_into_one_file_with_a_chapte
             QTimer.singleShot(100, fill)
             return
         try:
-            assert dialog.joined.isChecked() and not dialog.chapters.isEnabled()
+            radios = (dialog.whole, dialog.in_out, dialog.by_segment, dialog.joined)
+            assert [r for r in radios if r.isChecked()] == [dialog.joined] and not dialog.chapters.isEnabled()
             dialog.preset.setCurrentIndex(dialog.preset.findData("smart"))
             dialog.output.setText(str(out))
             dialog.output.editingFinished.emit()
