@@ -19,8 +19,9 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from editor.jobs.export import batch_specs
-from editor.media.render_output import output_format, safe_file_name
+from editor.media.render_output import output_format
 from editor.model.errors import UserError
+from editor.ui.export_dialog import default_output
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +38,7 @@ def _output_for(folder: Path, source: str) -> Path:
         output_format(f"x{ext}")
     except Exception:  # noqa: BLE001 - a container Cutline does not write
         ext = ".mp4"
-    stem = safe_file_name(f"{src.stem} cut", "cut")
-    out = folder / f"{stem}{ext}"
-    n = 2
-    while out.exists():
-        out = folder / f"{stem} ({n}){ext}"
-        n += 1
-    return out
+    return default_output(f"{src.stem} cut", folder, ext)
 
 
 class BatchCommands:
