@@ -189,6 +189,13 @@ def _item_head(it: Clip | SubtitleCue | Title) -> str:
     return head
 
 
+def item_node(it: Clip | SubtitleCue | Title) -> dict[str, Any]:
+    """The item as a project document holds it (its ``start`` 0): what interchange formats keep beside their
+    own fields so a round trip through them loses nothing. Pure; any thread."""
+    node: dict[str, Any] = json.loads(_item_head(it) + "0}")
+    return node
+
+
 def _clip_extras(c: Clip) -> str:
     """The optional sound/reverse fields of a clip that differ from their defaults, each ending in ``,``."""
     out = ""
@@ -457,7 +464,7 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
             clip = Clip(
                 item_id, media, _get(node, "source_in", int, p), dur, speed, _get(node, "name", str, p),
                 look_from(node, dur, p),
-                **_clip_options(node, p),
+                **clip_options(node, p),
             )
             try:
                 check_clip(clip, rate, p)
@@ -472,7 +479,7 @@ def _track_from(d: object, path: str, rate: Fraction, bin_: dict[str, MediaRef],
             if kind != "subtitle":
                 raise _fail(p, f"a subtitle cue on a {kind} track")
             items.append(SubtitleCue(item_id, dur, _get(node, "text", str, p), _cue_ms(node, p)))
-    return Track(kind, name, tuple(items), **_track_options(d, path))
+    return Track(kind, name, tuple(items), **track_options(d, path))
 
 
 _MAX_GAIN_DB = 60.0
@@ -485,7 +492,7 @@ def _gain(node: dict[str, Any], path: str) -> float:
     return float(v)
 
 
-def _clip_options(node: dict[str, Any], path: str) -> dict[str, Any]:
+def clip_options(node: dict[str, Any], path: str) -> dict[str, Any]:
     """The optional fields of a clip (absent: the default)."""
     out: dict[str, Any] = {}
     if "gain_db" in node:
@@ -502,7 +509,7 @@ def _clip_options(node: dict[str, Any], path: str) -> dict[str, Any]:
     return out
 
 
-def _track_options(node: dict[str, Any], path: str) -> dict[str, Any]:
+def track_options(node: dict[str, Any], path: str) -> dict[str, Any]:
     """The optional state fields of a track (absent: the default)."""
     out: dict[str, Any] = {k: _get(node, k, bool, path) for k in ("muted", "solo", "locked", "hidden") if k in node}
     if "gain_db" in node:
@@ -568,7 +575,7 @@ def timeline_from_dict(data: object) -> Timeline:
     if in_point is not None and out_point is not None and in_point >= out_point:
         raise _fail("in", f"in point {in_point} must be before out point {out_point}")
     markers.sort(key=lambda m: (m.frame, m.id))
-    segments = _segments_from(d.get("segments", []), ids)
+    segments = segments_from(d.get("segments", []), ids)
     if ids and max(ids) >= next_id:
         raise _fail(
             "next_id", f"must be greater than every id in the file (largest is {max(ids)}), got {next_id}"
@@ -586,7 +593,7 @@ def timeline_from_dict(data: object) -> Timeline:
     )
 
 
-def _segments_from(value: object, ids: set[int]) -> tuple[Segment, ...]:
+def segments_from(value: object, ids: set[int]) -> tuple[Segment, ...]:
     """The optional ``segments`` list (absent: none). TimelineFormatError names a bad field."""
     if not isinstance(value, list):
         raise _fail("segments", f"expected a list, got {_show(value)}")

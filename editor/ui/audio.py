@@ -33,7 +33,7 @@ BYTES_PER_SAMPLE = 4  # s16 stereo
 
 
 class AudioOutput(QObject):
-    level = Signal(float, float)  # left, right peak in dBFS of what was just queued
+    level = Signal(float, float)  # left, right peak (dBFS) of the sound handed over since the last signal
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -157,8 +157,8 @@ class AudioOutput(QObject):
     def _pump(self) -> None:
         if self._portaudio_sink is not None:
             played = self._portaudio_sink.take_played()
-            if played:
-                self._emit_level(played[-1])
+            if played:  # the peak of all of it: a transient between two pumps still shows
+                self._emit_level(b"".join(played))
             return
         if self._sink is None or self._io is None:
             return

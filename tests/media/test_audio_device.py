@@ -86,3 +86,41 @@ def test_without_a_device_the_reason_is_one_line() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() in ("True no output device",
                                    "True the PortAudio library (libportaudio2) is not installed")
+
+
+def test_the_level_meter_shows_the_level_of_the_sound_played(null_device: dict[str, str], tmp_path: Path) -> None:
+    """Playing a 0.3-amplitude tone (-10.5 dBFS) at -6 dB of clip gain, the levels the window is sent read
+    -16.5 dB on both channels (what the device was handed) and the viewer's meter holds that peak; a muted clip
+    reads the floor. The null device takes sound faster than real time, so each level is the peak of
+    everything handed over since the one before, never one sampled chunk."""
+    done = _run(f"""
+        import time
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from editor.media.render import RenderClip
+        from editor.media.synth import make_clip
+        from editor.ui.audio import AudioOutput
+        from editor.ui.viewer import ViewerWidget
+        tone = make_clip({str(tmp_path / "tone.wav")!r}, frames=50, video=False)
+        out, viewer = AudioOutput(), ViewerWidget()
+        out.level.connect(viewer.set_audio_level)
+        heard, peaks = [], []
+        out.level.connect(lambda l, r: (heard.append((l, r)), peaks.append(viewer._peaks[0])))
+        for gain in (0.5, 0.0):
+            heard.clear(), peaks.clear()
+            assert out.start([RenderClip(str(tone.path), 0, 2, 0, video=False, gain=gain)], 0.2)
+            deadline = time.monotonic() + 20
+            while len(heard) < 10 and time.monotonic() < deadline:
+                app.processEvents()
+                time.sleep(0.01)
+            out.stop()
+            print(gain, len(heard), max(l for l, r in heard), max(r for l, r in heard), max(peaks))
+    """, null_device)
+    assert done.returncode == 0, done.stderr
+    (g1, n1, left, right, peak), (g0, n0, quiet_l, quiet_r, quiet_peak) = (
+        [float(v) for v in line.split()] for line in done.stdout.strip().splitlines())
+    assert n1 >= 10 and n0 >= 10, done.stdout
+    assert abs(left - -16.5) < 0.3 and abs(right - -16.5) < 0.3, done.stdout
+    assert abs(peak - -16.5) < 0.3, done.stdout
+    assert quiet_l == quiet_r == -60.0, "a muted clip reads the floor"
+

@@ -162,3 +162,69 @@ def test_edl_export(basic: Timeline) -> None:
     ]
     with pytest.raises(TimelineError, match="not a video track"):
         export_edl(t, track=1)
+
+
+def _dressed_timeline() -> Timeline:
+    """The sample timeline with what OTIO has no word for: sound, reverse, looks, a title, track state,
+    segments and cues that keep their SRT milliseconds."""
+    from editor.model.registry import apply_edit
+
+    t = sample_timeline()
+    v0, a0 = (next(it for it in t.tracks[k].items if isinstance(it, Clip)) for k in (0, 1))
+    steps = [
+        ("set_clip_audio", {"clip_id": a0.id, "gain_db": -7.5, "muted": True, "fade_in": 5, "fade_out": 3}),
+        ("set_reverse", {"clip_id": v0.id, "reverse": True}),
+        ("set_fade", {"item_id": v0.id, "fade_in": 4, "fade_out": 6}),
+        ("set_look", {"item_id": v0.id, "opacity": "1/2", "x": "0.25", "scale": "3/4"}),
+        ("add_title", {"track": 2, "frame": 20, "duration": 50, "text": "제목 \"quoted\" 🎬", "size": 90,
+                       "color": "#ff8800"}),
+        ("set_track", {"track": 1, "muted": True, "solo": True, "gain_db": 2.5}),
+        ("set_track", {"track": 2, "locked": True, "hidden": True}),
+        ("add_segment", {"start": 10, "end": 40, "label": "first", "color": "green"}),
+        ("add_segment", {"start": 50, "end": 90}),
+    ]
+    for name, params in steps:
+        t = apply_edit(t, name, params)
+    t = import_srt(t, "1\n00:00:00,420 --> 00:00:01,130\nodd times\n", track=3)
+    validate(t)
+    return t
+
+
+def test_otio_round_trip_keeps_sound_looks_titles_track_state_segments_and_cue_times() -> None:
+    t = _dressed_timeline()
+    back = import_otio(export_otio(t))
+    assert back == t
+    assert export_srt(back) == export_srt(t)  # the cue's own milliseconds, not frame boundaries
+    assert timeline_to_json(back) == timeline_to_json(t)
+
+
+def test_otio_shows_reverse_as_a_negative_time_warp_and_a_title_as_a_gap() -> None:
+    t = _dressed_timeline()
+    tl = otio.adapters.read_from_string(export_otio(t), "otio_json")
+    reversed_clip = next(c for c in tl.find_clips() if c.effects)
+    assert [e.time_scalar for e in reversed_clip.effects] == [-1.0]
+    title_gaps = [g for g in tl.tracks[2] if isinstance(g, otio.schema.Gap) and "cutline" in g.metadata]
+    assert len(title_gaps) == 1 and title_gaps[0].metadata["cutline"]["title"]["text"] == "제목 \"quoted\" 🎬"
+
+
+def test_otio_import_of_a_foreign_reversed_clip() -> None:
+    tl = otio.schema.Timeline(name="foreign")
+    tr = otio.schema.Track(name="Main", kind="Video")
+    tl.tracks.append(tr)
+    rt, r = otio.opentime.RationalTime, otio.opentime.TimeRange
+    ref = otio.schema.ExternalReference(target_url="/x/shot.mov", available_range=r(rt(0, 24), rt(480, 24)))
+    clip = otio.schema.Clip(name="back", media_reference=ref, source_range=r(rt(10, 24), rt(48, 24)))
+    clip.effects.append(otio.schema.LinearTimeWarp(time_scalar=-2.0))
+    tr.append(clip)
+    t = import_otio(otio.adapters.write_to_string(tl, "otio_json"))
+    (c,) = [it for it in t.tracks[0].items if isinstance(it, Clip)]
+    assert c.reverse and c.speed == 2
+    clip.effects[0].time_scalar = 0.0
+    with pytest.raises(TimelineFormatError, match="freeze frame"):
+        import_otio(otio.adapters.write_to_string(tl, "otio_json"))
+
+
+def test_otio_with_a_broken_cutline_title_names_the_field() -> None:
+    text = export_otio(_dressed_timeline()).replace('"size": 90', '"size": "huge"')
+    with pytest.raises(TimelineFormatError, match=r"metadata\.cutline\.title\.size"):
+        import_otio(text)

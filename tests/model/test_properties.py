@@ -94,6 +94,22 @@ def draw_edit(data: st.DataObject, t: Timeline, names: list[str]) -> tuple[str, 
         "ripple_delete_at_playhead": {"frame": frame},
         "lift_at_playhead": {"frame": frame},
         "add_track": {"kind": st.sampled_from(["video", "audio", "subtitle"])},
+        "set_clip_audio": {"clip_id": cid, "gain_db": st.none() | st.sampled_from([-12.5, 0.0, 3.0]),
+                           "muted": st.none() | b, "fade_in": st.none() | st.integers(0, 20),
+                           "fade_out": st.none() | st.integers(0, 20)},
+        "set_reverse": {"clip_id": cid, "reverse": b},
+        "crossfade": {"clip_id": cid, "frames": st.integers(0, 10)},
+        "set_fade": {"item_id": cid, "fade_in": st.none() | st.integers(0, 20),
+                     "fade_out": st.none() | st.integers(0, 20)},
+        "set_look": {"item_id": cid, "opacity": st.none() | st.sampled_from(["1/2", "1"]),
+                     "x": st.none() | st.sampled_from(["0.25", "-1/3"]),
+                     "scale": st.none() | st.sampled_from(["2", "3/4"])},
+        "add_title": {"track": st.sampled_from([k for k, tr in enumerate(t.tracks) if tr.kind == "video"] or [0]),
+                      "frame": st.integers(duration(t), end), "duration": st.integers(1, 40), "text": TEXT,
+                      "color": st.sampled_from(["#ffffff", "#12ab34"])},
+        "set_track": {"track": track, "muted": st.none() | b, "solo": st.none() | b, "locked": st.none() | b,
+                      "hidden": st.none() | b, "gain_db": st.none() | st.sampled_from([-6.0, 1.5])},
+        "add_segment": {"start": frame, "end": frame, "label": TEXT, "color": st.sampled_from(["green", "blue"])},
     }
     return name, {k: data.draw(v) for k, v in gen[name].items()}
 
@@ -126,6 +142,14 @@ ALL = [
     "ripple_delete_at_playhead",
     "lift_at_playhead",
     "add_track",
+    "set_clip_audio",
+    "set_reverse",
+    "crossfade",
+    "set_fade",
+    "set_look",
+    "add_title",
+    "set_track",
+    "add_segment",
 ]
 
 

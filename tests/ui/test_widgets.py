@@ -30,7 +30,7 @@ from editor.ui.jobs_panel import JobsPanel
 from editor.ui.media_bin import PLACEHOLDER, MediaBin
 from editor.ui.theme import apply_theme
 from editor.ui.timeline_view import HEADER_W, RULER_H, TimelineView
-from editor.ui.viewer import ViewerWidget
+from editor.ui.viewer import MIN_DB, PEAK_HOLD_S, ViewerWidget
 
 RATE = Fraction(25)
 LEFT = Qt.MouseButton.LeftButton
@@ -472,3 +472,13 @@ def test_screenshot_timeline_and_viewer(qtbot) -> None:  # type: ignore[no-untyp
     assert root.grab().save(path)
     print("screenshot:", path)
 
+
+def test_the_meter_holds_a_peak_for_a_moment_then_lets_it_fall(qtbot) -> None:  # type: ignore[no-untyped-def]
+    viewer = ViewerWidget()
+    qtbot.addWidget(viewer)
+    viewer.set_audio_level(-6.0, -12.0)
+    viewer.set_audio_level(-30.0, 3.0)  # louder than full scale reads 0 dB
+    assert viewer._levels == [-30.0, 0.0] and viewer._peaks == [-6.0, 0.0]
+    viewer._peak_at = [t - PEAK_HOLD_S - 0.1 for t in viewer._peak_at]
+    viewer.set_audio_level(-40.0, -200.0)
+    assert viewer._peaks == [-40.0, MIN_DB] and viewer._levels == [-40.0, MIN_DB]
