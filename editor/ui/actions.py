@@ -81,6 +81,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("track_hide", "Hide / show track", ("Ctrl+Shift+H",), "Tracks"),
     ActionSpec("track_gain", "Track gain…", ("Ctrl+Shift+G",), "Tracks"),
     ActionSpec("play_pause", "Play / pause", ("Space",), "Playback"),
+    ActionSpec("preview_copy_cut", "Play as the copy export will cut it", ("Shift+Space",), "Playback"),
     ActionSpec("shuttle_back", "Play backwards (again: faster)", ("J",), "Playback"),
     ActionSpec("pause", "Pause", ("K",), "Playback"),
     ActionSpec("shuttle_forward", "Play forwards (again: faster)", ("L",), "Playback"),

@@ -94,7 +94,11 @@ class MainWindow(QMainWindow):
 
         self.batch = BatchCommands(self)
         self.job_changed.connect(self.batch.on_job)  # a batch says what it did when its last job ends
-        handlers = {**self._handlers(), **self.clip_commands.handlers(), **self.batch.handlers()}
+        from editor.ui.cut_preview import CutPreview
+
+        self.cut_preview = CutPreview(self)
+        handlers = {**self._handlers(), **self.clip_commands.handlers(), **self.batch.handlers(),
+                    **self.cut_preview.handlers()}
         for name, ripple in (("lift", False), ("ripple_delete", True)):  # several clips selected: all of them
             handlers[name] = lambda one=handlers[name], ripple=ripple: (
                 self.clip_commands.remove_many(self.timeline_view.selected_ids(), ripple)
@@ -447,18 +451,23 @@ class MainWindow(QMainWindow):
     @Slot(object, int)
     def _on_frame(self, image: QImage | None, frame: int) -> None:
         self.viewer.set_frame(image)
-        self.subtitle_overlay.show_at(self.controller.timeline, frame)
-        self.audio_view.show_at(self.controller.timeline, frame)
+        shown = self.cut_preview.active or self.controller.timeline  # a copy preview plays its own timeline
+        self.subtitle_overlay.show_at(shown, frame)
+        self.audio_view.show_at(shown, frame)
 
     @Slot(int)
     def _on_play_position(self, frame: int) -> None:
-        self.controller.set_playhead(frame)
+        if self.cut_preview.active is not None:
+            self.cut_preview.position(frame)  # the output's frame: the playhead stays where it was
+        else:
+            self.controller.set_playhead(frame)
 
     @Slot(float)
     def _on_playback_state(self, rate: float) -> None:
         if rate == 0:
             self.audio.stop()
             self.viewer.set_audio_level(-60.0, -60.0)
+            self.cut_preview.stopped()
         self.viewer.set_playing(rate != 0)
         self.play_button.setIcon(self.style().standardIcon(
             QStyle.StandardPixmap.SP_MediaPause if rate else QStyle.StandardPixmap.SP_MediaPlay))
@@ -609,7 +618,9 @@ class MainWindow(QMainWindow):
             self.segments_dock.setVisible(self.width() >= NARROW_WINDOW)
 
     def leave_fullscreen_viewer(self) -> None:
-        """Esc: back from the full-screen viewer (nothing otherwise)."""
+        """Esc: back from the full-screen viewer; stops a copy preview."""
+        if self.cut_preview.active is not None:
+            self.pause()
         if self.viewer.isWindow():
             self.toggle_fullscreen_viewer()
 

@@ -120,6 +120,7 @@ class PreviewEngine(QObject):
     frame_ready = Signal(object, int)  # QImage | None (gap: black), timeline frame
     position_changed = Signal(int)  # playback moved the playhead (only for the playback still running)
     _position = Signal(int, int)  # frame, generation: from the decode thread
+    _still = Signal(object, int, int)  # a still's picture, its frame, the play generation it was asked in
     playback_state = Signal(float)  # the shuttle rate; 0 when paused
     media_offline = Signal(str)  # path of a file that cannot be read ("" when fine again)
     dropping = Signal(bool)  # playback is dropping frames (True) / keeps up again or stopped (False)
@@ -154,6 +155,8 @@ class PreviewEngine(QObject):
         self._active: int | None = None  # Qt thread: the generation of the playback running now
         self._last_exact: tuple[str, int] = ("", -1)
         self._position.connect(self._on_position)
+        self._still.connect(self._on_still)
+        self._still_generation = 0  # decode thread: the play generation of the still being decoded
         self._thread = threading.Thread(target=self._run, name="cutline-preview", daemon=True)
         self._thread.start()
 
@@ -199,6 +202,12 @@ class PreviewEngine(QObject):
     def _on_position(self, frame: int, generation: int) -> None:
         if generation == self._active:
             self.position_changed.emit(frame)
+
+    def _on_still(self, image: QImage | None, frame: int, generation: int) -> None:
+        # A still asked for before a playback began (or ended) is stale: its picture would flash over the
+        # playback's, which may be of another timeline (the copy preview).
+        if generation == self._play_generation:
+            self.frame_ready.emit(image, frame)
 
     @property
     def rate(self) -> float:
@@ -294,7 +303,7 @@ class PreviewEngine(QObject):
             if scrub and reader.cached(at) is None and not self._near_last(path, frame):
                 preview = reader.read_keyframe_before(at)
                 if preview.index != reader.resolve(at):
-                    self.frame_ready.emit(picture_to_qimage(preview), frame)
+                    self._still.emit(picture_to_qimage(preview), frame, self._still_generation)
                     with self._cond:
                         if self._request is not None:
                             return _SKIPPED
@@ -355,12 +364,13 @@ class PreviewEngine(QObject):
                     request = None
                 else:
                     request, self._request = self._request, None
+                    self._still_generation = self._play_generation
             if request is not None:
                 timeline_now, frame = request
                 try:
                     image = self._picture(timeline_now, frame, scrub=True)
                     if image is not _SKIPPED:
-                        self.frame_ready.emit(image, frame)
+                        self._still.emit(image, frame, self._still_generation)
                 except Exception:  # noqa: BLE001 - keep the viewer alive whatever one frame does
                     log.exception("preview failed at frame %s", frame)
                 continue
