@@ -79,19 +79,8 @@ class CutPreview:
         what = f"{len(moved)} segment(s) start at an earlier keyframe" if moved else "every cut is exact"
         w.show_message(f"Copy preview: playing what the file will hold ({what}); Space stops")
         self.active, self.plan = preview, plan
-        clock = None
         w.audio.stop()
-        if w.audio.available:
-            from editor.jobs.export import render_spec_for
-
-            try:
-                clips = render_spec_for(preview, preset="fast").clips
-            except UserError as exc:
-                log.info("no sound for the copy preview: %s", exc)
-            else:
-                if w.audio.start(clips, frame / float(preview.rate)):
-                    clock = w.audio.elapsed
-        w.preview.play(preview, frame, 1.0, clock=clock)
+        w.preview.play(preview, frame, 1.0, clock=w.start_sound(preview, frame))
 
     def position(self, frame: int) -> None:
         """A playing preview moved to output ``frame``: say so in the viewer; the playhead stays."""

@@ -7,6 +7,7 @@ commands, and shows the controller's state. Qt main thread only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -584,19 +585,23 @@ class MainWindow(QMainWindow):
         start = self.controller.playhead
         if rate > 0 and start >= duration(timeline):
             start = 0
-        clock = None
         self.audio.stop()
-        if rate == 1.0 and self.audio.available:  # sound at normal speed; shuttling is silent
-            try:
-                from editor.jobs.export import render_spec_for
-
-                clips = render_spec_for(timeline, preset="fast").clips
-            except Exception as exc:  # noqa: BLE001 - no sound is better than no playback
-                log.info("no sound for this timeline: %s", exc)
-            else:
-                if self.audio.start(clips, start / float(timeline.rate)):
-                    clock = self.audio.elapsed
+        clock = self.start_sound(timeline, start) if rate == 1.0 else None  # shuttling is silent
         self.preview.play(timeline, start, rate, clock=clock)
+
+    def start_sound(self, timeline: Timeline, frame: int) -> Callable[[], float | None] | None:
+        """Play ``timeline``'s sound from ``frame`` at normal speed; the clock the picture follows (seconds the
+        device has played), or None when there is no sound (no device, or nothing to mix)."""
+        if not self.audio.available:
+            return None
+        try:
+            from editor.jobs.export import render_spec_for
+
+            clips = render_spec_for(timeline, preset="fast").clips
+        except Exception as exc:  # noqa: BLE001 - no sound is better than no playback
+            log.info("no sound for this timeline: %s", exc)
+            return None
+        return self.audio.elapsed if self.audio.start(clips, frame / float(timeline.rate)) else None
 
     def toggle_jobs_panel(self) -> None:
         """Ctrl+J: show or hide the jobs dock."""

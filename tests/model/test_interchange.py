@@ -118,13 +118,24 @@ def test_otio_export_loads_in_otio_with_the_same_clips_and_markers() -> None:
     assert import_otio(text) == t
 
 
-def test_otio_import_of_a_foreign_file() -> None:
+RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
+
+
+def _foreign(name: str, first: int, length: int) -> tuple[otio.schema.Timeline, otio.schema.Clip]:
+    """Another editor's timeline at 24 fps: one video track whose first clip is ``length`` frames of a
+    480-frame file from frame ``first``."""
     tl = otio.schema.Timeline(name="foreign")
     tr = otio.schema.Track(name="Main", kind="Video")
     tl.tracks.append(tr)
-    rt, r = otio.opentime.RationalTime, otio.opentime.TimeRange
-    ref = otio.schema.ExternalReference(target_url="/x/shot.mov", available_range=r(rt(0, 24), rt(480, 24)))
-    tr.append(otio.schema.Clip(name="shot", media_reference=ref, source_range=r(rt(10, 24), rt(48, 24))))
+    ref = otio.schema.ExternalReference(target_url="/x/shot.mov", available_range=TR(RT(0, 24), RT(480, 24)))
+    clip = otio.schema.Clip(name=name, media_reference=ref, source_range=TR(RT(first, 24), RT(length, 24)))
+    tr.append(clip)
+    return tl, clip
+
+
+def test_otio_import_of_a_foreign_file() -> None:
+    tl, first = _foreign("shot", 10, 48)
+    tr, ref, rt, r = tl.tracks[0], first.media_reference, RT, TR
     tr.append(otio.schema.Gap(source_range=r(rt(0, 24), rt(12, 24))))
     tr.append(
         otio.schema.Clip(name="shot2", media_reference=ref.clone(), source_range=r(rt(100, 24), rt(24, 24)))
@@ -208,14 +219,8 @@ def test_otio_shows_reverse_as_a_negative_time_warp_and_a_title_as_a_gap() -> No
 
 
 def test_otio_import_of_a_foreign_reversed_clip() -> None:
-    tl = otio.schema.Timeline(name="foreign")
-    tr = otio.schema.Track(name="Main", kind="Video")
-    tl.tracks.append(tr)
-    rt, r = otio.opentime.RationalTime, otio.opentime.TimeRange
-    ref = otio.schema.ExternalReference(target_url="/x/shot.mov", available_range=r(rt(0, 24), rt(480, 24)))
-    clip = otio.schema.Clip(name="back", media_reference=ref, source_range=r(rt(10, 24), rt(48, 24)))
+    tl, clip = _foreign("back", 10, 48)
     clip.effects.append(otio.schema.LinearTimeWarp(time_scalar=-2.0))
-    tr.append(clip)
     t = import_otio(otio.adapters.write_to_string(tl, "otio_json"))
     (c,) = [it for it in t.tracks[0].items if isinstance(it, Clip)]
     assert c.reverse and c.speed == 2
