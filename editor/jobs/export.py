@@ -128,13 +128,23 @@ def _sound_clip(item: Clip, track: Track, s0: int, e0: int, lo: int, hi: int, st
 def _copy_sound_problem(timeline: Timeline, start: int, end: int, video_track: int) -> str:
     """Why a copy or smart export, which takes each video clip's own sound as its file holds it, would not
     be the sound the timeline plays in ``[start, end)`` ("" when it would be). Pure; any thread."""
-    def spans(track: Track, with_sound: bool) -> list[tuple[str, int, int, int]]:
+    rate = timeline.rate
+
+    def spans(track: Track, with_sound: bool) -> list[tuple[str, int, int, Fraction, Fraction]]:
+        """(file, first frame, end frame, source seconds at the first, speed) of each run of the track's sound
+        in the range, a run being one piece of a file played on: a clip split in two is still one run."""
         starts = track.starts()
-        out = []
+        out: list[tuple[str, int, int, Fraction, Fraction]] = []
         for i, item in enumerate(track.items):
             lo, hi = max(starts[i], start), min(starts[i + 1], end)
             if hi > lo and type(item) is Clip and (item.media.has_audio or not with_sound):
-                out.append((item.media.path, lo, hi, item.source_in + (lo - starts[i])))
+                at = Fraction(item.source_in) / item.media.rate + Fraction(lo - starts[i]) / rate * item.speed
+                if out:
+                    path, a, b, src, speed = out[-1]
+                    if (path, b, speed) == (item.media.path, lo, item.speed) and src + (b - a) / rate * speed == at:
+                        out[-1] = (path, a, hi, src, speed)
+                        continue
+                out.append((item.media.path, lo, hi, at, item.speed))
         return out
 
     def edited(item: Clip) -> str:

@@ -145,3 +145,30 @@ def test_joined_segments_play_one_after_another_and_a_composed_part_is_refused(s
         joined_spec([parts[1], composed], [])
     with pytest.raises(RenderError, match="no segment is enabled"):
         joined_spec([], [])
+
+
+def test_copy_takes_a_track_split_on_its_own_when_the_sound_is_unchanged(tmp_path, source) -> None:
+    """Splitting only the picture (or only the sound) changes nothing that is heard: copy and smart take the
+    timeline, and the file holds every frame with its sound. A piece of sound that no longer follows on (a
+    slip) is still refused."""
+    from editor.media.errors import RenderError
+    from editor.model.clip_edits import slip_clip
+    from editor.model.navigate import timeline_from_media
+
+    m = MediaRef("f", str(source.path), 100, R, True, True, 320, 240)
+    plain = timeline_from_media([m])
+    v, a = (next(i for i, t in enumerate(plain.tracks) if t.kind == kind) for kind in ("video", "audio"))
+    picture_split = split(plain, v, 40, with_linked=False)
+    sound_split = split(split(plain, a, 30, with_linked=False), a, 70, with_linked=False)
+    assert [len(t.items) for t in picture_split.tracks] != [len(t.items) for t in plain.tracks]
+    for timeline in (picture_split, sound_split):
+        for preset in ("copy", "smart"):
+            assert render_spec_for(timeline, preset=preset).clips
+    result = render(render_spec_for(sound_split, preset="copy"), tmp_path / "split-sound.mp4")
+    assert numbers(result.path) == list(range(100))
+    with av.open(str(result.path)) as c:
+        assert c.streams.audio and float(c.streams.audio[0].duration * c.streams.audio[0].time_base) > 3.9
+    middle = sound_split.tracks[a].items[1]
+    slipped = slip_clip(sound_split, middle.id, 5)
+    with pytest.raises(RenderError, match="not the video clips' own sound"):
+        render_spec_for(slipped, preset="copy")
