@@ -1,5 +1,6 @@
-"""Make docs/segments.png and docs/export-dialog.png: the real window under a virtual X screen, on generated
-media, with the Segments dock, markers and keyframe ticks, then the export dialog joining the segments.
+"""Make docs/segments.png, docs/export-dialog.png and docs/copy-preview.png: the real window under a virtual X
+screen, on generated media, with the Segments dock, markers and keyframe ticks, then the export dialog joining
+the segments, then the copy preview (Shift+Space) playing across the first join.
 
     CUTLINE_DATA_DIR=/tmp/cutline-shot QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
         .venv/bin/python docs/make_panels.py docs
@@ -78,6 +79,13 @@ def main(folder: str) -> None:
 
     QTimer.singleShot(100, shoot)
     win.export(segments="joined")
+
+    c.set_playhead(96)  # just before the end of "Kick-off": the preview plays across the join
+    win.actions_by_name["preview_copy_cut"].trigger()
+    wait(lambda: win.cut_preview.active is not None, 30)
+    wait(lambda: False, 0.6)
+    win.grab().save(str(out / "copy-preview.png"))
+    win.pause()
     win.shutdown()
     store.close()
 
