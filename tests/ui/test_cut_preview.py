@@ -107,6 +107,11 @@ def test_shift_space_plays_the_copy_cut_and_leaves_the_playhead(qtbot, window_on
     press(qtbot, win, Qt.Key.Key_Space)  # Space stops it, back at the playhead
     qtbot.waitUntil(lambda: win.cut_preview.active is None, timeout=5000)
     assert c.playhead == 0
+    press(qtbot, win, Qt.Key.Key_Space, SHIFT)
+    qtbot.waitUntil(lambda: win.cut_preview.active is not None, timeout=30000)
+    press(qtbot, win, Qt.Key.Key_Escape)  # so does Esc
+    qtbot.waitUntil(lambda: win.cut_preview.active is None and win.preview.rate == 0, timeout=5000)
+    assert c.playhead == 0 and not win.viewer._timecode.startswith("Copy preview")
 
 
 def test_a_timeline_copy_cannot_cut_says_why(qtbot, window_on, clip: Path) -> None:
