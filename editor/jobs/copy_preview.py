@@ -53,8 +53,10 @@ def preview_timeline(timeline: Timeline, plan: Sequence[SegmentReport]) -> Timel
     used: dict[str, MediaRef] = {}
     for k, seg in enumerate(plan):
         m = used.setdefault(seg.path, _media_of(timeline, seg.path))
-        first = round(seg.actual_in * m.rate)
-        frames = round((seg.actual_out - seg.actual_in) * rate)
+        # the first source frame whose time is not before the segment's (on a variable-rate file the
+        # keyframe's time is not on the file's average-rate grid), and the timeline frames before its end
+        first = -(-seg.actual_in * m.rate // 1)
+        frames = -(-(seg.actual_out - first / m.rate) * rate // 1)
         n, d = source_factor(m.rate, Fraction(1), rate)
         while frames > 0 and first + -(-frames * n // d) > m.duration:
             frames -= 1  # the last frame's end rounded past the file's end

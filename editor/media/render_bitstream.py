@@ -2,7 +2,8 @@
 
 Splitting and packing NAL units, the parameter sets of an avcC/hvcC record, the NAL types of a packet, and
 the end-of-sequence NAL that tells a decoder a new coded video sequence follows (so a copied open-GOP
-I-frame after a join starts cleanly). Pure functions; any thread.
+I-frame after a join starts cleanly), and the HEVC splice mark (a CRA picture after a join made a BLA
+picture). Pure functions; any thread.
 """
 
 from __future__ import annotations
@@ -76,3 +77,29 @@ def end_of_sequence(codec: str, length_size: int) -> bytes:
     """An end-of-sequence NAL unit in the stream's form (append it to the last packet before a join)."""
     nal = b"\x0a" if codec == "h264" else b"\x48\x01"
     return pack([nal], length_size)
+
+
+HEVC_CRA, HEVC_BLA_W_LP = 21, 16
+
+
+def hevc_cra_as_bla(data: bytes, length_size: int) -> bytes:
+    """An HEVC packet with each CRA NAL unit (type 21) marked BLA_W_LP (16), the same slice syntax: the
+    splice point the standard provides for a CRA that follows other pictures. A decoder starts a new
+    picture order there and still shows every picture before it; after an end of sequence a plain CRA makes
+    FFmpeg's decoder drop the pictures it has not shown yet (the last B-frames of the segment before)."""
+    out = bytearray(data)
+    starts: list[int] = []
+    if length_size == 0:
+        i = data.find(b"\x00\x00\x01")
+        while i >= 0:
+            starts.append(i + 3)
+            i = data.find(b"\x00\x00\x01", i + 3)
+    else:
+        pos = 0
+        while pos + length_size < len(data):
+            starts.append(pos + length_size)
+            pos += length_size + int.from_bytes(data[pos:pos + length_size], "big")
+    for at in starts:
+        if at < len(out) and (out[at] >> 1) & 0x3F == HEVC_CRA:
+            out[at] = (out[at] & 0x81) | (HEVC_BLA_W_LP << 1)
+    return bytes(out)

@@ -26,7 +26,7 @@ from editor.media.errors import RenderError
 from editor.media.origin import FrameIndex, SeekPoint, WindowTooNarrow, covers, packets_from, scan_video, scan_window
 from editor.media.probe import file_key, keep_open, open_input, open_kept
 from editor.media.render_audio import AudioFeeder, AudioPacketCopier, audio_codec_for
-from editor.media.render_bitstream import end_of_sequence, nal_types, parameter_sets
+from editor.media.render_bitstream import end_of_sequence, hevc_cra_as_bla, nal_types, parameter_sets
 from editor.media.render_output import CODEC_OF_DECODER, AudioWriter, OutputFormat, choose_codecs
 from editor.media.render_sources import SourcePool
 from editor.media.render_spec import Progress, RenderClip, RenderSpec, SegmentReport
@@ -52,17 +52,23 @@ def decode_order(ix: FrameIndex) -> list[int]:
     return [pts for pts, _ in sorted(ix.order.items(), key=lambda kv: kv[1])]
 
 
-def idr_test(path: str, ix: FrameIndex) -> Callable[[SeekPoint], bool]:
-    """Whether a keyframe of ``path`` can start a copy after another segment or after re-encoded frames: an
-    IDR picture for H.264 (at the recovery-point I-frame of an open GOP a decoder keeps the picture order of
-    what came before and drops frames), any keyframe for other codecs. Reads one packet per keyframe asked
-    about. Worker thread."""
+#: the NAL unit types of an IDR picture, by codec
+IDR_NALS = {"h264": frozenset({5}), "hevc": frozenset({19, 20})}
+
+
+def idr_test(path: str, ix: FrameIndex, codecs: tuple[str, ...] = ("h264",)) -> Callable[[SeekPoint], bool]:
+    """Whether a keyframe of ``path`` is an IDR picture, for a file whose codec is one of ``codecs`` (any
+    keyframe passes for other codecs). By default the test for a keyframe that starts a copy after another
+    segment or after re-encoded frames: H.264 needs an IDR picture there (at the recovery-point I-frame of an
+    open GOP a decoder keeps the picture order of what came before and drops frames). Reads one packet per
+    keyframe asked about. Worker thread."""
     with open_input(path) as src:
         cc = src.streams.video[0].codec_context
         codec, extradata = cc.name, bytes(cc.extradata or b"")
-    if codec != "h264":
+    if codec not in codecs or codec not in IDR_NALS:
         return lambda key: True
     length_size, _ = parameter_sets(codec, extradata)
+    idr = IDR_NALS[codec]
     cache: dict[int, bool] = {}
 
     opened: list[Any] = []  # one container for all the questions (closed with this function)
@@ -73,7 +79,7 @@ def idr_test(path: str, ix: FrameIndex) -> Callable[[SeekPoint], bool]:
                 opened.append(open_input(path))
             src = opened[0]
             packet = next(iter(packets_from(src, src.streams.video[0], key, ix.order)), None)
-            cache[key.pts] = packet is not None and 5 in nal_types(bytes(packet), length_size)
+            cache[key.pts] = packet is not None and bool(idr & set(nal_types(bytes(packet), length_size, codec)))
         return cache[key.pts]
 
     return clean
@@ -276,12 +282,24 @@ def copy_plan(spec: RenderSpec, indexes: dict[str, tuple[FrameIndex, list[int]]]
     reports: list[SegmentReport] = []
     at = Fraction(0)
     cleans: dict[str, Callable[[SeekPoint], bool]] = {}
+    repeats: dict[str, Callable[[SeekPoint], bool]] = {}
     for i, c in enumerate(clips):
         ix, order = indexes[c.path]
         if i and c.path not in cleans:
             cleans[c.path] = idr_test(c.path, ix)
         r = copy_range(ix, c, order, cleans.get(c.path) if i else None)
         a, b = r.seconds(r.first), r.seconds(r.end)
+        before = reports[-1] if reports else None
+        if before is not None and before.path == c.path and a < before.actual_out and b > before.actual_in:
+            if c.path not in repeats:
+                repeats[c.path] = idr_test(c.path, ix, ("hevc",))
+            if not repeats[c.path](r.key):
+                # the same pictures again right after the join: their picture order counts are those of
+                # pictures the decoder still holds, and it drops them
+                raise RenderError(f"{Path(c.path).name}: segments {i} and {i + 1} both hold the HEVC pictures at "
+                                  f"{float(a):.3f}-{float(min(b, before.actual_out)):.3f} s, and a copy cannot "
+                                  "repeat them after a join (a decoder drops the repeats); use smart, or copy "
+                                  "each segment to its own file", c.path)
         reports.append(SegmentReport(i, c.path, c.source_in, c.source_out, a, b, at, at + b - a, "copy",
                                      _describe(c, r)))
         at += b - a
@@ -411,10 +429,16 @@ def render_copy(spec: RenderSpec, tmp: Path, progress: Progress) -> tuple[int, l
                         if dts > pts:
                             raise RenderError(f"{c.path}: timestamps cannot be kept in order at a join; "
                                               "use smart or re-encode", c.path)
+                        data = None
                         if rank == rng.last_rank and eos and r.index + 1 < len(plan):
                             # the next segment starts a new coded sequence: say so, or a decoder carries
                             # this one's picture order over and drops the first frames of an open GOP
                             data = bytes(packet) + eos
+                        if vname == "hevc" and packet.pts == rng.key.pts and last_dts is not None:
+                            # a CRA after a join is a splice: mark it BLA, or the last pictures before
+                            # the join are dropped by a decoder
+                            data = hevc_cra_as_bla(bytes(packet) if data is None else data, length_size)
+                        if data is not None:
                             flags = packet.is_keyframe
                             packet = av.Packet(data)
                             packet.is_keyframe = flags

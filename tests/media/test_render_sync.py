@@ -17,7 +17,8 @@ from editor.media.synth import SynthClip, make_clip, make_shape, measure_sync, r
 
 #: frames [a, b) of the source; each segment holds a flash (every 25th frame) and starts 2-3 frames before it
 CUTS = [(22, 43), (48, 71), (73, 96), (99, 131), (139, 158), (163, 190)]
-SHAPES = ["mp4", "mov", "ts", "remux_ts", "open_gop_ts", "open_gop_mkv", "edit_list_mp4", "mkv", "vfr"]
+SHAPES = ["mp4", "mov", "ts", "remux_ts", "open_gop_ts", "open_gop_mkv", "edit_list_mp4", "mkv", "vfr", "hevc_mkv",
+          "open_gop_hevc_ts"]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,9 @@ def numbers(path: Path) -> list[int]:
                 if f.pts is not None and f.pts >= origin.pts]
 
 
-def spec_for(clip: SynthClip, mode: str) -> tuple[RenderSpec, list[tuple[int, int]]]:
-    cuts = [c for c in CUTS if c[1] < clip.frames]
+def spec_for(clip: SynthClip, mode: str, cuts: list[tuple[int, int]] = CUTS
+             ) -> tuple[RenderSpec, list[tuple[int, int]]]:
+    cuts = [c for c in cuts if c[1] < clip.frames]
     clips, at = [], F(0)
     for a, b in cuts:
         ta, tb = clip.frame_times[a], clip.frame_times[b]
@@ -73,12 +75,19 @@ def test_smart_cut_is_frame_exact_with_sound_within_3_ms_at_every_join(tmp_path,
 def test_copy_is_a_keyframe_cut_with_sound_within_12_ms_not_accumulating(tmp_path, source, name) -> None:
     clip = source(name)
     spec, cuts = spec_for(clip, "copy")
-    if name.startswith("open_gop"):  # no IDR picture after the first frame: a join cannot be copied cleanly
+    if name in ("open_gop_ts", "open_gop_mkv"):  # H.264 with no IDR picture after the first frame: a join
+        # cannot be copied cleanly (HEVC's CRA pictures can: each after a join is marked a BLA splice)
         with pytest.raises(RenderError, match="open-GOP H.264 with no IDR picture.*use smart"):
             render(spec, tmp_path / f"copy{clip.path.suffix}")
         assert not list(tmp_path.iterdir())
         first = RenderSpec(spec.clips[:1], mode="copy")  # one segment: from its recovery-point keyframe
         spec, cuts = first, cuts[:1]
+    if name.startswith("hevc") or name.endswith("hevc_ts"):  # CRA keyframes: a repeated picture is refused
+        with pytest.raises(RenderError, match="both hold the HEVC pictures.*use smart"):
+            render(spec, tmp_path / f"copy{clip.path.suffix}")  # 22-43 from 20, then 48-71 from 40: 40-44 twice
+        assert not list(tmp_path.iterdir())
+        cuts = cuts[::2]  # 22-43, 73-96, 139-158: apart, each join at a CRA keyframe
+        spec = spec_for(clip, "copy", cuts)[0]
     result = render(spec, tmp_path / f"copy{clip.path.suffix}")
     assert result.mode_used == "copy" and len(result.segments) == len(cuts)
     with av.open(str(clip.path)) as c:
