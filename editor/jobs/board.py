@@ -47,12 +47,20 @@ class JobBoard:
         self._states: dict[str, JobState] = {}
         self._lock = threading.Lock()
         self._subscription: Any = None
+        self._closed = False
         self.reconnects = 0  # times the channel came back and the board caught up from the keys
 
     def start(self) -> JobBoard:
         """Subscribe to the channel, then load the current state from Redis. Blocks briefly (worker
         thread at window start; never on the Qt thread)."""
-        self._subscription = self.bus.subscribe(self._on_event, on_reconnect=self._caught_up)
+        subscription = self.bus.subscribe(self._on_event, on_reconnect=self._caught_up)
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._subscription = subscription
+        if closed:  # closed while this start ran on its worker thread
+            subscription.close()
+            return self
         self.refresh()
         return self
 
@@ -116,9 +124,11 @@ class JobBoard:
         """Stop following the channel; nothing is called back after this (the window may be gone)."""
         self.on_change = None
         self.on_presence = None
-        if self._subscription is not None:
-            self._subscription.close()
-            self._subscription = None
+        with self._lock:
+            self._closed = True
+            subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            subscription.close()
 
 
 class JobsService:
@@ -142,6 +152,7 @@ class JobsService:
         self.presence = Presence(store.redis, instance_id, project_id=project_id, project_name=project_name,
                                  kind=kind, bus=bus)
         self._stop = threading.Event()
+        self._threads = threading.Lock()  # start() runs on a worker thread while the window's close() may run
         self._reaper: threading.Thread | None = None
 
     def start(self, *, reap: bool = True) -> JobsService:
@@ -153,8 +164,11 @@ class JobsService:
             log.warning("could not start this window's queue worker: %s", exc)
         if reap:
             self.reap(source="database")
-            self._reaper = threading.Thread(target=self._reap_loop, name="cutline-jobs-reaper", daemon=True)
-            self._reaper.start()
+            with self._threads:
+                if self._reaper is None and not self._stop.is_set():  # not when closed while starting
+                    reaper = threading.Thread(target=self._reap_loop, name="cutline-jobs-reaper", daemon=True)
+                    reaper.start()
+                    self._reaper = reaper
         return self
 
     def list_jobs(self) -> list[JobState]:
@@ -198,5 +212,7 @@ class JobsService:
         self._unlisten()
         self.runner.close(cancel=cancel_jobs)
         self.presence.stop()
-        if self._reaper is not None:
-            self._reaper.join(timeout=2)
+        with self._threads:
+            reaper, self._reaper = self._reaper, None
+        if reaper is not None:
+            reaper.join(timeout=2)

@@ -257,7 +257,7 @@ class JobRunner:
     def ensure_local_worker(self) -> None:
         """Start this process's queue worker (a thread) if it is not running. Any thread."""
         with self._lock:
-            if self._local_worker is not None:
+            if self._local_worker is not None or self._closed.is_set():  # not after close(): nothing stops it
                 return
             self._local_worker = queue.QueueWorker(
                 self.store.endpoints.database_url, self, name=self.worker_name,
@@ -602,9 +602,10 @@ class JobRunner:
         for asking in self._cancelling:
             asking.join(max(0.5, deadline - time.monotonic()))
         self._closed.set()
-        if self._local_worker is not None:
-            self._local_worker.stop(timeout=max(1.0, deadline - time.monotonic()))
-            self._local_worker = None
+        with self._lock:  # a worker thread may be starting the queue worker right now
+            worker, self._local_worker = self._local_worker, None
+        if worker is not None:
+            worker.stop(timeout=max(1.0, deadline - time.monotonic()))
         if self._subscription:
             self._subscription.close()
             self._subscription = None

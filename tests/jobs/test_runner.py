@@ -197,3 +197,47 @@ def test_the_reaper_fails_jobs_whose_owner_is_gone_and_spares_live_ones(store, b
             assert row.error_message == ORPHANED_MESSAGE
     for name in ("new_ghost", "alive_far", "alive_here"):  # leave the table clean for later tests
         repo.finish(ids[name], "cancelled")
+
+
+def test_a_window_closed_while_its_jobs_start_stops_cleanly(store, bus) -> None:
+    """The window starts its jobs service on a worker thread; closing at any moment of that start neither
+    raises (joining a reaper thread not yet started did, once in ten suite runs) nor leaves a reaper
+    running, nor a queue worker started after the close. Real threads on the real servers, closing at once and
+    after growing delays."""
+    import threading
+
+    from editor.jobs.board import JobsService
+
+    def reapers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "cutline-jobs-reaper" and t.is_alive()}
+
+    before = reapers()
+    closed_first = JobsService(store, bus, f"closed-first-{uuid.uuid4().hex[:6]}")
+    closed_first.close()
+    closed_first.start()  # a start that comes after the close starts no reaper
+    assert closed_first._reaper is None
+    ids = []
+    for k in range(8):
+        ids.append(f"racing-{k}-{uuid.uuid4().hex[:6]}")
+        service = JobsService(store, bus, ids[-1])
+        failures: list[BaseException] = []
+
+        def start(s: JobsService = service) -> None:
+            try:
+                s.start()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        starter = threading.Thread(target=start)
+        starter.start()
+        time.sleep(0.01 * k)
+        service.close()
+        starter.join(timeout=30)
+        assert not starter.is_alive() and not failures, failures
+        service.close()  # a second close (the window's shutdown after a failed start) is harmless too
+    assert not reapers() - before
+    deadline = time.monotonic() + 10
+    while (left := [t.name for t in threading.enumerate() if t.is_alive() and any(i in t.name for i in ids)]) \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)  # a queue worker stopped by close() ends its thread on its own
+    assert not left, f"threads left running by closed windows: {left}"
