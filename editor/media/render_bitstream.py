@@ -10,21 +10,26 @@ from __future__ import annotations
 
 # -- bitstream forms --------------------------------------------------------------------------------
 
-def split_annexb(data: bytes) -> list[bytes]:
-    """The NAL units of an Annex B buffer (start codes 00 00 01 or 00 00 00 01 removed)."""
+def _annexb_spans(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each NAL unit of an Annex B buffer, start codes excluded."""
     starts = []
     i = data.find(b"\x00\x00\x01")
     while i >= 0:
         starts.append(i + 3)
         i = data.find(b"\x00\x00\x01", i + 3)
-    out = []
+    spans = []
     for k, s in enumerate(starts):
         e = starts[k + 1] - 3 if k + 1 < len(starts) else len(data)
-        nal = data[s:e]
         if k + 1 < len(starts):
-            nal = nal.rstrip(b"\x00")  # the leading zero of a 4-byte start code (NALs never end in 00)
-        out.append(nal)
-    return out
+            while e > s and data[e - 1] == 0:
+                e -= 1  # the leading zero of a 4-byte start code (NALs never end in 00)
+        spans.append((s, e))
+    return spans
+
+
+def split_annexb(data: bytes) -> list[bytes]:
+    """The NAL units of an Annex B buffer (start codes 00 00 01 or 00 00 00 01 removed)."""
+    return [data[s:e] for s, e in _annexb_spans(data)]
 
 
 def parameter_sets(codec: str, extradata: bytes) -> tuple[int, list[bytes]]:
@@ -61,16 +66,24 @@ def pack(nals: list[bytes], length_size: int) -> bytes:
     return b"".join(len(n).to_bytes(length_size, "big") + n for n in nals)
 
 
-def nal_types(data: bytes, length_size: int, codec: str = "h264") -> list[int]:
-    nals = split_annexb(data) if length_size == 0 else []
+def nal_starts(data: bytes, length_size: int) -> list[int]:
+    """Where the header byte of each non-empty NAL unit of a packet is (Annex B when ``length_size`` is 0)."""
+    if length_size == 0:
+        return [s for s, e in _annexb_spans(data) if e > s]
+    starts: list[int] = []
     pos = 0
-    while length_size and pos + length_size <= len(data):
+    while pos + length_size <= len(data):
         n = int.from_bytes(data[pos:pos + length_size], "big")
-        nals.append(data[pos + length_size:pos + length_size + n])
+        if n and pos + length_size < len(data):
+            starts.append(pos + length_size)
         pos += length_size + n
+    return starts
+
+
+def nal_types(data: bytes, length_size: int, codec: str = "h264") -> list[int]:
     if codec == "hevc":
-        return [(nal[0] >> 1) & 0x3F for nal in nals if nal]
-    return [nal[0] & 0x1F for nal in nals if nal]
+        return [(data[at] >> 1) & 0x3F for at in nal_starts(data, length_size)]
+    return [data[at] & 0x1F for at in nal_starts(data, length_size)]
 
 
 def end_of_sequence(codec: str, length_size: int) -> bytes:
@@ -88,18 +101,7 @@ def hevc_cra_as_bla(data: bytes, length_size: int) -> bytes:
     picture order there and still shows every picture before it; after an end of sequence a plain CRA makes
     FFmpeg's decoder drop the pictures it has not shown yet (the last B-frames of the segment before)."""
     out = bytearray(data)
-    starts: list[int] = []
-    if length_size == 0:
-        i = data.find(b"\x00\x00\x01")
-        while i >= 0:
-            starts.append(i + 3)
-            i = data.find(b"\x00\x00\x01", i + 3)
-    else:
-        pos = 0
-        while pos + length_size < len(data):
-            starts.append(pos + length_size)
-            pos += length_size + int.from_bytes(data[pos:pos + length_size], "big")
-    for at in starts:
-        if at < len(out) and (out[at] >> 1) & 0x3F == HEVC_CRA:
+    for at in nal_starts(data, length_size):
+        if (out[at] >> 1) & 0x3F == HEVC_CRA:
             out[at] = (out[at] & 0x81) | (HEVC_BLA_W_LP << 1)
     return bytes(out)

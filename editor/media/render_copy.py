@@ -56,24 +56,22 @@ def decode_order(ix: FrameIndex) -> list[int]:
 IDR_NALS = {"h264": frozenset({5}), "hevc": frozenset({19, 20})}
 
 
-def idr_test(path: str, ix: FrameIndex, codecs: tuple[str, ...] = ("h264",)) -> Callable[[SeekPoint], bool]:
-    """Whether a keyframe of ``path`` is an IDR picture, for a file whose codec is one of ``codecs`` (any
-    keyframe passes for other codecs). By default the test for a keyframe that starts a copy after another
-    segment or after re-encoded frames: H.264 needs an IDR picture there (at the recovery-point I-frame of an
-    open GOP a decoder keeps the picture order of what came before and drops frames). Reads one packet per
-    keyframe asked about. Worker thread."""
+def keyframe_kinds(path: str, ix: FrameIndex) -> tuple[str, Callable[[SeekPoint], bool]]:
+    """The video codec of ``path`` (the decoder's name) and a test of whether one of its keyframes is an IDR
+    picture (every keyframe passes for codecs without IDR pictures). Reads one packet per keyframe asked
+    about. Worker thread."""
     with open_input(path) as src:
         cc = src.streams.video[0].codec_context
         codec, extradata = cc.name, bytes(cc.extradata or b"")
-    if codec not in codecs or codec not in IDR_NALS:
-        return lambda key: True
+    if codec not in IDR_NALS:
+        return codec, _any_keyframe
     length_size, _ = parameter_sets(codec, extradata)
     idr = IDR_NALS[codec]
     cache: dict[int, bool] = {}
 
     opened: list[Any] = []  # one container for all the questions (closed with this function)
 
-    def clean(key: SeekPoint) -> bool:
+    def is_idr(key: SeekPoint) -> bool:
         if key.pts not in cache:
             if not opened:
                 opened.append(open_input(path))
@@ -82,7 +80,19 @@ def idr_test(path: str, ix: FrameIndex, codecs: tuple[str, ...] = ("h264",)) -> 
             cache[key.pts] = packet is not None and bool(idr & set(nal_types(bytes(packet), length_size, codec)))
         return cache[key.pts]
 
-    return clean
+    return codec, is_idr
+
+
+def _any_keyframe(key: SeekPoint) -> bool:
+    return True
+
+
+def idr_test(path: str, ix: FrameIndex) -> Callable[[SeekPoint], bool]:
+    """Whether a keyframe of ``path`` can start a copy after another segment or after re-encoded frames: an
+    IDR picture for H.264 (at the recovery-point I-frame of an open GOP a decoder keeps the picture order of
+    what came before and drops frames), any keyframe for other codecs. Worker thread."""
+    codec, is_idr = keyframe_kinds(path, ix)
+    return is_idr if codec == "h264" else _any_keyframe
 
 
 def copy_range(ix: FrameIndex, clip: RenderClip, order: list[int] | None = None,
@@ -281,19 +291,20 @@ def copy_plan(spec: RenderSpec, indexes: dict[str, tuple[FrameIndex, list[int]]]
         return _plan_and_indexes(spec)[0]
     reports: list[SegmentReport] = []
     at = Fraction(0)
-    cleans: dict[str, Callable[[SeekPoint], bool]] = {}
-    repeats: dict[str, Callable[[SeekPoint], bool]] = {}
+    kinds: dict[str, tuple[str, Callable[[SeekPoint], bool]]] = {}  # asked of a file once it follows a join
     for i, c in enumerate(clips):
         ix, order = indexes[c.path]
-        if i and c.path not in cleans:
-            cleans[c.path] = idr_test(c.path, ix)
-        r = copy_range(ix, c, order, cleans.get(c.path) if i else None)
+        codec, is_idr, clean = "", _any_keyframe, None  # the first segment starts at any keyframe
+        if i:
+            if c.path not in kinds:
+                kinds[c.path] = keyframe_kinds(c.path, ix)
+            codec, is_idr = kinds[c.path]
+            clean = is_idr if codec == "h264" else _any_keyframe  # after a join H.264 needs an IDR picture
+        r = copy_range(ix, c, order, clean)
         a, b = r.seconds(r.first), r.seconds(r.end)
         before = reports[-1] if reports else None
         if before is not None and before.path == c.path and a < before.actual_out and b > before.actual_in:
-            if c.path not in repeats:
-                repeats[c.path] = idr_test(c.path, ix, ("hevc",))
-            if not repeats[c.path](r.key):
+            if codec == "hevc" and not is_idr(r.key):
                 # the same pictures again right after the join: their picture order counts are those of
                 # pictures the decoder still holds, and it drops them
                 raise RenderError(f"{Path(c.path).name}: segments {i} and {i + 1} both hold the HEVC pictures at "
