@@ -1,5 +1,5 @@
 """The copy preview on the files cameras and recorders write: the pictures the preview timeline plays (read as
-the window reads them, by frame index) are the pictures the stream-copy export writes, frame for frame, on a
+the viewer reads them, by source time) are the pictures the stream-copy export writes, frame for frame, on a
 B-frame TS with its start offset, open GOPs, an edit-listed MP4, MKV, HEVC and variable frame rate. Where the
 export refuses (joined open-GOP segments with no IDR picture to start from), the preview refuses the same way."""
 
@@ -19,12 +19,11 @@ from editor.media.probe import probe
 from editor.media.render import copy_plan, render
 from editor.media.synth import SHAPES, make_shape, read_frame_number
 from editor.model.layers import layers_at
-from editor.model.navigate import duration, timeline_from_media
 from editor.model.marks import set_in_out
+from editor.model.navigate import duration, timeline_from_media
 from editor.model.registry import apply_edit
 
 pytestmark = pytest.mark.timeout(180)
-
 
 
 def _written(path: Path) -> list[int]:
@@ -80,7 +79,7 @@ def test_the_preview_plays_the_frames_the_copy_writes(tmp_path: Path, name: str,
     else:
         assert shown == written, name  # every frame written, once, in order
     first = made.first_number
-    for a, b in ranges:  # every frame asked for (and in the file) is in the cut (copy may add frames, never lose one)
+    for a, b in ranges:  # every frame asked for (and in the file) is in the cut: copy may add frames, never lose one
         assert set(range(first + a, first + min(b, made.frames))) <= set(written), (name, a, b)
     starts = [written.index(first + a) for a, _b in ranges]
     assert starts == sorted(starts)  # in export order

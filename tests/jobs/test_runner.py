@@ -222,11 +222,11 @@ def test_a_window_closed_while_its_jobs_start_stops_cleanly(store, bus) -> None:
         service = JobsService(store, bus, ids[-1])
         failures: list[BaseException] = []
 
-        def start(s: JobsService = service) -> None:
+        def start(s: JobsService = service, failed: list[BaseException] = failures) -> None:
             try:
                 s.start()
             except BaseException as exc:  # noqa: BLE001 - reported below
-                failures.append(exc)
+                failed.append(exc)
 
         starter = threading.Thread(target=start)
         starter.start()
